@@ -1,0 +1,264 @@
+//! Floor coverage: which floor cells each camera sees, how many cameras see each cell, and the
+//! blind spots (cells seen by fewer than two cameras, where identities can be swapped).
+//! The per-cell camera count is also the normalisation map of the fusion stage's occupancy grid.
+
+use glam::{DVec2, DVec3};
+
+use crate::camera::Camera;
+
+/// A simple polygon on the floor (metres), vertices in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polygon {
+    pub vertices: Vec<DVec2>,
+}
+
+impl Polygon {
+    pub fn new(vertices: Vec<DVec2>) -> Polygon {
+        Polygon { vertices }
+    }
+
+    /// Axis-aligned rectangle.
+    pub fn rectangle(min: DVec2, max: DVec2) -> Polygon {
+        Polygon::new(vec![
+            min,
+            DVec2::new(max.x, min.y),
+            max,
+            DVec2::new(min.x, max.y),
+        ])
+    }
+
+    /// Area in m^2 (absolute value of the shoelace formula).
+    pub fn area(&self) -> f64 {
+        let n = self.vertices.len();
+        (0..n)
+            .map(|i| self.vertices[i].perp_dot(self.vertices[(i + 1) % n]))
+            .sum::<f64>()
+            .abs()
+            / 2.0
+    }
+
+    /// (min, max) corners of the bounding box.
+    pub fn bounds(&self) -> (DVec2, DVec2) {
+        self.vertices.iter().fold(
+            (DVec2::splat(f64::INFINITY), DVec2::splat(f64::NEG_INFINITY)),
+            |(lo, hi), v| (lo.min(*v), hi.max(*v)),
+        )
+    }
+
+    /// Even-odd point-in-polygon test.
+    pub fn contains(&self, p: DVec2) -> bool {
+        let n = self.vertices.len();
+        let mut inside = false;
+        let mut j = n.wrapping_sub(1);
+        for i in 0..n {
+            let (a, b) = (self.vertices[i], self.vertices[j]);
+            if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
+                inside = !inside;
+            }
+            j = i;
+        }
+        inside
+    }
+}
+
+/// A regular grid of square cells over the floor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grid {
+    /// Floor coordinates of the outer corner of cell (0, 0).
+    pub origin: DVec2,
+    pub cell_m: f64,
+    pub nx: usize,
+    pub ny: usize,
+}
+
+impl Grid {
+    /// The smallest grid of `cell_m` cells that covers the polygon.
+    pub fn covering(polygon: &Polygon, cell_m: f64) -> Grid {
+        let (lo, hi) = polygon.bounds();
+        let n = ((hi - lo) / cell_m).ceil().max(DVec2::ONE);
+        Grid {
+            origin: lo,
+            cell_m,
+            nx: n.x as usize,
+            ny: n.y as usize,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nx * self.ny
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Centre of cell (ix, iy).
+    pub fn centre(&self, ix: usize, iy: usize) -> DVec2 {
+        self.origin + (DVec2::new(ix as f64, iy as f64) + 0.5) * self.cell_m
+    }
+
+    /// Cell containing a floor point, if it is on the grid.
+    pub fn cell_of(&self, p: DVec2) -> Option<(usize, usize)> {
+        let q = (p - self.origin) / self.cell_m;
+        (q.x >= 0.0 && q.y >= 0.0 && (q.x as usize) < self.nx && (q.y as usize) < self.ny)
+            .then_some((q.x as usize, q.y as usize))
+    }
+
+    pub fn cell_area(&self) -> f64 {
+        self.cell_m * self.cell_m
+    }
+}
+
+/// Which cameras see each floor cell.
+#[derive(Debug, Clone)]
+pub struct CoverageMap {
+    pub grid: Grid,
+    /// Per cell (row-major, `iy * nx + ix`): whether its centre lies on the store floor.
+    pub on_floor: Vec<bool>,
+    /// Per cell: bit `k` set when camera `k` sees the cell centre.
+    pub masks: Vec<u64>,
+    /// Camera ids, in bit order.
+    pub cameras: Vec<String>,
+}
+
+/// Coverage figures of a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageStats {
+    pub floor_area_m2: f64,
+    /// Area seen by at least k cameras, k = 0..=cameras.
+    pub area_seen_by_at_least_m2: Vec<f64>,
+    /// Floor area seen by fewer than two cameras.
+    pub blind_area_m2: f64,
+    /// Floor area seen by each camera.
+    pub per_camera_m2: Vec<f64>,
+    pub mean_cameras_per_cell: f64,
+}
+
+impl CoverageMap {
+    /// Computes which cameras see each floor cell at height `height_m` (0 for the floor).
+    /// At most 64 cameras.
+    pub fn compute(
+        cameras: &[&Camera],
+        floor: &Polygon,
+        cell_m: f64,
+        height_m: f64,
+    ) -> CoverageMap {
+        let grid = Grid::covering(floor, cell_m);
+        let mut on_floor = Vec::with_capacity(grid.len());
+        let mut masks = Vec::with_capacity(grid.len());
+        for iy in 0..grid.ny {
+            for ix in 0..grid.nx {
+                let c = grid.centre(ix, iy);
+                on_floor.push(floor.contains(c));
+                let p = DVec3::new(c.x, c.y, height_m);
+                let mask = cameras
+                    .iter()
+                    .take(64)
+                    .enumerate()
+                    .filter(|(_, cam)| cam.sees(p))
+                    .fold(0u64, |m, (k, _)| m | (1 << k));
+                masks.push(mask);
+            }
+        }
+        CoverageMap {
+            grid,
+            on_floor,
+            masks,
+            cameras: cameras.iter().map(|c| c.id.clone()).collect(),
+        }
+    }
+
+    /// Number of cameras that see cell `i`.
+    pub fn count(&self, i: usize) -> u32 {
+        self.masks[i].count_ones()
+    }
+
+    /// Number of cameras that see the floor point `p` (0 off the grid).
+    pub fn count_at(&self, p: DVec2) -> u32 {
+        self.grid
+            .cell_of(p)
+            .map_or(0, |(ix, iy)| self.count(iy * self.grid.nx + ix))
+    }
+
+    pub fn stats(&self) -> CoverageStats {
+        let a = self.grid.cell_area();
+        let n = self.cameras.len();
+        let mut at_least = vec![0.0; n + 1];
+        let mut per_camera = vec![0.0; n];
+        let mut floor_cells = 0usize;
+        let mut blind = 0.0;
+        let mut total_count = 0u64;
+        for (i, &mask) in self.masks.iter().enumerate() {
+            if !self.on_floor[i] {
+                continue;
+            }
+            floor_cells += 1;
+            let c = mask.count_ones() as usize;
+            total_count += c as u64;
+            for v in at_least.iter_mut().take(c.min(n) + 1) {
+                *v += a;
+            }
+            if c < 2 {
+                blind += a;
+            }
+            for (k, v) in per_camera.iter_mut().enumerate() {
+                if mask & (1 << k) != 0 {
+                    *v += a;
+                }
+            }
+        }
+        CoverageStats {
+            floor_area_m2: floor_cells as f64 * a,
+            area_seen_by_at_least_m2: at_least,
+            blind_area_m2: blind,
+            per_camera_m2: per_camera,
+            mean_cameras_per_cell: if floor_cells == 0 {
+                0.0
+            } else {
+                total_count as f64 / floor_cells as f64
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polygon_area_and_containment() {
+        let sq = Polygon::rectangle(DVec2::new(0.0, 0.0), DVec2::new(4.0, 3.0));
+        assert_eq!(sq.area(), 12.0);
+        assert!(sq.contains(DVec2::new(1.0, 1.0)));
+        assert!(!sq.contains(DVec2::new(5.0, 1.0)));
+        // L shape: the notch is outside.
+        let l = Polygon::new(
+            [
+                (0.0, 0.0),
+                (4.0, 0.0),
+                (4.0, 1.0),
+                (1.0, 1.0),
+                (1.0, 4.0),
+                (0.0, 4.0),
+            ]
+            .iter()
+            .map(|&(x, y)| DVec2::new(x, y))
+            .collect(),
+        );
+        assert_eq!(l.area(), 7.0);
+        assert!(l.contains(DVec2::new(0.5, 3.0)));
+        assert!(!l.contains(DVec2::new(3.0, 3.0)));
+    }
+
+    #[test]
+    fn grid_cells_round_trip() {
+        let g = Grid::covering(
+            &Polygon::rectangle(DVec2::new(-3.0, -9.0), DVec2::new(9.0, 27.0)),
+            0.5,
+        );
+        assert_eq!((g.nx, g.ny), (24, 72));
+        let c = g.centre(5, 7);
+        assert_eq!(g.cell_of(c), Some((5, 7)));
+        assert_eq!(g.cell_of(DVec2::new(-4.0, 0.0)), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! `walkoutd`: the walkout daemon and its engineering commands. This binary only parses the
+//! command line and prints results; the work lives in the library crates.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod calib;
+
+/// Exit status for an invalid store config (sysexits EX_CONFIG).
+const EXIT_CONFIG: u8 = 78;
+
+#[derive(Parser)]
+#[command(
+    name = "walkoutd",
+    version,
+    about = "walkout: multi-camera person tracking for checkout-free stores"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Store calibration tools.
+    Calib {
+        #[command(subcommand)]
+        command: CalibCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalibCommand {
+    /// Validate a store config: per-camera geometry, floor coverage and blind spots.
+    Check {
+        /// Store config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Write the coverage map (floor cells coloured by camera count) to this PNG.
+        #[arg(long)]
+        png: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Calib {
+            command: CalibCommand::Check { config, png },
+        } => calib::check(&config, png.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            let config_error = err.chain().any(|e| e.is::<walkout_geometry::ConfigError>());
+            ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
+        }
+    }
+}
