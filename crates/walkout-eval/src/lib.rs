@@ -76,31 +76,53 @@ impl fmt::Display for Scores {
 #[derive(Debug, thiserror::Error)]
 pub enum CsvError {
     #[error("{path}: cannot read")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {message}")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 /// Reads a CSV with a header naming `frame`, `id` (or `personID`), `x` (or `x_m`), `y` (or `y_m`);
 /// other columns are ignored.
 pub fn read_csv(path: &Path) -> Result<Vec<Row>, CsvError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| CsvError::Read { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| CsvError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
     parse_csv(&path.display().to_string(), &text)
 }
 
 pub fn parse_csv(name: &str, text: &str) -> Result<Vec<Row>, CsvError> {
-    let err = |line: usize, message: String| CsvError::Parse { path: name.to_string(), line, message };
+    let err = |line: usize, message: String| CsvError::Parse {
+        path: name.to_string(),
+        line,
+        message,
+    };
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
-        return Err(err(1, "empty file: expected a header `frame,id,x,y`".into()));
+        return Err(err(
+            1,
+            "empty file: expected a header `frame,id,x,y`".into(),
+        ));
     };
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
     let find = |names: &[&str]| cols.iter().position(|c| names.contains(c));
-    let (Some(fi), Some(ii), Some(xi), Some(yi)) =
-        (find(&["frame"]), find(&["id", "personID"]), find(&["x", "x_m"]), find(&["y", "y_m"]))
-    else {
-        return Err(err(1, format!("header `{header}` must name frame, id, x and y")));
+    let (Some(fi), Some(ii), Some(xi), Some(yi)) = (
+        find(&["frame"]),
+        find(&["id", "personID"]),
+        find(&["x", "x_m"]),
+        find(&["y", "y_m"]),
+    ) else {
+        return Err(err(
+            1,
+            format!("header `{header}` must name frame, id, x and y"),
+        ));
     };
     let mut rows = Vec::new();
     for (n, line) in lines {
@@ -110,9 +132,17 @@ pub fn parse_csv(name: &str, text: &str) -> Result<Vec<Row>, CsvError> {
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let num = |i: usize, what: &str| -> Result<f64, CsvError> {
-            let s = fields.get(i).ok_or_else(|| err(n + 1, format!("missing column `{what}`")))?;
-            let v: f64 = s.parse().map_err(|_| err(n + 1, format!("`{what}` = `{s}` is not a number")))?;
-            if v.is_finite() { Ok(v) } else { Err(err(n + 1, format!("`{what}` = `{s}` is not finite"))) }
+            let s = fields
+                .get(i)
+                .ok_or_else(|| err(n + 1, format!("missing column `{what}`")))?;
+            let v: f64 = s
+                .parse()
+                .map_err(|_| err(n + 1, format!("`{what}` = `{s}` is not a number")))?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(err(n + 1, format!("`{what}` = `{s}` is not finite")))
+            }
         };
         let int = |i: usize, what: &str| -> Result<i64, CsvError> {
             let v = num(i, what)?;
@@ -122,7 +152,12 @@ pub fn parse_csv(name: &str, text: &str) -> Result<Vec<Row>, CsvError> {
                 Err(err(n + 1, format!("`{what}` = {v} is not an integer")))
             }
         };
-        rows.push(Row { frame: int(fi, "frame")?, id: int(ii, "id")?, x: num(xi, "x")?, y: num(yi, "y")? });
+        rows.push(Row {
+            frame: int(fi, "frame")?,
+            id: int(ii, "id")?,
+            x: num(xi, "x")?,
+            y: num(yi, "y")?,
+        });
     }
     Ok(rows)
 }
@@ -147,7 +182,9 @@ fn with_expensive_edges(nr: usize, nc: usize, cost: &[f64]) -> Vec<f64> {
     let r = nr.min(nc) as f64;
     let c = finite.iter().fold(0.0f64, |m, v| m.max(v.abs())) + 1.0;
     let large = 2.0 * r * c + 1.0;
-    cost.iter().map(|v| if v.is_finite() { *v } else { large }).collect()
+    cost.iter()
+        .map(|v| if v.is_finite() { *v } else { large })
+        .collect()
 }
 
 struct Frame<'a> {
@@ -174,7 +211,11 @@ fn frames<'a>(gt: &'a [Row], pred: &'a [Row]) -> Vec<Frame<'a>> {
                     dist.push(((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt());
                 }
             }
-            Frame { gt: g, pred: p, dist }
+            Frame {
+                gt: g,
+                pred: p,
+                dist,
+            }
         })
         .collect()
 }
@@ -190,7 +231,11 @@ fn id_index<'a>(rows: impl Iterator<Item = &'a Row>) -> HashMap<i64, usize> {
 /// Evaluates predictions against ground truth with a match threshold of `thr` metres.
 pub fn evaluate(gt: &[Row], pred: &[Row], thr: f64) -> Scores {
     let frames = frames(gt, pred);
-    let mut s = Scores { num_objects: gt.len() as u64, num_predictions: pred.len() as u64, ..Scores::default() };
+    let mut s = Scores {
+        num_objects: gt.len() as u64,
+        num_predictions: pred.len() as u64,
+        ..Scores::default()
+    };
     clear_and_identity(&frames, thr, gt.len(), pred.len(), &mut s);
     hota(&frames, gt, pred, thr, &mut s);
     moda(&frames, thr, &mut s);
@@ -203,7 +248,11 @@ fn clear_and_identity(frames: &[Frame], thr: f64, n_gt: usize, n_pred: usize, s:
     let mut tps: HashMap<(i64, i64), u64> = HashMap::new();
     for f in frames {
         let (no, nh) = (f.gt.len(), f.pred.len());
-        let mut d: Vec<f64> = f.dist.iter().map(|&v| if v <= thr { v } else { f64::NAN }).collect();
+        let mut d: Vec<f64> = f
+            .dist
+            .iter()
+            .map(|&v| if v <= thr { v } else { f64::NAN })
+            .collect();
         for i in 0..no {
             for j in 0..nh {
                 if d[i * nh + j].is_finite() {
@@ -216,8 +265,12 @@ fn clear_and_identity(frames: &[Frame], thr: f64, n_gt: usize, n_pred: usize, s:
         if no * nh > 0 {
             // 1. Carry forward established correspondences.
             for i in 0..no {
-                let Some(&hprev) = m.get(&f.gt[i].id) else { continue };
-                let Some(j) = (0..nh).find(|&j| !h_masked[j] && f.pred[j].id == hprev) else { continue };
+                let Some(&hprev) = m.get(&f.gt[i].id) else {
+                    continue;
+                };
+                let Some(j) = (0..nh).find(|&j| !h_masked[j] && f.pred[j].id == hprev) else {
+                    continue;
+                };
                 if d[i * nh + j].is_finite() {
                     o_masked[i] = true;
                     h_masked[j] = true;
@@ -260,7 +313,11 @@ fn clear_and_identity(frames: &[Frame], thr: f64, n_gt: usize, n_pred: usize, s:
     } else {
         1.0 - (s.misses + s.false_positives + s.id_switches) as f64 / n_gt as f64
     };
-    s.motp = if detections == 0 { f64::NAN } else { dist_sum / detections as f64 };
+    s.motp = if detections == 0 {
+        f64::NAN
+    } else {
+        dist_sum / detections as f64
+    };
 
     // Identity: the gt <-> prediction id matching that maximises the frames they agree on.
     let gi = id_index(frames.iter().flat_map(|f| f.gt.iter().copied()));
@@ -272,11 +329,22 @@ fn clear_and_identity(frames: &[Frame], thr: f64, n_gt: usize, n_pred: usize, s:
         for ((o, h), n) in &tps {
             cost[gi[o] * np + pi[h]] = -(*n as f64);
         }
-        idtp = assign(ng, np, &cost).iter().map(|&(r, c)| -cost[r * np + c]).sum();
+        idtp = assign(ng, np, &cost)
+            .iter()
+            .map(|&(r, c)| -cost[r * np + c])
+            .sum();
     }
-    s.idp = if n_pred == 0 { 0.0 } else { idtp / n_pred as f64 };
+    s.idp = if n_pred == 0 {
+        0.0
+    } else {
+        idtp / n_pred as f64
+    };
     s.idr = if n_gt == 0 { 0.0 } else { idtp / n_gt as f64 };
-    s.idf1 = if n_gt + n_pred == 0 { 0.0 } else { 2.0 * idtp / (n_gt + n_pred) as f64 };
+    s.idf1 = if n_gt + n_pred == 0 {
+        0.0
+    } else {
+        2.0 * idtp / (n_gt + n_pred) as f64
+    };
 }
 
 fn hota(frames: &[Frame], gt: &[Row], pred: &[Row], thr: f64, s: &mut Scores) {
@@ -295,15 +363,24 @@ fn hota(frames: &[Frame], gt: &[Row], pred: &[Row], thr: f64, s: &mut Scores) {
     let (ng, np) = (gi.len(), pi.len());
     let sims: Vec<Vec<f64>> = frames
         .iter()
-        .map(|f| f.dist.iter().map(|d| (1.0 - d / (2.0 * thr)).clamp(0.0, 1.0)).collect())
+        .map(|f| {
+            f.dist
+                .iter()
+                .map(|d| (1.0 - d / (2.0 * thr)).clamp(0.0, 1.0))
+                .collect()
+        })
         .collect();
     let mut potential = vec![0.0; ng * np];
     let mut gt_count = vec![0.0; ng];
     let mut pr_count = vec![0.0; np];
     for (f, sim) in frames.iter().zip(&sims) {
         let (no, nh) = (f.gt.len(), f.pred.len());
-        let col_sum: Vec<f64> = (0..nh).map(|j| (0..no).map(|i| sim[i * nh + j]).sum()).collect();
-        let row_sum: Vec<f64> = (0..no).map(|i| sim[i * nh..(i + 1) * nh].iter().sum()).collect();
+        let col_sum: Vec<f64> = (0..nh)
+            .map(|j| (0..no).map(|i| sim[i * nh + j]).sum())
+            .collect();
+        let row_sum: Vec<f64> = (0..no)
+            .map(|i| sim[i * nh..(i + 1) * nh].iter().sum())
+            .collect();
         for i in 0..no {
             for j in 0..nh {
                 let denom = col_sum[j] + row_sum[i] - sim[i * nh + j];
@@ -351,8 +428,10 @@ fn hota(frames: &[Frame], gt: &[Row], pred: &[Row], thr: f64, s: &mut Scores) {
         }
         let pairs = assign(no, nh, &neg_score);
         for (a, alpha) in alphas.iter().enumerate() {
-            let matched: Vec<&(usize, usize)> =
-                pairs.iter().filter(|(i, j)| sim[i * nh + j] >= alpha - f64::EPSILON).collect();
+            let matched: Vec<&(usize, usize)> = pairs
+                .iter()
+                .filter(|(i, j)| sim[i * nh + j] >= alpha - f64::EPSILON)
+                .collect();
             let n = matched.len() as f64;
             tp[a] += n;
             fn_[a] += no as f64 - n;
@@ -390,7 +469,11 @@ fn moda(frames: &[Frame], thr: f64, s: &mut Scores) {
         let (no, nh) = (f.gt.len(), f.pred.len());
         let mut m = 0u64;
         if no > 0 && nh > 0 {
-            let cost: Vec<f64> = f.dist.iter().map(|&d| if d <= thr { d } else { 1e6 }).collect();
+            let cost: Vec<f64> = f
+                .dist
+                .iter()
+                .map(|&d| if d <= thr { d } else { 1e6 })
+                .collect();
             for (i, j) in assign(no, nh, &cost) {
                 if cost[i * nh + j] <= thr {
                     m += 1;
@@ -418,7 +501,9 @@ mod tests {
 
     #[test]
     fn perfect_tracking_scores_one() {
-        let gt: Vec<Row> = (0..10).flat_map(|f| (0..3).map(move |i| row(f, i, i as f64 * 2.0, f as f64 * 0.1))).collect();
+        let gt: Vec<Row> = (0..10)
+            .flat_map(|f| (0..3).map(move |i| row(f, i, i as f64 * 2.0, f as f64 * 0.1)))
+            .collect();
         let s = evaluate(&gt, &gt, 0.5);
         assert_eq!((s.mota, s.idf1, s.moda, s.motp), (1.0, 1.0, 1.0, 0.0));
         assert!((s.hota - 1.0).abs() < 1e-12, "{s}");
@@ -449,7 +534,8 @@ mod tests {
     fn csv_errors_name_the_line() {
         let e = parse_csv("t.csv", "frame,id,x,y\n0,1,2.0,3.0\n1,x,2,3\n").expect_err("bad id");
         assert!(e.to_string().starts_with("t.csv:3:"), "{e}");
-        let rows = parse_csv("t.csv", "frame,personID,x_m,y_m,n_views\n5,7,1.5,2.5,3\n").expect("ok");
+        let rows =
+            parse_csv("t.csv", "frame,personID,x_m,y_m,n_views\n5,7,1.5,2.5,3\n").expect("ok");
         assert_eq!(rows, vec![row(5, 7, 1.5, 2.5)]);
     }
 }

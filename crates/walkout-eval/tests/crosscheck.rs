@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use walkout_eval::{evaluate, read_csv};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn expected() -> HashMap<String, HashMap<String, f64>> {

@@ -10,9 +10,11 @@
 //! cameras, seconds from the start for replays). No images or embeddings leave the store: the only
 //! message with embeddings is [`ViewDetections`], which travels edge -> fusion inside the store.
 
+pub mod candidate;
 pub mod messages;
 pub mod setup;
 
+pub use candidate::FloorCandidate;
 pub use messages::*;
 
 /// Version of the wire format. Bump on any incompatible change to a message.

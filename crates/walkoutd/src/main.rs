@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod calib;
+mod replay;
 
 /// Exit status for an invalid store config (sysexits EX_CONFIG).
 const EXIT_CONFIG: u8 = 78;
@@ -24,6 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Replay recorded detections through fusion and tracking; write tracks (and score them).
+    Replay(replay::ReplayArgs),
     /// Store calibration tools.
     Calib {
         #[command(subcommand)]
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Replay(args) => replay::run(&args),
         Command::Calib {
             command: CalibCommand::Check { config, png },
         } => calib::check(&config, png.as_deref()),

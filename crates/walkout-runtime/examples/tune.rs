@@ -1,0 +1,209 @@
+//! Developer tool: score fusion alone (MODA of candidates) and fusion + tracking on a replay
+//! directory, for parameter tuning on the WILDTRACK train split.
+//! `cargo run --release -p walkout-runtime --example tune -- CONFIG DIR GT [key=value ...]`
+
+use std::path::PathBuf;
+
+use walkout_fusion::{Fuser, View};
+use walkout_geometry::StoreConfig;
+use walkout_runtime::replay::{self, ReplayInput, ReplayOptions};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (config, dir, gt) = (
+        PathBuf::from(&args[1]),
+        PathBuf::from(&args[2]),
+        PathBuf::from(&args[3]),
+    );
+    let points = dir.extension().is_some_and(|e| e == "csv");
+    let input = if points {
+        ReplayInput::FloorPoints(dir.clone())
+    } else {
+        ReplayInput::Detections(dir.clone())
+    };
+    let mut opts = ReplayOptions::new(config.clone(), input, 10.0);
+    for kv in &args[4..] {
+        let (k, v) = kv.split_once('=').expect("key=value");
+        let f: f64 = v.parse().expect("number");
+        match k {
+            "peak" => opts.fusion.peak_threshold = f,
+            "nms" => opts.fusion.nms_radius_m = f,
+            "fgate" => opts.fusion.gate_chi2 = f,
+            "support" => opts.fusion.min_support_fraction = f,
+            "strong" => opts.fusion.strong_views = f as u32,
+            "rel" => opts.fusion.pixel_sigma_rel = f,
+            "floor" => opts.fusion.floor_sigma_m = f,
+            "weak" => opts.fusion.weak_singles = f > 0.0,
+            "accel" => opts.tracker.accel_sigma = f,
+            "v0" => opts.tracker.initial_speed_sigma = f,
+            "tgate" => opts.tracker.gate_chi2 = f,
+            "hits" => opts.tracker.confirm_hits = f as u32,
+            "cviews" => opts.tracker.confirm_views = f as u32,
+            "coast" => opts.tracker.max_coast_s = f,
+            "tcoast" => opts.tracker.tentative_coast_s = f,
+            "occl" => opts.report_occluded = f > 0.0,
+            "meas" => opts.tracker.measurement_sigma_m = f,
+            _ => panic!("unknown key {k}"),
+        }
+    }
+    let gt_rows = walkout_eval::read_csv(&gt).expect("gt");
+    if std::env::var_os("DIAG").is_some() {
+        diag(&config, &dir, &gt_rows, &opts);
+        return;
+    }
+    if points {
+        let r = replay::run(&opts).expect("replay");
+        println!(
+            "tracks       : {}",
+            walkout_eval::evaluate(&gt_rows, &r.rows, 0.5)
+        );
+        return;
+    }
+    // Fusion alone.
+    let store = StoreConfig::load(&config).expect("config");
+    let (frames, _) = replay::read_detection_dir(&store, &dir).expect("detections");
+    let mut fuser = Fuser::new(
+        store.cameras().cloned().collect(),
+        &store.floor,
+        opts.fusion.clone(),
+    );
+    let (mut strong_rows, mut all_rows) = (Vec::new(), Vec::new());
+    let mut id = 0;
+    for (frame, per_cam) in &frames {
+        let views: Vec<View> = per_cam
+            .iter()
+            .enumerate()
+            .map(|(camera, detections)| View { camera, detections })
+            .collect();
+        for c in fuser.fuse(&views) {
+            id += 1;
+            let row = walkout_eval::Row {
+                frame: *frame as i64,
+                id,
+                x: c.x,
+                y: c.y,
+            };
+            if c.strong {
+                strong_rows.push(row);
+            }
+            all_rows.push(row);
+        }
+    }
+    let s = walkout_eval::evaluate(&gt_rows, &strong_rows, 0.5);
+    println!(
+        "fusion strong: MODA {:.3} precision {:.3} recall {:.3} MODP {:.3}",
+        s.moda, s.precision, s.recall, s.modp
+    );
+    let s = walkout_eval::evaluate(&gt_rows, &all_rows, 0.5);
+    println!(
+        "fusion all   : MODA {:.3} precision {:.3} recall {:.3}",
+        s.moda, s.precision, s.recall
+    );
+    let r = replay::run(&opts).expect("replay");
+    let s = walkout_eval::evaluate(&gt_rows, &r.rows, 0.5);
+    println!("tracks       : {s}");
+}
+
+fn diag(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+    gt: &[walkout_eval::Row],
+    opts: &ReplayOptions,
+) {
+    let store = StoreConfig::load(config).expect("config");
+    let (frames, _) = replay::read_detection_dir(&store, dir).expect("detections");
+    let mut f = opts.fusion.clone();
+    f.peak_threshold = 1e9;
+    let mut fuser = Fuser::new(store.cameras().cloned().collect(), &store.floor, f);
+    let mut per_cam: Vec<Vec<(f64, f64)>> = vec![Vec::new(); store.cameras.len()];
+    let mut support_hist = [0usize; 8];
+    let mut miss: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut shown = 0;
+    for (frame, dets) in &frames {
+        let views: Vec<View> = dets
+            .iter()
+            .enumerate()
+            .map(|(camera, detections)| View { camera, detections })
+            .collect();
+        let g: Vec<&walkout_eval::Row> = gt.iter().filter(|r| r.frame == *frame as i64).collect();
+        let mut fz = Fuser::new(
+            store.cameras().cloned().collect(),
+            &store.floor,
+            opts.fusion.clone(),
+        );
+        let strong: Vec<_> = fz.fuse(&views).into_iter().filter(|c| c.strong).collect();
+        for r in &g {
+            if strong.iter().any(|c| (c.x - r.x).hypot(c.y - r.y) < 0.5) {
+                continue;
+            }
+            let (e, n, vis) = fz.evidence_at(glam::DVec2::new(r.x, r.y));
+            let near = strong
+                .iter()
+                .filter(|c| (c.x - r.x).hypot(c.y - r.y) < 1.0)
+                .count();
+            let key = (if n < 2 {
+                "n<2"
+            } else if e < opts.fusion.peak_threshold {
+                "weak-evidence"
+            } else if near > 0 {
+                "strong-nearby"
+            } else {
+                "no-peak"
+            })
+            .to_string();
+            *miss.entry(key).or_insert(0usize) += 1;
+            if n >= 2 && e >= opts.fusion.peak_threshold && near == 0 && shown < 5 {
+                shown += 1;
+                println!(
+                    "miss at ({:.2},{:.2}) evidence {e:.2} members {n} vis {vis}",
+                    r.x, r.y
+                );
+            }
+        }
+        let cands = fuser.fuse(&views);
+        for r in &g {
+            let mut cams = std::collections::HashSet::new();
+            for c in &cands {
+                let (ex, ey) = (r.x - c.x, r.y - c.y);
+                let det = c.cov[0] * c.cov[2] - c.cov[1] * c.cov[1];
+                let m2 = (c.cov[2] * ex * ex - 2.0 * c.cov[1] * ex * ey + c.cov[0] * ey * ey) / det;
+                if m2 < 9.21 {
+                    cams.insert(c.cameras[0]);
+                }
+            }
+            support_hist[cams.len().min(7)] += 1;
+        }
+        for c in cands {
+            let (mut best, mut bm) = (f64::INFINITY, f64::INFINITY);
+            let det = c.cov[0] * c.cov[2] - c.cov[1] * c.cov[1];
+            for r in &g {
+                let (ex, ey) = (r.x - c.x, r.y - c.y);
+                let d = ex.hypot(ey);
+                let m2 = (c.cov[2] * ex * ex - 2.0 * c.cov[1] * ex * ey + c.cov[0] * ey * ey) / det;
+                if d < best {
+                    best = d;
+                    bm = m2;
+                }
+            }
+            per_cam[c.cameras[0] as usize].push((best, bm));
+        }
+    }
+    println!("missed GT people: {miss:?}");
+    println!("GT people by number of cameras with an observation gating them: {support_hist:?}");
+    for (k, v) in per_cam.iter_mut().enumerate() {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n = v.len();
+        let within = |t: f64| v.iter().filter(|x| x.0 < t).count() as f64 / n as f64;
+        let mut m: Vec<f64> = v.iter().filter(|x| x.0 < 1.0).map(|x| x.1).collect();
+        m.sort_by(f64::total_cmp);
+        println!(
+            "cam{k}: {n} obs, median dist {:.2} m, <0.3 m {:.2}, <0.5 m {:.2}, <1 m {:.2}; Mahalanobis^2 of near ones: median {:.1}, p90 {:.1}",
+            v[n / 2].0,
+            within(0.3),
+            within(0.5),
+            within(1.0),
+            m[m.len() / 2],
+            m[m.len() * 9 / 10]
+        );
+    }
+}

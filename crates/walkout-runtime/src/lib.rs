@@ -1,0 +1,6 @@
+//! walkout-runtime wires the stages. Today: replay of recorded per-camera detections (or already
+//! fused floor points) through fusion and tracking, writing tracks and the messages the daemon
+//! would publish.
+
+pub mod mot;
+pub mod replay;

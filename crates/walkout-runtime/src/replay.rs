@@ -1,0 +1,288 @@
+//! Replay of recorded detections through fusion and tracking (the `walkoutd replay` command).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use walkout_eval::Row;
+use walkout_fusion::{Fuser, FusionConfig, View};
+use walkout_geometry::{ConfigError, StoreConfig};
+use walkout_track::{TrackIds, Tracker, TrackerConfig};
+use walkout_types::{Detection, FloorCandidate, SCHEMA_VERSION, Track, TrackState, TracksMessage};
+
+use crate::mot::{self, InputError};
+
+/// What to replay.
+#[derive(Debug, Clone)]
+pub enum ReplayInput {
+    /// A directory with one MOTChallenge detection file per camera, `<camera id>.txt`.
+    Detections(PathBuf),
+    /// A floor-point CSV (`frame,x,y[,score]`), already fused.
+    FloorPoints(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    pub config: PathBuf,
+    pub input: ReplayInput,
+    /// Frame rate mapping frame indices to seconds.
+    pub fps: f64,
+    pub fusion: FusionConfig,
+    pub tracker: TrackerConfig,
+    /// Also report occluded (coasting) tracks in the output rows.
+    pub report_occluded: bool,
+    /// Covariance (standard deviation, metres) given to floor points.
+    pub floor_point_sigma_m: f64,
+}
+
+impl ReplayOptions {
+    pub fn new(config: PathBuf, input: ReplayInput, fps: f64) -> ReplayOptions {
+        ReplayOptions {
+            config,
+            input,
+            fps,
+            fusion: FusionConfig::default(),
+            tracker: TrackerConfig::default(),
+            report_occluded: false,
+            floor_point_sigma_m: 0.1,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{dir}: cannot list the detections directory")]
+    ListDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{dir}: no detection file for camera `{camera}` (expected {expected})")]
+    MissingCamera {
+        dir: PathBuf,
+        camera: String,
+        expected: PathBuf,
+    },
+    #[error("{path}: `{camera}` is not a camera of the store config {config} (cameras: {known})")]
+    UnknownCamera {
+        path: PathBuf,
+        camera: String,
+        config: PathBuf,
+        known: String,
+    },
+    #[error("--fps must be a positive number, got {0}")]
+    Fps(f64),
+    #[error("{path}: cannot write")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The outcome of a replay.
+#[derive(Debug, Clone)]
+pub struct ReplayResult {
+    /// `frame,id,x,y` rows of confirmed tracks, per input frame with detections.
+    pub rows: Vec<Row>,
+    /// The tracks message of every processed frame, as the daemon would publish it.
+    pub messages: Vec<TracksMessage>,
+    pub frames: usize,
+    pub detections: usize,
+    pub tracks_started: u64,
+    /// Wall time of fusion + tracking per frame, microseconds (sorted).
+    pub tick_us: Vec<f64>,
+}
+
+type Frames = BTreeMap<u64, Vec<Vec<Detection>>>;
+
+/// Reads the per-camera detection files of `dir` for the store's cameras.
+pub fn read_detection_dir(store: &StoreConfig, dir: &Path) -> Result<(Frames, usize), ReplayError> {
+    let ncam = store.cameras.len();
+    let entries = std::fs::read_dir(dir).map_err(|source| ReplayError::ListDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    let known: Vec<&str> = store.cameras.iter().map(|c| c.camera.id.as_str()).collect();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if !known.contains(&stem.as_str()) {
+            return Err(ReplayError::UnknownCamera {
+                path,
+                camera: stem,
+                config: store.path.clone(),
+                known: known.join(", "),
+            });
+        }
+    }
+    let mut frames: Frames = BTreeMap::new();
+    let mut total = 0;
+    for (k, cam) in store.cameras.iter().enumerate() {
+        let path = dir.join(format!("{}.txt", cam.camera.id));
+        if !path.is_file() {
+            return Err(ReplayError::MissingCamera {
+                dir: dir.to_path_buf(),
+                camera: cam.camera.id.clone(),
+                expected: path,
+            });
+        }
+        for d in mot::read_mot_detections(&path)? {
+            frames
+                .entry(d.frame)
+                .or_insert_with(|| vec![Vec::new(); ncam])[k]
+                .push(d.detection);
+            total += 1;
+        }
+    }
+    Ok((frames, total))
+}
+
+/// Runs the replay.
+pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
+    if !(opts.fps.is_finite() && opts.fps > 0.0) {
+        return Err(ReplayError::Fps(opts.fps));
+    }
+    let store = StoreConfig::load(&opts.config)?;
+    let camera_ids: Vec<String> = store.cameras.iter().map(|c| c.camera.id.clone()).collect();
+    let ids = TrackIds::new();
+    let mut tracker = Tracker::new(opts.tracker.clone(), ids.clone());
+    let mut result = ReplayResult {
+        rows: Vec::new(),
+        messages: Vec::new(),
+        frames: 0,
+        detections: 0,
+        tracks_started: 0,
+        tick_us: Vec::new(),
+    };
+    let emit = |frame: u64, seq: u64, tracker: &Tracker, result: &mut ReplayResult| {
+        let tracks: Vec<Track> = tracker
+            .tracks()
+            .iter()
+            .filter(|t| {
+                t.state == TrackState::Confirmed
+                    || (opts.report_occluded && t.state == TrackState::Occluded)
+            })
+            .map(|t| Track {
+                id: t.id,
+                shopper: None,
+                x: t.x[0],
+                y: t.x[1],
+                height: t.height_m,
+                vx: t.x[2],
+                vy: t.x[3],
+                state: t.state,
+                confidence: t.confidence,
+                cameras: t
+                    .cameras
+                    .iter()
+                    .filter_map(|&c| camera_ids.get(usize::from(c)).cloned())
+                    .collect(),
+            })
+            .collect();
+        for t in &tracks {
+            result.rows.push(Row {
+                frame: frame as i64,
+                id: t.id as i64,
+                x: t.x,
+                y: t.y,
+            });
+        }
+        result.messages.push(TracksMessage {
+            schema: SCHEMA_VERSION,
+            store: store.id.clone(),
+            seq,
+            time: frame as f64 / opts.fps,
+            tracks,
+        });
+    };
+    match &opts.input {
+        ReplayInput::Detections(dir) => {
+            let (frames, total) = read_detection_dir(&store, dir)?;
+            result.detections = total;
+            let cameras = store.cameras().cloned().collect();
+            let mut fuser = Fuser::new(cameras, &store.floor, opts.fusion.clone());
+            for (seq, (frame, per_cam)) in frames.iter().enumerate() {
+                let start = Instant::now();
+                let views: Vec<View> = per_cam
+                    .iter()
+                    .enumerate()
+                    .map(|(camera, detections)| View { camera, detections })
+                    .collect();
+                let candidates = fuser.fuse(&views);
+                tracker.update(*frame as f64 / opts.fps, &candidates);
+                result.tick_us.push(start.elapsed().as_secs_f64() * 1e6);
+                emit(*frame, seq as u64, &tracker, &mut result);
+            }
+            result.frames = frames.len();
+        }
+        ReplayInput::FloorPoints(path) => {
+            let points = mot::read_floor_points(path)?;
+            result.detections = points.len();
+            let s2 = opts.floor_point_sigma_m * opts.floor_point_sigma_m;
+            let mut by_frame: BTreeMap<u64, Vec<FloorCandidate>> = BTreeMap::new();
+            for p in points {
+                by_frame.entry(p.frame).or_default().push(FloorCandidate {
+                    x: p.x,
+                    y: p.y,
+                    cov: [s2, 0.0, s2],
+                    height_m: None,
+                    score: p.score,
+                    views: 1,
+                    visible: 1,
+                    strong: true,
+                    cameras: Vec::new(),
+                    embedding: None,
+                });
+            }
+            for (seq, (frame, cands)) in by_frame.iter().enumerate() {
+                let start = Instant::now();
+                tracker.update(*frame as f64 / opts.fps, cands);
+                result.tick_us.push(start.elapsed().as_secs_f64() * 1e6);
+                emit(*frame, seq as u64, &tracker, &mut result);
+            }
+            result.frames = by_frame.len();
+        }
+    }
+    result.tracks_started = ids.next() - 1;
+    result.tick_us.sort_by(f64::total_cmp);
+    Ok(result)
+}
+
+/// Writes `frame,id,x,y` rows.
+pub fn write_tracks_csv(path: &Path, rows: &[Row]) -> Result<(), ReplayError> {
+    let werr = |source| ReplayError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(werr)?);
+    writeln!(f, "frame,id,x,y").map_err(werr)?;
+    for r in rows {
+        writeln!(f, "{},{},{:.4},{:.4}", r.frame, r.id, r.x, r.y).map_err(werr)?;
+    }
+    f.flush().map_err(werr)
+}
+
+/// Writes one JSON message per line.
+pub fn write_jsonl(path: &Path, messages: &[TracksMessage]) -> Result<(), ReplayError> {
+    let werr = |source| ReplayError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(werr)?);
+    for m in messages {
+        let line = serde_json::to_string(m).map_err(|e| werr(std::io::Error::other(e)))?;
+        writeln!(f, "{line}").map_err(werr)?;
+    }
+    f.flush().map_err(werr)
+}

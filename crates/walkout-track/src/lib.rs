@@ -1,0 +1,477 @@
+//! Floor tracker: a constant-velocity Kalman filter per person (state x, y, vx, vy; head height
+//! smoothed separately), Mahalanobis gating, cost = motion (+ appearance when both sides carry
+//! embeddings), optimal assignment (`lsap`, SciPy's algorithm), two-stage matching (strong
+//! candidates first against every live track, then weak candidates against the confirmed tracks
+//! left over), and the lifecycle tentative -> confirmed -> occluded (coasting) -> ended.
+//!
+//! Track ids come from a [`TrackIds`] source: unique and never reused within a process run when
+//! the runtime shares one source between trackers; a tracker holds no global state.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use walkout_types::{FloorCandidate, TrackState};
+
+/// Tracker parameters (defaults tuned on the WILDTRACK train split).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackerConfig {
+    /// Process noise: white acceleration, m/s^2 (standard deviation).
+    pub accel_sigma: f64,
+    /// Standard deviation of a new track's speed, m/s.
+    pub initial_speed_sigma: f64,
+    /// Measurement noise added to every candidate's covariance, metres (standard deviation).
+    pub measurement_sigma_m: f64,
+    /// Squared Mahalanobis gate for an association (chi-square, 2 dof).
+    pub gate_chi2: f64,
+    /// Weight of the appearance cost (1 - cosine similarity) when both sides have embeddings.
+    pub appearance_weight: f64,
+    /// Hits that confirm a tentative track.
+    pub confirm_hits: u32,
+    /// A track born from a candidate with at least this many views is confirmed at once.
+    pub confirm_views: u32,
+    /// Seconds a confirmed track may coast unseen before it ends.
+    pub max_coast_s: f64,
+    /// Seconds a tentative track may go unseen before it is dropped.
+    pub tentative_coast_s: f64,
+    /// Smoothing factor of the head height (weight of a new measurement).
+    pub height_alpha: f64,
+    /// Nominal head height until one is measured, metres.
+    pub default_height_m: f64,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            accel_sigma: 1.5,
+            initial_speed_sigma: 1.2,
+            measurement_sigma_m: 0.05,
+            gate_chi2: 13.8,
+            appearance_weight: 2.0,
+            confirm_hits: 2,
+            confirm_views: 3,
+            max_coast_s: 1.6,
+            tentative_coast_s: 0.6,
+            height_alpha: 0.3,
+            default_height_m: 1.7,
+        }
+    }
+}
+
+/// A source of track ids, shareable between trackers (clones share the counter).
+#[derive(Debug, Clone, Default)]
+pub struct TrackIds(Arc<AtomicU64>);
+
+impl TrackIds {
+    pub fn new() -> TrackIds {
+        TrackIds::default()
+    }
+
+    /// The next id (1, 2, 3, ...).
+    pub fn next(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// One tracked person.
+#[derive(Debug, Clone)]
+pub struct Track {
+    pub id: u64,
+    pub state: TrackState,
+    /// [x, y, vx, vy]
+    pub x: [f64; 4],
+    /// 4x4 covariance, row-major.
+    pub p: [[f64; 4]; 4],
+    pub height_m: f64,
+    pub hits: u32,
+    /// Time of the last update by a candidate, seconds.
+    pub last_seen: f64,
+    pub born: f64,
+    /// Whether a candidate updated this track at the latest tick.
+    pub updated: bool,
+    /// Cameras that supported the latest update.
+    pub cameras: Vec<u16>,
+    /// Running mean appearance embedding (L2-normalised).
+    pub embedding: Option<Vec<f32>>,
+    /// Evidence strength 0..1.
+    pub confidence: f64,
+}
+
+/// The tracker of one store.
+pub struct Tracker {
+    config: TrackerConfig,
+    ids: TrackIds,
+    tracks: Vec<Track>,
+    time: Option<f64>,
+    ended: Vec<Track>,
+}
+
+impl Tracker {
+    pub fn new(config: TrackerConfig, ids: TrackIds) -> Tracker {
+        Tracker {
+            config,
+            ids,
+            tracks: Vec::new(),
+            time: None,
+            ended: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// Live tracks (tentative, confirmed and occluded).
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// Tracks that ended at the latest update.
+    pub fn ended(&self) -> &[Track] {
+        &self.ended
+    }
+
+    /// Advances to `time` (seconds) and incorporates the tick's candidates.
+    pub fn update(&mut self, time: f64, candidates: &[FloorCandidate]) {
+        let dt = self.time.map_or(0.0, |t| (time - t).max(0.0));
+        self.time = Some(time);
+        for t in &mut self.tracks {
+            predict(t, dt, self.config.accel_sigma);
+            t.updated = false;
+        }
+        // Stage 1: strong candidates against every live track.
+        let strong: Vec<usize> = (0..candidates.len())
+            .filter(|&i| candidates[i].strong)
+            .collect();
+        let all: Vec<usize> = (0..self.tracks.len()).collect();
+        let (matched1, unmatched_strong) = self.associate(&all, &strong, candidates);
+        let mut matched_tracks = vec![false; self.tracks.len()];
+        for &(ti, ci) in &matched1 {
+            matched_tracks[ti] = true;
+            self.correct(ti, &candidates[ci], time);
+        }
+        // Stage 2: weak candidates against confirmed/occluded tracks left over.
+        let weak: Vec<usize> = (0..candidates.len())
+            .filter(|&i| !candidates[i].strong)
+            .collect();
+        let rest: Vec<usize> = (0..self.tracks.len())
+            .filter(|&t| !matched_tracks[t] && self.tracks[t].state != TrackState::Tentative)
+            .collect();
+        let (matched2, _) = self.associate(&rest, &weak, candidates);
+        for &(ti, ci) in &matched2 {
+            matched_tracks[ti] = true;
+            self.correct(ti, &candidates[ci], time);
+        }
+        // Lifecycle of the unmatched.
+        self.ended.clear();
+        let cfg = &self.config;
+        let mut keep = Vec::with_capacity(self.tracks.len());
+        for (i, mut t) in std::mem::take(&mut self.tracks).into_iter().enumerate() {
+            if !matched_tracks[i] {
+                let unseen = time - t.last_seen;
+                match t.state {
+                    TrackState::Tentative if unseen > cfg.tentative_coast_s => {
+                        t.state = TrackState::Ended
+                    }
+                    TrackState::Confirmed | TrackState::Occluded => {
+                        t.state = if unseen > cfg.max_coast_s {
+                            TrackState::Ended
+                        } else {
+                            TrackState::Occluded
+                        };
+                    }
+                    _ => {}
+                }
+                t.cameras.clear();
+            }
+            if t.state == TrackState::Ended {
+                self.ended.push(t);
+            } else {
+                keep.push(t);
+            }
+        }
+        self.tracks = keep;
+        // Births from unmatched strong candidates.
+        for &ci in &unmatched_strong {
+            let c = &candidates[ci];
+            let v0 = cfg.initial_speed_sigma * cfg.initial_speed_sigma;
+            let r = cfg.measurement_sigma_m * cfg.measurement_sigma_m;
+            let mut p = [[0.0; 4]; 4];
+            p[0][0] = c.cov[0] + r;
+            p[0][1] = c.cov[1];
+            p[1][0] = c.cov[1];
+            p[1][1] = c.cov[2] + r;
+            p[2][2] = v0;
+            p[3][3] = v0;
+            let confirmed = c.views >= cfg.confirm_views || cfg.confirm_hits <= 1;
+            self.tracks.push(Track {
+                id: self.ids.next(),
+                state: if confirmed {
+                    TrackState::Confirmed
+                } else {
+                    TrackState::Tentative
+                },
+                x: [c.x, c.y, 0.0, 0.0],
+                p,
+                height_m: c.height_m.unwrap_or(cfg.default_height_m),
+                hits: 1,
+                last_seen: time,
+                born: time,
+                updated: true,
+                cameras: c.cameras.clone(),
+                embedding: c.embedding.clone(),
+                confidence: c.score,
+            });
+        }
+    }
+
+    /// Optimal gated assignment of `cands` to `tracks` (indices); returns matches and the
+    /// candidates left unmatched.
+    fn associate(
+        &self,
+        tracks: &[usize],
+        cands: &[usize],
+        candidates: &[FloorCandidate],
+    ) -> (Vec<(usize, usize)>, Vec<usize>) {
+        if tracks.is_empty() || cands.is_empty() {
+            return (Vec::new(), cands.to_vec());
+        }
+        const FORBIDDEN: f64 = 1e6;
+        let (nr, nc) = (tracks.len(), cands.len());
+        let mut cost = vec![FORBIDDEN; nr * nc];
+        for (r, &ti) in tracks.iter().enumerate() {
+            let t = &self.tracks[ti];
+            for (k, &ci) in cands.iter().enumerate() {
+                let c = &candidates[ci];
+                let Some((m2, logdet)) = innovation(t, c, self.config.measurement_sigma_m) else {
+                    continue;
+                };
+                if m2 > self.config.gate_chi2 {
+                    continue;
+                }
+                let mut v = m2 + logdet;
+                if let (Some(a), Some(b)) = (&t.embedding, &c.embedding) {
+                    v += self.config.appearance_weight * (1.0 - f64::from(cosine(a, b)));
+                }
+                cost[r * nc + k] = v;
+            }
+        }
+        let mut matched = Vec::new();
+        let mut cand_used = vec![false; nc];
+        if let Ok((rows, cols)) = lsap::solve(nr, nc, &cost, false) {
+            for (r, k) in rows.into_iter().zip(cols) {
+                if cost[r * nc + k] < FORBIDDEN {
+                    matched.push((tracks[r], cands[k]));
+                    cand_used[k] = true;
+                }
+            }
+        }
+        let unmatched = (0..nc)
+            .filter(|&k| !cand_used[k])
+            .map(|k| cands[k])
+            .collect();
+        (matched, unmatched)
+    }
+
+    fn correct(&mut self, ti: usize, c: &FloorCandidate, time: f64) {
+        let cfg = &self.config;
+        let t = &mut self.tracks[ti];
+        kalman_update(t, c, cfg.measurement_sigma_m);
+        if let Some(h) = c.height_m {
+            t.height_m += cfg.height_alpha * (h - t.height_m);
+        }
+        t.hits += 1;
+        t.last_seen = time;
+        t.updated = true;
+        t.cameras.clone_from(&c.cameras);
+        t.confidence = 0.7 * t.confidence + 0.3 * c.score;
+        if let Some(e) = &c.embedding {
+            t.embedding = Some(match t.embedding.take() {
+                Some(mut m) if m.len() == e.len() => {
+                    m.iter_mut()
+                        .zip(e)
+                        .for_each(|(a, b)| *a = 0.9 * *a + 0.1 * b);
+                    let n = m.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                    m.iter_mut().for_each(|v| *v /= n);
+                    m
+                }
+                _ => e.clone(),
+            });
+        }
+        t.state = match t.state {
+            TrackState::Tentative if t.hits >= cfg.confirm_hits => TrackState::Confirmed,
+            TrackState::Tentative => TrackState::Tentative,
+            _ => TrackState::Confirmed,
+        };
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Constant-velocity prediction with white-acceleration process noise.
+fn predict(t: &mut Track, dt: f64, accel_sigma: f64) {
+    if dt <= 0.0 {
+        return;
+    }
+    t.x[0] += dt * t.x[2];
+    t.x[1] += dt * t.x[3];
+    // P = F P F^T + Q, F = [[I, dt I], [0, I]].
+    let p = t.p;
+    let mut n = p;
+    for i in 0..2 {
+        for j in 0..2 {
+            n[i][j] = p[i][j] + dt * (p[i + 2][j] + p[i][j + 2]) + dt * dt * p[i + 2][j + 2];
+            n[i][j + 2] = p[i][j + 2] + dt * p[i + 2][j + 2];
+            n[i + 2][j] = p[i + 2][j] + dt * p[i + 2][j + 2];
+        }
+    }
+    let q = accel_sigma * accel_sigma;
+    let (q11, q12, q22) = (q * dt.powi(4) / 4.0, q * dt.powi(3) / 2.0, q * dt * dt);
+    for i in 0..2 {
+        n[i][i] += q11;
+        n[i][i + 2] += q12;
+        n[i + 2][i] += q12;
+        n[i + 2][i + 2] += q22;
+    }
+    t.p = n;
+}
+
+/// Innovation covariance S = H P H^T + R for a candidate.
+fn innovation_cov(t: &Track, c: &FloorCandidate, sigma: f64) -> [f64; 3] {
+    let r = sigma * sigma;
+    [
+        t.p[0][0] + c.cov[0] + r,
+        t.p[0][1] + c.cov[1],
+        t.p[1][1] + c.cov[2] + r,
+    ]
+}
+
+/// Squared Mahalanobis distance of a candidate from a track's prediction and ln det S.
+fn innovation(t: &Track, c: &FloorCandidate, sigma: f64) -> Option<(f64, f64)> {
+    let [a, b, d] = innovation_cov(t, c, sigma);
+    let det = a * d - b * b;
+    if !(det.is_finite() && det > 0.0) {
+        return None;
+    }
+    let (ex, ey) = (c.x - t.x[0], c.y - t.x[1]);
+    let m2 = (d * ex * ex - 2.0 * b * ex * ey + a * ey * ey) / det;
+    Some((m2, det.ln()))
+}
+
+fn kalman_update(t: &mut Track, c: &FloorCandidate, sigma: f64) {
+    let [a, b, d] = innovation_cov(t, c, sigma);
+    let det = a * d - b * b;
+    if !(det.is_finite() && det > 0.0) {
+        return;
+    }
+    let si = [[d / det, -b / det], [-b / det, a / det]];
+    // K = P H^T S^-1 (4x2); H^T selects the first two columns of P.
+    let mut k = [[0.0; 2]; 4];
+    for i in 0..4 {
+        for j in 0..2 {
+            k[i][j] = t.p[i][0] * si[0][j] + t.p[i][1] * si[1][j];
+        }
+    }
+    let (ex, ey) = (c.x - t.x[0], c.y - t.x[1]);
+    for i in 0..4 {
+        t.x[i] += k[i][0] * ex + k[i][1] * ey;
+    }
+    // P = (I - K H) P
+    let p = t.p;
+    for i in 0..4 {
+        for j in 0..4 {
+            t.p[i][j] = p[i][j] - (k[i][0] * p[0][j] + k[i][1] * p[1][j]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(x: f64, y: f64, views: u32) -> FloorCandidate {
+        FloorCandidate {
+            x,
+            y,
+            cov: [0.01, 0.0, 0.01],
+            height_m: Some(1.75),
+            score: 0.9,
+            views,
+            visible: 4,
+            strong: views >= 2,
+            cameras: vec![0, 1],
+            embedding: None,
+        }
+    }
+
+    #[test]
+    fn follows_two_crossing_walkers_without_swapping() {
+        let mut tr = Tracker::new(TrackerConfig::default(), TrackIds::new());
+        let mut first_ids = Vec::new();
+        for k in 0..40 {
+            let t = k as f64 * 0.2;
+            // Walkers on crossing diagonals at 1.2 m/s.
+            let a = (0.85 * t, 0.85 * t);
+            let b = (0.85 * t, 6.8 - 0.85 * t);
+            tr.update(t, &[cand(a.0, a.1, 3), cand(b.0, b.1, 3)]);
+            if k == 1 {
+                first_ids = tr.tracks().iter().map(|t| (t.id, t.x[1] < 3.0)).collect();
+            }
+        }
+        assert_eq!(tr.tracks().len(), 2);
+        for t in tr.tracks() {
+            let started_low = first_ids
+                .iter()
+                .find(|(id, _)| *id == t.id)
+                .expect("same ids")
+                .1;
+            // The walker that started low (a) ends high; b ends low.
+            assert_eq!(started_low, t.x[1] > 3.0, "track {} swapped", t.id);
+            assert!((t.x[2] - 0.85).abs() < 0.1, "vx {}", t.x[2]);
+        }
+    }
+
+    #[test]
+    fn lifecycle_and_coasting_in_seconds() {
+        let cfg = TrackerConfig {
+            confirm_views: 10,
+            ..TrackerConfig::default()
+        };
+        let mut tr = Tracker::new(cfg.clone(), TrackIds::new());
+        tr.update(0.0, &[cand(1.0, 1.0, 2)]);
+        assert_eq!(tr.tracks()[0].state, TrackState::Tentative);
+        tr.update(0.1, &[cand(1.0, 1.0, 2)]);
+        assert_eq!(tr.tracks()[0].state, TrackState::Confirmed);
+        tr.update(0.2, &[]);
+        assert_eq!(tr.tracks()[0].state, TrackState::Occluded);
+        // Still coasting just before max_coast_s, ended after.
+        tr.update(0.1 + cfg.max_coast_s - 0.05, &[]);
+        assert_eq!(tr.tracks().len(), 1);
+        tr.update(0.1 + cfg.max_coast_s + 0.05, &[]);
+        assert!(tr.tracks().is_empty());
+        assert_eq!(tr.ended().len(), 1);
+        // A weak candidate never starts a track.
+        let mut weak = cand(5.0, 5.0, 1);
+        weak.strong = false;
+        tr.update(3.0, &[weak]);
+        assert!(tr.tracks().is_empty());
+    }
+
+    #[test]
+    fn ids_are_never_reused_and_shareable() {
+        let ids = TrackIds::new();
+        let mut a = Tracker::new(TrackerConfig::default(), ids.clone());
+        let mut b = Tracker::new(TrackerConfig::default(), ids);
+        a.update(0.0, &[cand(0.0, 0.0, 3)]);
+        b.update(0.0, &[cand(0.0, 0.0, 3)]);
+        a.update(5.0, &[]);
+        a.update(10.0, &[cand(0.0, 0.0, 3)]);
+        let mut all: Vec<u64> = a.tracks().iter().chain(b.tracks()).map(|t| t.id).collect();
+        all.sort_unstable();
+        assert_eq!(all, vec![2, 3]);
+    }
+}
