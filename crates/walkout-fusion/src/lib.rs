@@ -39,6 +39,9 @@ pub struct FusionConfig {
     pub border_px: f64,
     /// Boxes below this detector score are ignored.
     pub min_score: f64,
+    /// Largest distance from an observation at which it is splatted, metres (the long tails of
+    /// far views add little to peaks but cost time; gathering uses the full covariance).
+    pub splat_radius_m: f64,
     /// Occupancy peak threshold (fraction of the cameras that see the spot).
     pub peak_threshold: f64,
     /// Peaks closer than this are one person, metres.
@@ -53,26 +56,40 @@ pub struct FusionConfig {
     pub floor_margin_m: f64,
     /// Emit unclaimed single observations as weak candidates.
     pub weak_singles: bool,
+    /// Negative evidence: a single-view observation is dropped when at least this many other
+    /// cameras see its floor spot clearly (the box a person there would make in that camera
+    /// overlaps no detection, so nothing hides them) and detect nobody (0 disables).
+    pub reject_clear_views: u32,
+    /// Fraction of the expected box that must be covered by a detection to explain a miss.
+    pub explain_overlap: f64,
+    /// Body size used to predict boxes: height and width, metres.
+    pub body_height_m: f64,
+    pub body_width_m: f64,
 }
 
 impl Default for FusionConfig {
     fn default() -> Self {
         FusionConfig {
-            cell_m: 0.05,
+            cell_m: 0.1,
             head_height_m: 1.7,
             head_height_sigma_m: 0.12,
             pixel_sigma_rel: 0.03,
-            pixel_sigma_abs: 1.5,
+            pixel_sigma_abs: 4.0,
             floor_sigma_m: 0.08,
             border_px: 2.0,
             min_score: 0.0,
-            peak_threshold: 0.2,
+            splat_radius_m: 1.0,
+            peak_threshold: 0.1,
             nms_radius_m: 0.2,
             gate_chi2: 9.21,
             min_support_fraction: 0.25,
             strong_views: 2,
             floor_margin_m: 0.5,
             weak_singles: true,
+            reject_clear_views: 1,
+            explain_overlap: 0.3,
+            body_height_m: 1.7,
+            body_width_m: 0.55,
         }
     }
 }
@@ -106,6 +123,10 @@ pub struct FusionStats {
     pub peaks: usize,
     pub candidates: usize,
     pub weak: usize,
+    /// Single-view observations dropped on negative evidence.
+    pub rejected: usize,
+    /// Time spent observing, splatting, finding peaks and gathering, microseconds.
+    pub phase_us: [f64; 4],
 }
 
 /// The fusion stage for one store. Buffers are reused across ticks.
@@ -117,8 +138,13 @@ pub struct Fuser {
     inv_visible: Vec<f32>,
     visible: Vec<u8>,
     occupancy: Vec<f32>,
-    touched: Vec<u32>,
+    /// Tiles of TILE x TILE cells written this tick (only those are scanned and cleared).
+    tile_dirty: Vec<bool>,
+    dirty_tiles: Vec<u32>,
+    tiles_x: usize,
     obs: Vec<Obs>,
+    /// This tick's boxes per camera: [left, top, right, bottom].
+    boxes: Vec<Vec<[f64; 4]>>,
     pub last_stats: FusionStats,
 }
 
@@ -144,8 +170,14 @@ impl Fuser {
             inv_visible,
             visible,
             occupancy: vec![0.0; n],
-            touched: Vec::new(),
+            tile_dirty: vec![
+                false;
+                coverage.grid.nx.div_ceil(TILE) * coverage.grid.ny.div_ceil(TILE)
+            ],
+            dirty_tiles: Vec::new(),
+            tiles_x: coverage.grid.nx.div_ceil(TILE),
             obs: Vec::new(),
+            boxes: Vec::new(),
             last_stats: FusionStats::default(),
         }
     }
@@ -169,25 +201,48 @@ impl Fuser {
         })
     }
 
-    /// The occupancy grid of the last tick (normalised), row-major.
+    /// The occupancy grid of the last tick, row-major: sums of the splatted Gaussians, before
+    /// division by the per-cell camera count ([`Fuser::visible_counts`]).
     pub fn occupancy(&self) -> &[f32] {
         &self.occupancy
+    }
+
+    /// Cameras that see each grid cell, row-major.
+    pub fn visible_counts(&self) -> &[u8] {
+        &self.visible
     }
 
     /// Fuses one tick of detections into floor candidates.
     pub fn fuse(&mut self, views: &[View]) -> Vec<FloorCandidate> {
         let mut stats = FusionStats::default();
+        let t0 = std::time::Instant::now();
         self.observe(views, &mut stats);
+        let t1 = std::time::Instant::now();
         self.splat();
+        let t2 = std::time::Instant::now();
         let peaks = self.peaks();
         stats.peaks = peaks.len();
+        let t3 = std::time::Instant::now();
         let out = self.gather(&peaks, &mut stats);
+        let t4 = std::time::Instant::now();
+        stats.phase_us = [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(|d| d.as_secs_f64() * 1e6);
         self.last_stats = stats;
         out
     }
 
     fn observe(&mut self, views: &[View], stats: &mut FusionStats) {
         self.obs.clear();
+        self.boxes.resize(self.cameras.len(), Vec::new());
+        self.boxes.iter_mut().for_each(Vec::clear);
+        for view in views {
+            if let Some(b) = self.boxes.get_mut(view.camera) {
+                b.extend(
+                    view.detections
+                        .iter()
+                        .map(|d| [d.left, d.top, d.left + d.width, d.top + d.height]),
+                );
+            }
+        }
         let c = &self.config;
         let (lo, hi) = (
             self.grid.origin,
@@ -253,39 +308,86 @@ impl Fuser {
     }
 
     fn splat(&mut self) {
-        for &i in &self.touched {
-            self.occupancy[i as usize] = 0.0;
+        for &t in &self.dirty_tiles {
+            for k in tile_rows(&self.grid, self.tiles_x, t as usize) {
+                self.occupancy[k].fill(0.0);
+            }
+            self.tile_dirty[t as usize] = false;
         }
-        self.touched.clear();
+        self.dirty_tiles.clear();
         let g = self.grid;
+        let c = &self.config;
+        const R2: f64 = 6.25; // splat out to 2.5 sigma
         for o in &self.obs {
-            // Gaussian footprint clipped at 2.5 sigma (and 3 m).
-            let rx = (2.5 * o.cov.x_axis.x.sqrt()).min(3.0);
-            let ry = (2.5 * o.cov.y_axis.y.sqrt()).min(3.0);
-            let x0 = (((o.p.x - rx - g.origin.x) / g.cell_m).floor().max(0.0)) as usize;
-            let y0 = (((o.p.y - ry - g.origin.y) / g.cell_m).floor().max(0.0)) as usize;
-            let x1 = ((((o.p.x + rx - g.origin.x) / g.cell_m).ceil()) as usize).min(g.nx);
-            let y1 = ((((o.p.y + ry - g.origin.y) / g.cell_m).ceil()) as usize).min(g.ny);
             let (a, b, cc) = (o.info.x_axis.x, o.info.x_axis.y, o.info.y_axis.y);
             let weight = o.score.clamp(0.0, 1.0);
+            // Extent of the ellipse m^2 <= R2 (capped at 3 m).
+            let ry = (R2 * o.cov.y_axis.y).sqrt().min(c.splat_radius_m);
+            let y0 = (((o.p.y - ry - g.origin.y) / g.cell_m).floor().max(0.0)) as usize;
+            let y1 = ((((o.p.y + ry - g.origin.y) / g.cell_m).ceil()) as usize).min(g.ny);
             for iy in y0..y1 {
                 let dy = g.origin.y + (iy as f64 + 0.5) * g.cell_m - o.p.y;
+                // Row span: a dx^2 + 2 b dx dy + c dy^2 <= R2.
+                let disc = b * b * dy * dy - a * (cc * dy * dy - R2);
+                if disc < 0.0 {
+                    continue;
+                }
+                let root = disc.sqrt();
+                let (dx0, dx1) = (
+                    ((-b * dy - root) / a).max(-c.splat_radius_m),
+                    ((-b * dy + root) / a).min(c.splat_radius_m),
+                );
+                let x0 = (((o.p.x + dx0 - g.origin.x) / g.cell_m - 0.5)
+                    .floor()
+                    .max(0.0)) as usize;
+                let x1 = ((((o.p.x + dx1 - g.origin.x) / g.cell_m + 0.5).ceil()).max(0.0) as usize)
+                    .min(g.nx);
                 let row = iy * g.nx;
-                for ix in x0..x1 {
-                    let dx = g.origin.x + (ix as f64 + 0.5) * g.cell_m - o.p.x;
-                    let m2 = a * dx * dx + 2.0 * b * dx * dy + cc * dy * dy;
-                    if m2 > 6.25 {
-                        continue;
+                if x0 >= x1 {
+                    continue;
+                }
+                // Gaussian along the row by recurrence (no exp per cell): with step h,
+                // m2(dx + h) - m2(dx) = a (2 dx h + h^2) + 2 b dy h, growing by 2 a h^2 a step.
+                let h = g.cell_m;
+                let dx = g.origin.x + (x0 as f64 + 0.5) * h - o.p.x;
+                let m2 = a * dx * dx + 2.0 * b * dx * dy + cc * dy * dy;
+                let mut val = weight * (-0.5 * m2).exp();
+                let mut ratio = (-0.5 * (a * (2.0 * dx * h + h * h) + 2.0 * b * dy * h)).exp();
+                let q = (-a * h * h).exp();
+                for tx in x0 / TILE..=(x1 - 1) / TILE {
+                    let t = (iy / TILE) * self.tiles_x + tx;
+                    if !self.tile_dirty[t] {
+                        self.tile_dirty[t] = true;
+                        self.dirty_tiles.push(t as u32);
                     }
-                    let k = row + ix;
-                    if self.occupancy[k] == 0.0 {
-                        self.touched.push(k as u32);
-                    }
-                    self.occupancy[k] +=
-                        ((weight * (-0.5 * m2).exp()) as f32) * self.inv_visible[k];
+                }
+                for cell in &mut self.occupancy[row + x0..row + x1] {
+                    *cell += val as f32;
+                    val *= ratio;
+                    ratio *= q;
                 }
             }
         }
+    }
+
+    /// Whether cell (ix, iy) with normalised value `v` is a 3x3 local maximum (ties resolve
+    /// towards the lower index, so a plateau gives one peak).
+    fn is_local_max(&self, ix: usize, iy: usize, v: f32) -> bool {
+        let g = &self.grid;
+        let k = iy * g.nx + ix;
+        for ny in iy.saturating_sub(1)..(iy + 2).min(g.ny) {
+            for nx in ix.saturating_sub(1)..(ix + 2).min(g.nx) {
+                let nk = ny * g.nx + nx;
+                if nk == k {
+                    continue;
+                }
+                let nv = self.occupancy[nk] * self.inv_visible[nk];
+                if nv > v || (nv == v && nk < k) {
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// 3x3 local maxima above the threshold, strongest first, then distance NMS.
@@ -293,33 +395,22 @@ impl Fuser {
         let g = self.grid;
         let thr = self.config.peak_threshold as f32;
         let mut peaks: Vec<(DVec2, f32)> = Vec::new();
-        for &k in &self.touched {
-            let k = k as usize;
-            let v = self.occupancy[k];
-            if v < thr {
-                continue;
-            }
-            let (ix, iy) = (k % g.nx, k / g.nx);
-            let mut is_max = true;
-            'n: for dy in -1i64..=1 {
-                for dx in -1i64..=1 {
-                    if dx == 0 && dy == 0 {
+        let norm = |k: usize| self.occupancy[k] * self.inv_visible[k];
+        for &t in &self.dirty_tiles {
+            let (tx, ty) = (t as usize % self.tiles_x, t as usize / self.tiles_x);
+            for iy in ty * TILE..((ty + 1) * TILE).min(g.ny) {
+                let row = iy * g.nx;
+                for ix in tx * TILE..((tx + 1) * TILE).min(g.nx) {
+                    let k = row + ix;
+                    // The normalised value never exceeds the raw sum: most cells stop here.
+                    if self.occupancy[k] < thr {
                         continue;
                     }
-                    let (nx, ny) = (ix as i64 + dx, iy as i64 + dy);
-                    if nx < 0 || ny < 0 || nx >= g.nx as i64 || ny >= g.ny as i64 {
-                        continue;
-                    }
-                    let nv = self.occupancy[ny as usize * g.nx + nx as usize];
-                    // Ties resolve towards the lower index so a plateau gives one peak.
-                    if nv > v || (nv == v && ((ny as usize) * g.nx + nx as usize) < k) {
-                        is_max = false;
-                        break 'n;
+                    let v = norm(k);
+                    if v >= thr && self.is_local_max(ix, iy, v) {
+                        peaks.push((g.centre(ix, iy), v));
                     }
                 }
-            }
-            if is_max {
-                peaks.push((g.centre(ix, iy), v));
             }
         }
         peaks.sort_by(|a, b| {
@@ -421,6 +512,12 @@ impl Fuser {
                 if used[i] {
                     continue;
                 }
+                if c.reject_clear_views > 0
+                    && self.clear_views(o.p, &[o.camera]) >= c.reject_clear_views
+                {
+                    stats.rejected += 1;
+                    continue;
+                }
                 let visible = self.visible_at(o.p).max(1);
                 let mut cand = self.candidate(&[i], f64::from(self.inv_visible_at(o.p)), visible);
                 cand.strong = false;
@@ -429,6 +526,51 @@ impl Fuser {
             }
         }
         out
+    }
+
+    /// Cameras other than `except` that would see a person standing at `p` fully inside their
+    /// image, with no detection covering the box that person would make: a clear view of an
+    /// empty spot.
+    fn clear_views(&self, p: DVec2, except: &[usize]) -> u32 {
+        let c = &self.config;
+        let mut clear = 0;
+        for (j, cam) in self.cameras.iter().enumerate() {
+            if except.contains(&j) {
+                continue;
+            }
+            let (Some(foot), Some(head)) = (
+                cam.project(DVec3::new(p.x, p.y, 0.0)),
+                cam.project(DVec3::new(p.x, p.y, c.body_height_m)),
+            ) else {
+                continue;
+            };
+            let h = (foot - head).length();
+            let w = h * c.body_width_m / c.body_height_m;
+            let u = 0.5 * (foot.x + head.x);
+            let b = [
+                u - w / 2.0,
+                head.y.min(foot.y),
+                u + w / 2.0,
+                head.y.max(foot.y),
+            ];
+            let (iw, ih) = (
+                f64::from(cam.intrinsics.width),
+                f64::from(cam.intrinsics.height),
+            );
+            if h < 4.0 || b[0] < 0.0 || b[1] < 0.0 || b[2] > iw || b[3] > ih {
+                continue;
+            }
+            let area = (b[2] - b[0]) * (b[3] - b[1]);
+            let explained = self.boxes[j].iter().any(|d| {
+                let ox = (b[2].min(d[2]) - b[0].max(d[0])).max(0.0);
+                let oy = (b[3].min(d[3]) - b[1].max(d[1])).max(0.0);
+                ox * oy >= c.explain_overlap * area
+            });
+            if !explained {
+                clear += 1;
+            }
+        }
+        clear
     }
 
     /// Information-weighted mean and covariance of member observations.
@@ -484,6 +626,21 @@ impl Fuser {
             embedding,
         }
     }
+}
+
+/// Side of the dirty-tracking tiles of the occupancy grid, cells.
+const TILE: usize = 16;
+
+/// The occupancy index ranges (one per grid row) of tile `t`.
+fn tile_rows(
+    g: &Grid,
+    tiles_x: usize,
+    t: usize,
+) -> impl Iterator<Item = std::ops::Range<usize>> + use<> {
+    let (tx, ty) = (t % tiles_x, t / tiles_x);
+    let (x0, x1) = (tx * TILE, ((tx + 1) * TILE).min(g.nx));
+    let nx = g.nx;
+    (ty * TILE..((ty + 1) * TILE).min(g.ny)).map(move |iy| iy * nx + x0..iy * nx + x1)
 }
 
 /// Back-projects a pixel with pixel covariance onto the plane z = h; `height_sigma` adds the

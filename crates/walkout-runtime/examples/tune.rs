@@ -32,8 +32,18 @@ fn main() {
             "support" => opts.fusion.min_support_fraction = f,
             "strong" => opts.fusion.strong_views = f as u32,
             "rel" => opts.fusion.pixel_sigma_rel = f,
+            "abs" => opts.fusion.pixel_sigma_abs = f,
+            "hsig" => opts.fusion.head_height_sigma_m = f,
             "floor" => opts.fusion.floor_sigma_m = f,
             "weak" => opts.fusion.weak_singles = f > 0.0,
+            "hsigma" => opts.tracker.height_sigma_m = f,
+            "hmin" => opts.tracker.height_min_samples = f as u32,
+            "rw" => opts.tracker.report_measurement_weight = f,
+            "wbirth" => opts.tracker.weak_birth_hits = f as u32,
+            "clear" => opts.fusion.reject_clear_views = f as u32,
+            "overlap" => opts.fusion.explain_overlap = f,
+            "splat" => opts.fusion.splat_radius_m = f,
+            "cell" => opts.fusion.cell_m = f,
             "accel" => opts.tracker.accel_sigma = f,
             "v0" => opts.tracker.initial_speed_sigma = f,
             "tgate" => opts.tracker.gate_chi2 = f,
@@ -41,12 +51,18 @@ fn main() {
             "cviews" => opts.tracker.confirm_views = f as u32,
             "coast" => opts.tracker.max_coast_s = f,
             "tcoast" => opts.tracker.tentative_coast_s = f,
-            "occl" => opts.report_occluded = f > 0.0,
+            "rcoast" => opts.report_coast_s = f,
+            "rhits" => opts.report_coast_min_hits = f as u32,
+            "backfill" => opts.backfill = f > 0.0,
             "meas" => opts.tracker.measurement_sigma_m = f,
             _ => panic!("unknown key {k}"),
         }
     }
     let gt_rows = walkout_eval::read_csv(&gt).expect("gt");
+    if std::env::var_os("DIAG2").is_some() {
+        diag2(&config, &dir, &gt_rows, &opts);
+        return;
+    }
     if std::env::var_os("DIAG").is_some() {
         diag(&config, &dir, &gt_rows, &opts);
         return;
@@ -100,6 +116,16 @@ fn main() {
         s.moda, s.precision, s.recall
     );
     let r = replay::run(&opts).expect("replay");
+    if let Ok(from) = std::env::var("FROM") {
+        let from: i64 = from.parse().expect("FROM frame");
+        let g: Vec<_> = gt_rows
+            .iter()
+            .copied()
+            .filter(|r| r.frame >= from)
+            .collect();
+        let p: Vec<_> = r.rows.iter().copied().filter(|r| r.frame >= from).collect();
+        println!("from {from}   : {}", walkout_eval::evaluate(&g, &p, 0.5));
+    }
     let s = walkout_eval::evaluate(&gt_rows, &r.rows, 0.5);
     println!("tracks       : {s}");
 }
@@ -206,4 +232,95 @@ fn diag(
             m[m.len() * 9 / 10]
         );
     }
+}
+
+/// Where the tracker's misses and false positives come from.
+pub fn diag2(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+    gt: &[walkout_eval::Row],
+    opts: &ReplayOptions,
+) {
+    use walkout_types::TrackState;
+    let store = StoreConfig::load(config).expect("config");
+    let (frames, _) = replay::read_detection_dir(&store, dir).expect("detections");
+    let mut fuser = Fuser::new(
+        store.cameras().cloned().collect(),
+        &store.floor,
+        opts.fusion.clone(),
+    );
+    let mut tracker =
+        walkout_track::Tracker::new(opts.tracker.clone(), walkout_track::TrackIds::new());
+    let mut fnc: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut fpc: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (frame, dets) in &frames {
+        let views: Vec<View> = dets
+            .iter()
+            .enumerate()
+            .map(|(camera, detections)| View { camera, detections })
+            .collect();
+        let cands = fuser.fuse(&views);
+        tracker.update(*frame as f64 / 10.0, &cands);
+        let g: Vec<&walkout_eval::Row> = gt.iter().filter(|r| r.frame == *frame as i64).collect();
+        let out: Vec<_> = tracker
+            .tracks()
+            .iter()
+            .filter(|t| t.state == TrackState::Confirmed)
+            .collect();
+        for r in &g {
+            let d = |t: &&walkout_track::Track| (t.x[0] - r.x).hypot(t.x[1] - r.y);
+            if out.iter().any(|t| d(t) < 0.5) {
+                continue;
+            }
+            let near_any = tracker
+                .tracks()
+                .iter()
+                .filter(|t| d(t) < 0.5)
+                .map(|t| t.state)
+                .next();
+            let near_cand = cands
+                .iter()
+                .filter(|c| (c.x - r.x).hypot(c.y - r.y) < 0.5)
+                .map(|c| c.strong)
+                .max();
+            let k = match (near_any, near_cand) {
+                (Some(TrackState::Tentative), _) => "tentative track",
+                (Some(TrackState::Occluded), Some(_)) => "occluded track, candidate near",
+                (Some(TrackState::Occluded), None) => "occluded track, no candidate",
+                (Some(_), _) => "other",
+                (None, Some(true)) => "no track, strong cand",
+                (None, Some(false)) => "no track, weak cand",
+                (None, None) => {
+                    if out.iter().any(|t| d(t) < 1.0) {
+                        "output track 0.5-1 m away"
+                    } else {
+                        "no track, no cand"
+                    }
+                }
+            };
+            *fnc.entry(k).or_default() += 1;
+        }
+        for t in &out {
+            let dmin = g
+                .iter()
+                .map(|r| (t.x[0] - r.x).hypot(t.x[1] - r.y))
+                .fold(f64::INFINITY, f64::min);
+            let k = if dmin < 0.5 {
+                continue;
+            } else if dmin < 1.0 {
+                if t.hits <= 2 {
+                    "0.5-1 m, young track"
+                } else if t.cameras.len() >= 2 {
+                    "0.5-1 m, multi-view update"
+                } else {
+                    "0.5-1 m, single-view update"
+                }
+            } else {
+                "ghost > 1 m"
+            };
+            *fpc.entry(k).or_default() += 1;
+        }
+    }
+    println!("FN causes: {fnc:?}");
+    println!("FP causes: {fpc:?}");
 }

@@ -1,6 +1,6 @@
 //! Replay of recorded detections through fusion and tracking (the `walkoutd replay` command).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,8 +30,13 @@ pub struct ReplayOptions {
     pub fps: f64,
     pub fusion: FusionConfig,
     pub tracker: TrackerConfig,
-    /// Also report occluded (coasting) tracks in the output rows.
-    pub report_occluded: bool,
+    /// Also report occluded (coasting) tracks in the output rows for this long after their last
+    /// detection, seconds, once they have at least `report_coast_min_hits` hits (0 disables).
+    pub report_coast_s: f64,
+    pub report_coast_min_hits: u32,
+    /// Write a track's tentative frames once it is confirmed (the CSV is written after the
+    /// fact; tracks that never confirm leave no rows). The published messages stay live.
+    pub backfill: bool,
     /// Covariance (standard deviation, metres) given to floor points.
     pub floor_point_sigma_m: f64,
 }
@@ -44,7 +49,9 @@ impl ReplayOptions {
             fps,
             fusion: FusionConfig::default(),
             tracker: TrackerConfig::default(),
-            report_occluded: false,
+            report_coast_s: 0.0,
+            report_coast_min_hits: 4,
+            backfill: true,
             floor_point_sigma_m: 0.1,
         }
     }
@@ -165,19 +172,28 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         tracks_started: 0,
         tick_us: Vec::new(),
     };
-    let emit = |frame: u64, seq: u64, tracker: &Tracker, result: &mut ReplayResult| {
+    // Rows of tentative tracks wait here until the track is confirmed (backfill).
+    let mut pending: HashMap<u64, Vec<Row>> = HashMap::new();
+    let mut emit = |frame: u64, seq: u64, tracker: &Tracker, result: &mut ReplayResult| {
+        let time = frame as f64 / opts.fps;
+        let reported = |t: &walkout_track::Track| match t.state {
+            TrackState::Confirmed => true,
+            TrackState::Occluded => {
+                opts.report_coast_s > 0.0
+                    && t.hits >= opts.report_coast_min_hits
+                    && time - t.last_seen <= opts.report_coast_s + 1e-9
+            }
+            _ => false,
+        };
         let tracks: Vec<Track> = tracker
             .tracks()
             .iter()
-            .filter(|t| {
-                t.state == TrackState::Confirmed
-                    || (opts.report_occluded && t.state == TrackState::Occluded)
-            })
+            .filter(|t| reported(t))
             .map(|t| Track {
                 id: t.id,
                 shopper: None,
-                x: t.x[0],
-                y: t.x[1],
+                x: t.position[0],
+                y: t.position[1],
                 height: t.height_m,
                 vx: t.x[2],
                 vy: t.x[3],
@@ -190,7 +206,27 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                     .collect(),
             })
             .collect();
+        if opts.backfill {
+            for t in tracker
+                .tracks()
+                .iter()
+                .filter(|t| t.state == TrackState::Tentative && t.updated)
+            {
+                pending.entry(t.id).or_default().push(Row {
+                    frame: frame as i64,
+                    id: t.id as i64,
+                    x: t.position[0],
+                    y: t.position[1],
+                });
+            }
+            for t in tracker.ended() {
+                pending.remove(&t.id);
+            }
+        }
         for t in &tracks {
+            if let Some(rows) = pending.remove(&t.id) {
+                result.rows.extend(rows);
+            }
             result.rows.push(Row {
                 frame: frame as i64,
                 id: t.id as i64,
@@ -202,7 +238,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             schema: SCHEMA_VERSION,
             store: store.id.clone(),
             seq,
-            time: frame as f64 / opts.fps,
+            time,
             tracks,
         });
     };
@@ -255,6 +291,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         }
     }
     result.tracks_started = ids.next() - 1;
+    result.rows.sort_by_key(|r| (r.frame, r.id));
     result.tick_us.sort_by(f64::total_cmp);
     Ok(result)
 }

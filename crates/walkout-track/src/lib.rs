@@ -27,6 +27,9 @@ pub struct TrackerConfig {
     pub appearance_weight: f64,
     /// Hits that confirm a tentative track.
     pub confirm_hits: u32,
+    /// Weak (single-view) candidates no track takes start tentative tracks that need this many
+    /// hits to confirm (0: weak candidates never start tracks).
+    pub weak_birth_hits: u32,
     /// A track born from a candidate with at least this many views is confirmed at once.
     pub confirm_views: u32,
     /// Seconds a confirmed track may coast unseen before it ends.
@@ -37,22 +40,33 @@ pub struct TrackerConfig {
     pub height_alpha: f64,
     /// Nominal head height until one is measured, metres.
     pub default_height_m: f64,
+    /// Spread of head-height measurements of one person, metres; a height difference adds
+    /// `(dh / sigma)^2` to the association cost once the track has `height_min_samples`
+    /// measurements (0 disables the cue).
+    pub height_sigma_m: f64,
+    pub height_min_samples: u32,
+    /// 0..1: how far the reported position moves from the filter state to the measurement.
+    pub report_measurement_weight: f64,
 }
 
 impl Default for TrackerConfig {
     fn default() -> Self {
         TrackerConfig {
-            accel_sigma: 1.5,
+            accel_sigma: 0.5,
             initial_speed_sigma: 1.2,
-            measurement_sigma_m: 0.05,
-            gate_chi2: 13.8,
+            measurement_sigma_m: 0.15,
+            gate_chi2: 9.21,
             appearance_weight: 2.0,
             confirm_hits: 2,
+            weak_birth_hits: 0,
             confirm_views: 3,
             max_coast_s: 1.6,
             tentative_coast_s: 0.6,
             height_alpha: 0.3,
             default_height_m: 1.7,
+            height_sigma_m: 0.15,
+            height_min_samples: 3,
+            report_measurement_weight: 0.5,
         }
     }
 }
@@ -77,12 +91,19 @@ impl TrackIds {
 pub struct Track {
     pub id: u64,
     pub state: TrackState,
-    /// [x, y, vx, vy]
+    /// [x, y, vx, vy]: the filter state (smooth; used for association).
     pub x: [f64; 4],
+    /// Reported floor position: the filter state blended towards the latest measurement by
+    /// `report_measurement_weight` (a smooth motion model lags turns at low frame rates).
+    pub position: [f64; 2],
     /// 4x4 covariance, row-major.
     pub p: [[f64; 4]; 4],
     pub height_m: f64,
+    /// Number of head-height measurements folded into `height_m`.
+    pub height_samples: u32,
     pub hits: u32,
+    /// Hits needed to confirm this track.
+    pub required_hits: u32,
     /// Time of the last update by a candidate, seconds.
     pub last_seen: f64,
     pub born: f64,
@@ -136,6 +157,7 @@ impl Tracker {
         self.time = Some(time);
         for t in &mut self.tracks {
             predict(t, dt, self.config.accel_sigma);
+            t.position = [t.x[0], t.x[1]];
             t.updated = false;
         }
         // Stage 1: strong candidates against every live track.
@@ -149,17 +171,41 @@ impl Tracker {
             matched_tracks[ti] = true;
             self.correct(ti, &candidates[ci], time);
         }
-        // Stage 2: weak candidates against confirmed/occluded tracks left over.
-        let weak: Vec<usize> = (0..candidates.len())
-            .filter(|&i| !candidates[i].strong)
-            .collect();
+        // Stage 2: weak (single-view) candidates against the confirmed/occluded tracks left over.
+        // Each camera is assigned separately, so a track gathers at most one observation per
+        // camera and fuses them (a person occluded in most views still gets an update).
+        let weak_births = self.config.weak_birth_hits > 0;
         let rest: Vec<usize> = (0..self.tracks.len())
-            .filter(|&t| !matched_tracks[t] && self.tracks[t].state != TrackState::Tentative)
+            .filter(|&t| {
+                !matched_tracks[t] && (weak_births || self.tracks[t].state != TrackState::Tentative)
+            })
             .collect();
-        let (matched2, _) = self.associate(&rest, &weak, candidates);
-        for &(ti, ci) in &matched2 {
+        let mut weak_taken = vec![false; candidates.len()];
+        let mut gathered: Vec<Vec<usize>> = vec![Vec::new(); self.tracks.len()];
+        let mut cams: Vec<u16> = candidates
+            .iter()
+            .filter(|c| !c.strong)
+            .flat_map(|c| c.cameras.first().copied())
+            .collect();
+        cams.sort_unstable();
+        cams.dedup();
+        for cam in cams {
+            let weak: Vec<usize> = (0..candidates.len())
+                .filter(|&i| !candidates[i].strong && candidates[i].cameras.first() == Some(&cam))
+                .collect();
+            let (matched2, _) = self.associate(&rest, &weak, candidates);
+            for (ti, ci) in matched2 {
+                gathered[ti].push(ci);
+                weak_taken[ci] = true;
+            }
+        }
+        for (ti, members) in gathered.iter().enumerate() {
+            if members.is_empty() {
+                continue;
+            }
+            let fused = fuse_candidates(members.iter().map(|&i| &candidates[i]));
             matched_tracks[ti] = true;
-            self.correct(ti, &candidates[ci], time);
+            self.correct(ti, &fused, time);
         }
         // Lifecycle of the unmatched.
         self.ended.clear();
@@ -190,8 +236,40 @@ impl Tracker {
             }
         }
         self.tracks = keep;
-        // Births from unmatched strong candidates.
-        for &ci in &unmatched_strong {
+        // Births from unmatched strong candidates, then (optionally) from weak ones that no
+        // track took, one per place.
+        let mut births: Vec<(usize, u32)> = unmatched_strong
+            .iter()
+            .map(|&ci| (ci, cfg.confirm_hits))
+            .collect();
+        if weak_births {
+            let mut weak: Vec<usize> = (0..candidates.len())
+                .filter(|&i| !candidates[i].strong && !weak_taken[i])
+                .collect();
+            weak.sort_by(|&a, &b| candidates[b].score.total_cmp(&candidates[a].score));
+            let mut born: Vec<usize> = unmatched_strong.clone();
+            for ci in weak {
+                let c = &candidates[ci];
+                let near = born.iter().any(|&bi| {
+                    let b = &candidates[bi];
+                    let (a11, a12, a22) = (
+                        c.cov[0] + b.cov[0],
+                        c.cov[1] + b.cov[1],
+                        c.cov[2] + b.cov[2],
+                    );
+                    let det = a11 * a22 - a12 * a12;
+                    let (ex, ey) = (c.x - b.x, c.y - b.y);
+                    det > 0.0
+                        && (a22 * ex * ex - 2.0 * a12 * ex * ey + a11 * ey * ey) / det
+                            < cfg.gate_chi2
+                });
+                if !near {
+                    born.push(ci);
+                    births.push((ci, cfg.weak_birth_hits));
+                }
+            }
+        }
+        for (ci, required_hits) in births {
             let c = &candidates[ci];
             let v0 = cfg.initial_speed_sigma * cfg.initial_speed_sigma;
             let r = cfg.measurement_sigma_m * cfg.measurement_sigma_m;
@@ -202,7 +280,7 @@ impl Tracker {
             p[1][1] = c.cov[2] + r;
             p[2][2] = v0;
             p[3][3] = v0;
-            let confirmed = c.views >= cfg.confirm_views || cfg.confirm_hits <= 1;
+            let confirmed = c.strong && (c.views >= cfg.confirm_views || required_hits <= 1);
             self.tracks.push(Track {
                 id: self.ids.next(),
                 state: if confirmed {
@@ -211,9 +289,12 @@ impl Tracker {
                     TrackState::Tentative
                 },
                 x: [c.x, c.y, 0.0, 0.0],
+                position: [c.x, c.y],
                 p,
                 height_m: c.height_m.unwrap_or(cfg.default_height_m),
+                height_samples: u32::from(c.height_m.is_some()),
                 hits: 1,
+                required_hits,
                 last_seen: time,
                 born: time,
                 updated: true,
@@ -249,6 +330,12 @@ impl Tracker {
                     continue;
                 }
                 let mut v = m2 + logdet;
+                if self.config.height_sigma_m > 0.0
+                    && t.height_samples >= self.config.height_min_samples
+                    && let Some(h) = c.height_m
+                {
+                    v += ((h - t.height_m) / self.config.height_sigma_m).powi(2);
+                }
                 if let (Some(a), Some(b)) = (&t.embedding, &c.embedding) {
                     v += self.config.appearance_weight * (1.0 - f64::from(cosine(a, b)));
                 }
@@ -276,8 +363,16 @@ impl Tracker {
         let cfg = &self.config;
         let t = &mut self.tracks[ti];
         kalman_update(t, c, cfg.measurement_sigma_m);
+        let w = cfg.report_measurement_weight.clamp(0.0, 1.0);
+        t.position = [t.x[0] + w * (c.x - t.x[0]), t.x[1] + w * (c.y - t.x[1])];
         if let Some(h) = c.height_m {
-            t.height_m += cfg.height_alpha * (h - t.height_m);
+            if t.height_samples == 0 {
+                t.height_m = h;
+            } else {
+                let alpha = cfg.height_alpha.max(1.0 / f64::from(t.height_samples + 1));
+                t.height_m += alpha * (h - t.height_m);
+            }
+            t.height_samples += 1;
         }
         t.hits += 1;
         t.last_seen = time;
@@ -298,10 +393,47 @@ impl Tracker {
             });
         }
         t.state = match t.state {
-            TrackState::Tentative if t.hits >= cfg.confirm_hits => TrackState::Confirmed,
+            TrackState::Tentative if t.hits >= t.required_hits => TrackState::Confirmed,
             TrackState::Tentative => TrackState::Tentative,
             _ => TrackState::Confirmed,
         };
+    }
+}
+
+/// Information-weighted combination of single-view candidates of one person.
+fn fuse_candidates<'a>(cands: impl Iterator<Item = &'a FloorCandidate>) -> FloorCandidate {
+    let cands: Vec<&FloorCandidate> = cands.collect();
+    let (mut ia, mut ib, mut id, mut ax, mut ay) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for c in &cands {
+        let [a, b, d] = c.cov;
+        let det = a * d - b * b;
+        let (pa, pb, pd) = (d / det, -b / det, a / det);
+        ia += pa;
+        ib += pb;
+        id += pd;
+        ax += pa * c.x + pb * c.y;
+        ay += pb * c.x + pd * c.y;
+    }
+    let det = ia * id - ib * ib;
+    let cov = [id / det, -ib / det, ia / det];
+    let x = cov[0] * ax + cov[1] * ay;
+    let y = cov[1] * ax + cov[2] * ay;
+    let mut heights: Vec<f64> = cands.iter().filter_map(|c| c.height_m).collect();
+    heights.sort_by(f64::total_cmp);
+    FloorCandidate {
+        x,
+        y,
+        cov,
+        height_m: heights.get(heights.len() / 2).copied(),
+        score: cands.iter().map(|c| c.score).fold(0.0, f64::max),
+        views: cands.len() as u32,
+        visible: cands.iter().map(|c| c.visible).max().unwrap_or(1),
+        strong: false,
+        cameras: cands
+            .iter()
+            .flat_map(|c| c.cameras.iter().copied())
+            .collect(),
+        embedding: cands.iter().find_map(|c| c.embedding.clone()),
     }
 }
 
