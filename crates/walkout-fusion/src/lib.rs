@@ -323,8 +323,12 @@ impl Fuser {
             let weight = o.score.clamp(0.0, 1.0);
             // Extent of the ellipse m^2 <= R2 (capped at 3 m).
             let ry = (R2 * o.cov.y_axis.y).sqrt().min(c.splat_radius_m);
-            let y0 = (((o.p.y - ry - g.origin.y) / g.cell_m).floor().max(0.0)) as usize;
-            let y1 = ((((o.p.y + ry - g.origin.y) / g.cell_m).ceil()) as usize).min(g.ny);
+            // Cells whose centre lies inside the ellipse and within the radius (the rule the
+            // GPU kernel applies per cell).
+            let Some((y0, y1)) = centre_range(o.p.y - ry, o.p.y + ry, g.origin.y, g.cell_m, g.ny)
+            else {
+                continue;
+            };
             for iy in y0..y1 {
                 let dy = g.origin.y + (iy as f64 + 0.5) * g.cell_m - o.p.y;
                 // Row span: a dx^2 + 2 b dx dy + c dy^2 <= R2.
@@ -337,11 +341,11 @@ impl Fuser {
                     ((-b * dy - root) / a).max(-c.splat_radius_m),
                     ((-b * dy + root) / a).min(c.splat_radius_m),
                 );
-                let x0 = (((o.p.x + dx0 - g.origin.x) / g.cell_m - 0.5)
-                    .floor()
-                    .max(0.0)) as usize;
-                let x1 = ((((o.p.x + dx1 - g.origin.x) / g.cell_m + 0.5).ceil()).max(0.0) as usize)
-                    .min(g.nx);
+                let Some((x0, x1)) =
+                    centre_range(o.p.x + dx0, o.p.x + dx1, g.origin.x, g.cell_m, g.nx)
+                else {
+                    continue;
+                };
                 let row = iy * g.nx;
                 if x0 >= x1 {
                     continue;
@@ -626,6 +630,18 @@ impl Fuser {
             embedding,
         }
     }
+}
+
+/// Indices `[first, end)` of the cells (of size `cell`, from `origin`, `n` of them) whose centres
+/// lie in `[lo, hi]`.
+fn centre_range(lo: f64, hi: f64, origin: f64, cell: f64, n: usize) -> Option<(usize, usize)> {
+    let first = ((lo - origin) / cell - 0.5).ceil().max(0.0);
+    let last = ((hi - origin) / cell - 0.5).floor();
+    if last < first || last < 0.0 {
+        return None;
+    }
+    let (first, end) = (first as usize, (last as usize + 1).min(n));
+    (first < end).then_some((first, end))
 }
 
 /// Side of the dirty-tracking tiles of the occupancy grid, cells.
