@@ -17,9 +17,13 @@
 //!    Observations no peak gathered become weak single-view candidates (they may update existing
 //!    tracks, never start one).
 
+use std::sync::Arc;
+
 use glam::{DMat2, DVec2, DVec3};
 use walkout_geometry::Camera;
 use walkout_geometry::coverage::{CoverageMap, Grid, Polygon};
+use walkout_gpu::bev::{BevGrid, BevKernel, BevObservation, Peak, sort_peaks};
+use walkout_gpu::{ComputePath, GpuContext, GpuError};
 use walkout_types::{Detection, FloorCandidate};
 
 /// Fusion parameters (defaults tuned on the WILDTRACK train split).
@@ -142,6 +146,8 @@ pub struct Fuser {
     tile_dirty: Vec<bool>,
     dirty_tiles: Vec<u32>,
     tiles_x: usize,
+    /// The GPU kernels, when fusion runs on the GPU.
+    gpu: Option<BevKernel>,
     obs: Vec<Obs>,
     /// This tick's boxes per camera: [left, top, right, bottom].
     boxes: Vec<Vec<[f64; 4]>>,
@@ -176,10 +182,54 @@ impl Fuser {
             ],
             dirty_tiles: Vec::new(),
             tiles_x: coverage.grid.nx.div_ceil(TILE),
+            gpu: None,
             obs: Vec::new(),
             boxes: Vec::new(),
             last_stats: FusionStats::default(),
         }
+    }
+
+    /// Chooses where the occupancy grid and its peaks are computed: `Gpu` uses `ctx`; `Auto`
+    /// uses it unless it is a software adapter; `Cpu` never does. Logs the choice.
+    pub fn set_compute(
+        &mut self,
+        requested: ComputePath,
+        ctx: Option<Arc<GpuContext>>,
+    ) -> Result<ComputePath, GpuError> {
+        let path = match (&ctx, requested) {
+            (_, ComputePath::Cpu) | (None, ComputePath::Auto) => ComputePath::Cpu,
+            (None, ComputePath::Gpu) => {
+                return Err(GpuError::NoAdapter {
+                    found: "none given".into(),
+                });
+            }
+            (Some(c), r) => c.resolve(r),
+        };
+        self.gpu = match (path, ctx) {
+            (ComputePath::Gpu, Some(ctx)) => {
+                let g = &self.grid;
+                let grid = BevGrid {
+                    origin_x: g.origin.x as f32,
+                    origin_y: g.origin.y as f32,
+                    cell: g.cell_m as f32,
+                    nx: g.nx as u32,
+                    ny: g.ny as u32,
+                    radius: self.config.splat_radius_m as f32,
+                };
+                tracing::info!(adapter = %ctx.info.name, "fusion occupancy grid on the GPU");
+                Some(BevKernel::new(ctx, grid, &self.inv_visible)?)
+            }
+            _ => {
+                tracing::info!("fusion occupancy grid on the CPU");
+                None
+            }
+        };
+        Ok(path)
+    }
+
+    /// Whether the occupancy grid runs on the GPU.
+    pub fn on_gpu(&self) -> bool {
+        self.gpu.is_some()
     }
 
     pub fn cameras(&self) -> &[Camera] {
@@ -218,9 +268,42 @@ impl Fuser {
         let t0 = std::time::Instant::now();
         self.observe(views, &mut stats);
         let t1 = std::time::Instant::now();
-        self.splat();
+        let gpu_peaks = match self.gpu.as_mut() {
+            Some(kernel) => {
+                let obs: Vec<BevObservation> = self
+                    .obs
+                    .iter()
+                    .map(|o| {
+                        BevObservation::new(
+                            o.p.x as f32,
+                            o.p.y as f32,
+                            [
+                                o.info.x_axis.x as f32,
+                                o.info.x_axis.y as f32,
+                                o.info.y_axis.y as f32,
+                            ],
+                            o.score.clamp(0.0, 1.0) as f32,
+                        )
+                    })
+                    .collect();
+                match kernel.run(&obs, self.config.peak_threshold as f32) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "GPU fusion failed; this tick runs on the CPU");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        if gpu_peaks.is_none() {
+            self.splat();
+        }
         let t2 = std::time::Instant::now();
-        let peaks = self.peaks();
+        let peaks = match gpu_peaks {
+            Some(p) => self.nms(&p),
+            None => self.peaks(),
+        };
         stats.peaks = peaks.len();
         let t3 = std::time::Instant::now();
         let out = self.gather(&peaks, &mut stats);
@@ -398,7 +481,7 @@ impl Fuser {
     fn peaks(&self) -> Vec<(DVec2, f32)> {
         let g = self.grid;
         let thr = self.config.peak_threshold as f32;
-        let mut peaks: Vec<(DVec2, f32)> = Vec::new();
+        let mut peaks: Vec<Peak> = Vec::new();
         let norm = |k: usize| self.occupancy[k] * self.inv_visible[k];
         for &t in &self.dirty_tiles {
             let (tx, ty) = (t as usize % self.tiles_x, t as usize / self.tiles_x);
@@ -412,15 +495,26 @@ impl Fuser {
                     }
                     let v = norm(k);
                     if v >= thr && self.is_local_max(ix, iy, v) {
-                        peaks.push((g.centre(ix, iy), v));
+                        peaks.push(Peak {
+                            cell: k as u32,
+                            value: v,
+                        });
                     }
                 }
             }
         }
-        peaks.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(a.0.x.total_cmp(&b.0.x))
-                .then(a.0.y.total_cmp(&b.0.y))
+        sort_peaks(&mut peaks);
+        self.nms(&peaks)
+    }
+
+    /// Peak cells -> floor positions, dropping peaks within `nms_radius_m` of a stronger one.
+    fn nms(&self, peaks: &[Peak]) -> Vec<(DVec2, f32)> {
+        let g = self.grid;
+        let peaks = peaks.iter().map(|p| {
+            (
+                g.centre(p.cell as usize % g.nx, p.cell as usize / g.nx),
+                p.value,
+            )
         });
         let r2 = self.config.nms_radius_m * self.config.nms_radius_m;
         let mut kept: Vec<(DVec2, f32)> = Vec::with_capacity(peaks.len());

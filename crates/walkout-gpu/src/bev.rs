@@ -80,7 +80,24 @@ pub mod cpu {
     /// `m2 <= 6.25`, `|dx| <= radius`, `|dy| <= radius` at the cell centre.
     pub fn splat(grid: &BevGrid, obs: &[BevObservation]) -> Vec<f32> {
         let mut out = vec![0.0f32; grid.len()];
-        for iy in 0..grid.ny {
+        for (iy, row) in out.chunks_mut(grid.nx as usize).enumerate() {
+            splat_row(grid, obs, iy as u32, row);
+        }
+        out
+    }
+
+    /// [`splat`] with rows in parallel (rayon).
+    pub fn splat_parallel(grid: &BevGrid, obs: &[BevObservation]) -> Vec<f32> {
+        use rayon::prelude::*;
+        let mut out = vec![0.0f32; grid.len()];
+        out.par_chunks_mut(grid.nx as usize)
+            .enumerate()
+            .for_each(|(iy, row)| splat_row(grid, obs, iy as u32, row));
+        out
+    }
+
+    fn splat_row(grid: &BevGrid, obs: &[BevObservation], iy: u32, row: &mut [f32]) {
+        {
             let cy = grid.origin_y + (iy as f32 + 0.5) * grid.cell;
             for ix in 0..grid.nx {
                 let cx = grid.origin_x + (ix as f32 + 0.5) * grid.cell;
@@ -95,10 +112,9 @@ pub mod cpu {
                         sum += o.weight * (-0.5 * m2).exp();
                     }
                 }
-                out[(iy * grid.nx + ix) as usize] = sum;
+                row[ix as usize] = sum;
             }
         }
-        out
     }
 
     /// Local maxima of `occupancy * inv_visible` at or above `threshold`, sorted.

@@ -84,12 +84,17 @@ impl GpuContext {
     /// Picks the best adapter (discrete, then integrated, then virtual, then software) and
     /// creates a device on it. Logs the choice.
     pub fn new() -> Result<Arc<GpuContext>, GpuError> {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-        desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::GL;
-        let instance = wgpu::Instance::new(desc);
-        let mut adapters = pollster::block_on(
-            instance.enumerate_adapters(wgpu::Backends::VULKAN | wgpu::Backends::GL),
-        );
+        // Vulkan first (NVIDIA, Mesa's lavapipe); OpenGL/EGL only when Vulkan has no adapter.
+        let enumerate = |backends: wgpu::Backends| {
+            let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+            desc.backends = backends;
+            let instance = wgpu::Instance::new(desc);
+            pollster::block_on(instance.enumerate_adapters(backends))
+        };
+        let mut adapters = enumerate(wgpu::Backends::VULKAN);
+        if adapters.is_empty() {
+            adapters = enumerate(wgpu::Backends::GL);
+        }
         let found: Vec<String> = adapters
             .iter()
             .map(|a| {

@@ -346,59 +346,86 @@ pub mod cpu {
 
     /// Runs the jobs; returns `jobs.len()` tensor slots, concatenated.
     pub fn run(frames: &[Frame], jobs: &[Job], spec: &TensorSpec) -> Result<Vec<f32>, GpuError> {
+        check(frames, jobs)?;
+        let mut out = vec![0.0f32; jobs.len() * spec.slot_len()];
+        for (job, slot) in jobs.iter().zip(out.chunks_mut(spec.slot_len())) {
+            run_job(&frames[job.frame], job, spec, slot);
+        }
+        Ok(out)
+    }
+
+    /// [`run`] with the jobs in parallel (rayon).
+    pub fn run_parallel(
+        frames: &[Frame],
+        jobs: &[Job],
+        spec: &TensorSpec,
+    ) -> Result<Vec<f32>, GpuError> {
+        use rayon::prelude::*;
+        check(frames, jobs)?;
+        let mut out = vec![0.0f32; jobs.len() * spec.slot_len()];
+        out.par_chunks_mut(spec.slot_len())
+            .zip(jobs.par_iter())
+            .for_each(|(slot, job)| run_job(&frames[job.frame], job, spec, slot));
+        Ok(out)
+    }
+
+    fn check(frames: &[Frame], jobs: &[Job]) -> Result<(), GpuError> {
         for f in frames {
             f.check()?;
         }
+        match jobs.iter().position(|j| j.frame >= frames.len()) {
+            Some(n) => Err(GpuError::Input(format!(
+                "job {n}: no frame {}",
+                jobs[n].frame
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn run_job(f: &Frame, job: &Job, spec: &TensorSpec, slot: &mut [f32]) {
         let (w, h) = (spec.width, spec.height);
         let plane = (w * h) as usize;
-        let mut out = vec![0.0f32; jobs.len() * spec.slot_len()];
-        for (n, job) in jobs.iter().enumerate() {
-            let f = frames
-                .get(job.frame)
-                .ok_or_else(|| GpuError::Input(format!("job {n}: no frame {}", job.frame)))?;
-            let (inv_sx, inv_sy) = (
-                job.src_w / job.dst_w.max(1) as f32,
-                job.src_h / job.dst_h.max(1) as f32,
-            );
-            let (fw, fh) = (f.width as f32, f.height as f32);
-            for oy in 0..h {
-                for ox in 0..w {
-                    let (oxf, oyf) = (ox as f32, oy as f32);
-                    let mut rgb = [spec.pad; 3];
-                    let inside = oxf >= job.dst_x as f32
-                        && oxf < (job.dst_x + job.dst_w) as f32
-                        && oyf >= job.dst_y as f32
-                        && oyf < (job.dst_y + job.dst_h) as f32;
-                    if inside {
-                        let sx = (oxf - job.dst_x as f32 + 0.5) * inv_sx - 0.5 + job.src_x;
-                        let sy = (oyf - job.dst_y as f32 + 0.5) * inv_sy - 0.5 + job.src_y;
-                        if sx >= -0.5 && sy >= -0.5 && sx <= fw - 0.5 && sy <= fh - 0.5 {
-                            let (fx0, fy0) = (sx.floor(), sy.floor());
-                            let (ax, ay) = (sx - fx0, sy - fy0);
-                            let x0 = fx0.clamp(0.0, fw - 1.0) as u32;
-                            let x1 = (fx0 + 1.0).clamp(0.0, fw - 1.0) as u32;
-                            let y0 = fy0.clamp(0.0, fh - 1.0) as u32;
-                            let y1 = (fy0 + 1.0).clamp(0.0, fh - 1.0) as u32;
-                            let top = mix(rgb_at(f, spec, x0, y0), rgb_at(f, spec, x1, y0), ax);
-                            let bottom = mix(rgb_at(f, spec, x0, y1), rgb_at(f, spec, x1, y1), ax);
-                            rgb = mix(top, bottom, ay);
-                        }
+        let (inv_sx, inv_sy) = (
+            job.src_w / job.dst_w.max(1) as f32,
+            job.src_h / job.dst_h.max(1) as f32,
+        );
+        let (fw, fh) = (f.width as f32, f.height as f32);
+        for oy in 0..h {
+            for ox in 0..w {
+                let (oxf, oyf) = (ox as f32, oy as f32);
+                let mut rgb = [spec.pad; 3];
+                let inside = oxf >= job.dst_x as f32
+                    && oxf < (job.dst_x + job.dst_w) as f32
+                    && oyf >= job.dst_y as f32
+                    && oyf < (job.dst_y + job.dst_h) as f32;
+                if inside {
+                    let sx = (oxf - job.dst_x as f32 + 0.5) * inv_sx - 0.5 + job.src_x;
+                    let sy = (oyf - job.dst_y as f32 + 0.5) * inv_sy - 0.5 + job.src_y;
+                    if sx >= -0.5 && sy >= -0.5 && sx <= fw - 0.5 && sy <= fh - 0.5 {
+                        let (fx0, fy0) = (sx.floor(), sy.floor());
+                        let (ax, ay) = (sx - fx0, sy - fy0);
+                        let x0 = fx0.clamp(0.0, fw - 1.0) as u32;
+                        let x1 = (fx0 + 1.0).clamp(0.0, fw - 1.0) as u32;
+                        let y0 = fy0.clamp(0.0, fh - 1.0) as u32;
+                        let y1 = (fy0 + 1.0).clamp(0.0, fh - 1.0) as u32;
+                        let top = mix(rgb_at(f, spec, x0, y0), rgb_at(f, spec, x1, y0), ax);
+                        let bottom = mix(rgb_at(f, spec, x0, y1), rgb_at(f, spec, x1, y1), ax);
+                        rgb = mix(top, bottom, ay);
                     }
-                    let pixel = (oy * w + ox) as usize;
-                    for c in 0..3 {
-                        let src_c = if spec.bgr { 2 - c } else { c };
-                        let value = (rgb[src_c] * spec.scale - spec.mean[c]) * (1.0 / spec.std[c]);
-                        let idx = if spec.nhwc {
-                            pixel * 3 + c
-                        } else {
-                            c * plane + pixel
-                        };
-                        out[n * spec.slot_len() + idx] = value;
-                    }
+                }
+                let pixel = (oy * w + ox) as usize;
+                for c in 0..3 {
+                    let src_c = if spec.bgr { 2 - c } else { c };
+                    let value = (rgb[src_c] * spec.scale - spec.mean[c]) * (1.0 / spec.std[c]);
+                    let idx = if spec.nhwc {
+                        pixel * 3 + c
+                    } else {
+                        c * plane + pixel
+                    };
+                    slot[idx] = value;
                 }
             }
         }
-        Ok(out)
     }
 }
 

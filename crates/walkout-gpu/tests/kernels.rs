@@ -120,6 +120,7 @@ fn bev_kernels_equal_the_cpu_reference() {
         let peaks = kernel.run(&obs, 0.1).expect("run");
         let gpu = kernel.read_occupancy().expect("readback");
         let cpu = bev::cpu::splat(&grid, &obs);
+        assert_eq!(bev::cpu::splat_parallel(&grid, &obs), cpu);
         assert_grid_close(&gpu, &cpu, &format!("{nx}x{ny} grid, {n} observations"));
         // The peak kernel equals the reference on the same grid, and (away from float ties) the
         // peaks of the CPU grid.
@@ -199,6 +200,10 @@ fn preprocess_and_crops_equal_the_cpu_reference() {
             }
             let gpu = kernel.run(&frames, &jobs).expect("gpu run");
             let cpu = preprocess::cpu::run(&frames, &jobs, &spec).expect("cpu run");
+            assert_eq!(
+                preprocess::cpu::run_parallel(&frames, &jobs, &spec).expect("rayon run"),
+                cpu
+            );
             assert_tensor_close(
                 &gpu,
                 &cpu,

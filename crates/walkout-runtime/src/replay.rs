@@ -8,6 +8,8 @@ use std::time::Instant;
 use walkout_eval::Row;
 use walkout_fusion::{Fuser, FusionConfig, View};
 use walkout_geometry::{ConfigError, StoreConfig};
+pub use walkout_gpu::ComputePath;
+use walkout_gpu::{GpuContext, GpuError};
 use walkout_track::{TrackIds, Tracker, TrackerConfig};
 use walkout_types::{Detection, FloorCandidate, SCHEMA_VERSION, Track, TrackState, TracksMessage};
 
@@ -37,6 +39,8 @@ pub struct ReplayOptions {
     /// Write a track's tentative frames once it is confirmed (the CSV is written after the
     /// fact; tracks that never confirm leave no rows). The published messages stay live.
     pub backfill: bool,
+    /// Where fusion's occupancy grid runs (GPU, CPU, or GPU unless the adapter is software).
+    pub compute: ComputePath,
     /// Covariance (standard deviation, metres) given to floor points.
     pub floor_point_sigma_m: f64,
 }
@@ -53,6 +57,7 @@ impl ReplayOptions {
             report_coast_min_hits: 4,
             backfill: true,
             floor_point_sigma_m: 0.1,
+            compute: ComputePath::Auto,
         }
     }
 }
@@ -81,6 +86,8 @@ pub enum ReplayError {
         config: PathBuf,
         known: String,
     },
+    #[error("GPU: {0}")]
+    Gpu(#[from] GpuError),
     #[error("--fps must be a positive number, got {0}")]
     Fps(f64),
     #[error("{path}: cannot write")]
@@ -102,6 +109,8 @@ pub struct ReplayResult {
     pub tracks_started: u64,
     /// Wall time of fusion + tracking per frame, microseconds (sorted).
     pub tick_us: Vec<f64>,
+    /// Where fusion ran.
+    pub compute: ComputePath,
 }
 
 type Frames = BTreeMap<u64, Vec<Vec<Detection>>>;
@@ -171,6 +180,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         detections: 0,
         tracks_started: 0,
         tick_us: Vec::new(),
+        compute: ComputePath::Cpu,
     };
     // Rows of tentative tracks wait here until the track is confirmed (backfill).
     let mut pending: HashMap<u64, Vec<Row>> = HashMap::new();
@@ -248,6 +258,16 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             result.detections = total;
             let cameras = store.cameras().cloned().collect();
             let mut fuser = Fuser::new(cameras, &store.floor, opts.fusion.clone());
+            let ctx = match opts.compute {
+                ComputePath::Cpu => None,
+                ComputePath::Gpu => Some(GpuContext::new()?),
+                ComputePath::Auto => GpuContext::new()
+                    .inspect_err(
+                        |e| tracing::info!(error = %e, "no GPU adapter; fusion runs on the CPU"),
+                    )
+                    .ok(),
+            };
+            result.compute = fuser.set_compute(opts.compute, ctx)?;
             for (seq, (frame, per_cam)) in frames.iter().enumerate() {
                 let start = Instant::now();
                 let views: Vec<View> = per_cam

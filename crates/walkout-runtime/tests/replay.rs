@@ -95,3 +95,27 @@ fn floor_points_replay_tracks_the_ground_truth_itself() {
     println!("ground truth as floor points: {s}");
     assert!(s.moda > 0.97 && s.mota > 0.9, "{s}");
 }
+
+#[test]
+fn the_gpu_fusion_path_gives_the_same_tracks_as_the_cpu_path() {
+    let run = |compute| {
+        let mut opts = ReplayOptions::new(
+            repo().join("calibration/wildtrack.toml"),
+            ReplayInput::Detections(fixture()),
+            10.0,
+        );
+        opts.compute = compute;
+        replay::run(&opts).expect("replay runs")
+    };
+    let cpu = run(replay::ComputePath::Cpu);
+    let gpu = run(replay::ComputePath::Gpu);
+    assert_eq!(gpu.compute, replay::ComputePath::Gpu);
+    assert_eq!(cpu.rows.len(), gpu.rows.len());
+    for (a, b) in cpu.rows.iter().zip(&gpu.rows) {
+        assert_eq!((a.frame, a.id), (b.frame, b.id));
+        assert!(
+            (a.x - b.x).abs() < 1e-6 && (a.y - b.y).abs() < 1e-6,
+            "{a:?} vs {b:?}"
+        );
+    }
+}

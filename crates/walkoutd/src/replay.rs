@@ -3,7 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use walkout_runtime::replay::{self, ReplayInput, ReplayOptions};
+use walkout_runtime::replay::{self, ComputePath, ReplayInput, ReplayOptions};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Compute {
+    Auto,
+    Gpu,
+    Cpu,
+}
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["detections", "ground_points"])))]
@@ -29,6 +36,10 @@ pub struct ReplayArgs {
     /// Ground truth CSV (`frame,id,x,y`) to score the tracks against.
     #[arg(long)]
     gt: Option<PathBuf>,
+    /// Where fusion's occupancy grid runs: `auto` (the GPU unless the only adapter is a
+    /// software one), `gpu` or `cpu`.
+    #[arg(long, value_enum, default_value_t = Compute::Auto)]
+    compute: Compute,
     /// Match threshold for scoring, metres.
     #[arg(long, default_value_t = 0.5)]
     thr: f64,
@@ -40,7 +51,12 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         (None, Some(file)) => ReplayInput::FloorPoints(file.clone()),
         (None, None) => anyhow::bail!("give --detections DIR or --ground-points FILE"),
     };
-    let opts = ReplayOptions::new(args.config.clone(), input, args.fps);
+    let mut opts = ReplayOptions::new(args.config.clone(), input, args.fps);
+    opts.compute = match args.compute {
+        Compute::Auto => ComputePath::Auto,
+        Compute::Gpu => ComputePath::Gpu,
+        Compute::Cpu => ComputePath::Cpu,
+    };
     let result = replay::run(&opts)?;
     replay::write_tracks_csv(&args.out, &result.rows)?;
     if let Some(path) = &args.jsonl {
