@@ -20,6 +20,7 @@ struct Params {
 }
 
 struct Job {
+    // src_x0 / src_y0: the source rectangle's origin minus half a pixel.
     frame_offset: u32,
     format: u32,
     width: u32,
@@ -30,8 +31,14 @@ struct Job {
     stride_uv: u32,
     src_x0: f32,
     src_y0: f32,
-    inv_sx: f32,
-    inv_sy: f32,
+    // Source pixels per destination pixel, split into three parts of 8 significant bits each,
+    // so that every product with a pixel index is exact.
+    inv_sx0: f32,
+    inv_sx1: f32,
+    inv_sx2: f32,
+    inv_sy0: f32,
+    inv_sy1: f32,
+    inv_sy2: f32,
     dst_x0: f32,
     dst_y0: f32,
     dst_w: f32,
@@ -40,6 +47,10 @@ struct Job {
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
+    _pad3: u32,
+    _pad4: u32,
+    _pad5: u32,
+    _pad6: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -88,8 +99,12 @@ fn preprocess(@builtin(global_invocation_id) id: vec3<u32>) {
     let oy = f32(id.y);
     var rgb = vec3<f32>(params.pad);
     if (ox >= j.dst_x0 && ox < j.dst_x0 + j.dst_w && oy >= j.dst_y0 && oy < j.dst_y0 + j.dst_h) {
-        let sx = (ox - j.dst_x0 + 0.5) * j.inv_sx - 0.5 + j.src_x0;
-        let sy = (oy - j.dst_y0 + 0.5) * j.inv_sy - 0.5 + j.src_y0;
+        // Exact products, summed in a fixed order (src_x0 already holds src_x - 0.5): the sample
+        // position is the same bits on every GPU, fused multiply-add or not, and on the CPU.
+        let tx = ox - j.dst_x0 + 0.5;
+        let ty = oy - j.dst_y0 + 0.5;
+        let sx = tx * j.inv_sx0 + (tx * j.inv_sx1 + (tx * j.inv_sx2 + j.src_x0));
+        let sy = ty * j.inv_sy0 + (ty * j.inv_sy1 + (ty * j.inv_sy2 + j.src_y0));
         let w = f32(j.width);
         let h = f32(j.height);
         if (sx >= -0.5 && sy >= -0.5 && sx <= w - 0.5 && sy <= h - 0.5) {

@@ -299,6 +299,16 @@ impl Job {
     }
 }
 
+/// Splits `v` into three f32 parts of at most 8 significant bits each (`v == a + b + c`
+/// exactly), so that their products with pixel indices (at most 13 significant bits) are exact.
+pub fn split3(v: f32) -> [f32; 3] {
+    let top8 = |x: f32| f32::from_bits(x.to_bits() & !0x7fff);
+    let a = top8(v);
+    let r = v - a;
+    let b = top8(r);
+    [a, b, r - b]
+}
+
 /// CPU reference, the same arithmetic as the shader (f32).
 pub mod cpu {
     use super::*;
@@ -385,10 +395,8 @@ pub mod cpu {
     fn run_job(f: &Frame, job: &Job, spec: &TensorSpec, slot: &mut [f32]) {
         let (w, h) = (spec.width, spec.height);
         let plane = (w * h) as usize;
-        let (inv_sx, inv_sy) = (
-            job.src_w / job.dst_w.max(1) as f32,
-            job.src_h / job.dst_h.max(1) as f32,
-        );
+        let ix = split3(job.src_w / job.dst_w.max(1) as f32);
+        let iy = split3(job.src_h / job.dst_h.max(1) as f32);
         let (fw, fh) = (f.width as f32, f.height as f32);
         for oy in 0..h {
             for ox in 0..w {
@@ -399,8 +407,10 @@ pub mod cpu {
                     && oyf >= job.dst_y as f32
                     && oyf < (job.dst_y + job.dst_h) as f32;
                 if inside {
-                    let sx = (oxf - job.dst_x as f32 + 0.5) * inv_sx - 0.5 + job.src_x;
-                    let sy = (oyf - job.dst_y as f32 + 0.5) * inv_sy - 0.5 + job.src_y;
+                    // As the shader: exact products summed in a fixed order.
+                    let (tx, ty) = (oxf - job.dst_x as f32 + 0.5, oyf - job.dst_y as f32 + 0.5);
+                    let sx = tx * ix[0] + (tx * ix[1] + (tx * ix[2] + (job.src_x - 0.5)));
+                    let sy = ty * iy[0] + (ty * iy[1] + (ty * iy[2] + (job.src_y - 0.5)));
                     if sx >= -0.5 && sy >= -0.5 && sx <= fw - 0.5 && sy <= fh - 0.5 {
                         let (fx0, fy0) = (sx.floor(), sy.floor());
                         let (ax, ay) = (sx - fx0, sy - fy0);
@@ -445,6 +455,8 @@ struct ParamsUniform {
     yuv1: [f32; 4],
 }
 
+const JOB_BYTES: u64 = std::mem::size_of::<JobGpu>() as u64;
+
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct JobGpu {
@@ -458,14 +470,14 @@ struct JobGpu {
     stride_uv: u32,
     src_x0: f32,
     src_y0: f32,
-    inv_sx: f32,
-    inv_sy: f32,
+    inv_sx: [f32; 3],
+    inv_sy: [f32; 3],
     dst_x0: f32,
     dst_y0: f32,
     dst_w: f32,
     dst_h: f32,
     out_offset: u32,
-    _pad: [u32; 3],
+    _pad: [u32; 7],
 }
 
 /// The preprocessing kernel for one tensor spec, with persistent buffers that grow only when a
@@ -497,7 +509,7 @@ impl PreprocessKernel {
             U::UNIFORM | U::COPY_DST,
         );
         let (jobs_cap, frames_cap, out_cap) = (1, 4, 4);
-        let jobs = ctx.buffer("preprocess jobs", 80, U::STORAGE | U::COPY_DST);
+        let jobs = ctx.buffer("preprocess jobs", JOB_BYTES, U::STORAGE | U::COPY_DST);
         let frames = ctx.buffer("preprocess frames", 16, U::STORAGE | U::COPY_DST);
         let out = ctx.buffer("preprocess out", 16, U::STORAGE | U::COPY_SRC);
         let staging = ctx.buffer("preprocess staging", 16, U::MAP_READ | U::COPY_DST);
@@ -545,7 +557,7 @@ impl PreprocessKernel {
             self.jobs_cap = jobs.next_power_of_two();
             self.jobs = self.ctx.buffer(
                 "preprocess jobs",
-                self.jobs_cap as u64 * 80,
+                self.jobs_cap as u64 * JOB_BYTES,
                 U::STORAGE | U::COPY_DST,
             );
             rebind = true;
@@ -632,16 +644,16 @@ impl PreprocessKernel {
                 offset_u: ou,
                 offset_v: ov,
                 stride_uv: f.chroma_stride,
-                src_x0: job.src_x,
-                src_y0: job.src_y,
-                inv_sx: job.src_w / job.dst_w.max(1) as f32,
-                inv_sy: job.src_h / job.dst_h.max(1) as f32,
+                src_x0: job.src_x - 0.5,
+                src_y0: job.src_y - 0.5,
+                inv_sx: split3(job.src_w / job.dst_w.max(1) as f32),
+                inv_sy: split3(job.src_h / job.dst_h.max(1) as f32),
                 dst_x0: job.dst_x as f32,
                 dst_y0: job.dst_y as f32,
                 dst_w: job.dst_w as f32,
                 dst_h: job.dst_h as f32,
                 out_offset: (n * self.spec.slot_len()) as u32,
-                _pad: [0; 3],
+                _pad: [0; 7],
             });
         }
         let out_floats = jobs.len() * self.spec.slot_len();
