@@ -52,7 +52,7 @@ pub struct TrackerConfig {
 impl Default for TrackerConfig {
     fn default() -> Self {
         TrackerConfig {
-            accel_sigma: 0.5,
+            accel_sigma: 0.3,
             initial_speed_sigma: 1.2,
             measurement_sigma_m: 0.15,
             gate_chi2: 9.21,
