@@ -599,6 +599,13 @@ impl Fuser {
             if (members.len() as u32) < needed {
                 continue;
             }
+            if let [single] = members[..]
+                && c.reject_clear_views > 0
+                && self.clear_views(self.obs[single].p, &[self.obs[single].camera])
+                    >= c.reject_clear_views + 1
+            {
+                continue;
+            }
             for &i in &members {
                 used[i] = true;
             }
