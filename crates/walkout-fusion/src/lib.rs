@@ -602,7 +602,7 @@ impl Fuser {
             if let [single] = members[..]
                 && c.reject_clear_views > 0
                 && self.clear_views(self.obs[single].p, &[self.obs[single].camera])
-                    >= c.reject_clear_views + 1
+                    > c.reject_clear_views
             {
                 continue;
             }
