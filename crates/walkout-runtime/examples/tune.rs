@@ -44,6 +44,7 @@ fn main() {
             "overlap" => opts.fusion.explain_overlap = f,
             "splat" => opts.fusion.splat_radius_m = f,
             "cell" => opts.fusion.cell_m = f,
+            "wgate" => opts.tracker.weak_gate_chi2 = f,
             "accel" => opts.tracker.accel_sigma = f,
             "v0" => opts.tracker.initial_speed_sigma = f,
             "tgate" => opts.tracker.gate_chi2 = f,

@@ -23,6 +23,9 @@ pub struct TrackerConfig {
     pub measurement_sigma_m: f64,
     /// Squared Mahalanobis gate for an association (chi-square, 2 dof).
     pub gate_chi2: f64,
+    /// Gate for single-view (weak) candidates, which are long ellipses along their camera's
+    /// viewing direction.
+    pub weak_gate_chi2: f64,
     /// Weight of the appearance cost (1 - cosine similarity) when both sides have embeddings.
     pub appearance_weight: f64,
     /// Hits that confirm a tentative track.
@@ -56,6 +59,7 @@ impl Default for TrackerConfig {
             initial_speed_sigma: 1.2,
             measurement_sigma_m: 0.15,
             gate_chi2: 9.21,
+            weak_gate_chi2: 2.5,
             appearance_weight: 2.0,
             confirm_hits: 2,
             weak_birth_hits: 0,
@@ -165,7 +169,8 @@ impl Tracker {
             .filter(|&i| candidates[i].strong)
             .collect();
         let all: Vec<usize> = (0..self.tracks.len()).collect();
-        let (matched1, unmatched_strong) = self.associate(&all, &strong, candidates);
+        let (matched1, unmatched_strong) =
+            self.associate(&all, &strong, candidates, self.config.gate_chi2);
         let mut matched_tracks = vec![false; self.tracks.len()];
         for &(ti, ci) in &matched1 {
             matched_tracks[ti] = true;
@@ -193,7 +198,8 @@ impl Tracker {
             let weak: Vec<usize> = (0..candidates.len())
                 .filter(|&i| !candidates[i].strong && candidates[i].cameras.first() == Some(&cam))
                 .collect();
-            let (matched2, _) = self.associate(&rest, &weak, candidates);
+            let (matched2, _) =
+                self.associate(&rest, &weak, candidates, self.config.weak_gate_chi2);
             for (ti, ci) in matched2 {
                 gathered[ti].push(ci);
                 weak_taken[ci] = true;
@@ -312,6 +318,7 @@ impl Tracker {
         tracks: &[usize],
         cands: &[usize],
         candidates: &[FloorCandidate],
+        gate_chi2: f64,
     ) -> (Vec<(usize, usize)>, Vec<usize>) {
         if tracks.is_empty() || cands.is_empty() {
             return (Vec::new(), cands.to_vec());
@@ -326,7 +333,7 @@ impl Tracker {
                 let Some((m2, logdet)) = innovation(t, c, self.config.measurement_sigma_m) else {
                     continue;
                 };
-                if m2 > self.config.gate_chi2 {
+                if m2 > gate_chi2 {
                     continue;
                 }
                 let mut v = m2 + logdet;
