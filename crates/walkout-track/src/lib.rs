@@ -70,7 +70,7 @@ impl Default for TrackerConfig {
             default_height_m: 1.7,
             height_sigma_m: 0.15,
             height_min_samples: 3,
-            report_measurement_weight: 0.5,
+            report_measurement_weight: 0.3,
         }
     }
 }
