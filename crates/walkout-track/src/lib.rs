@@ -56,7 +56,7 @@ impl Default for TrackerConfig {
     fn default() -> Self {
         TrackerConfig {
             accel_sigma: 0.3,
-            initial_speed_sigma: 1.2,
+            initial_speed_sigma: 0.8,
             measurement_sigma_m: 0.15,
             gate_chi2: 9.21,
             weak_gate_chi2: 2.5,
