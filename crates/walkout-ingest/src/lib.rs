@@ -5,3 +5,4 @@
 
 pub mod queue;
 pub mod source;
+pub mod supervisor;
