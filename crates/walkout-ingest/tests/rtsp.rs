@@ -1,0 +1,275 @@
+//! Cameras over RTSP against a real RTSP server started in-process (gstreamer-rtsp-server on
+//! 127.0.0.1, port chosen by the OS) streaming an H.264 test pattern: frame rate and timestamps,
+//! a server that goes away and comes back, a frozen server, and two cameras where one dies.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_rtsp_server as rtsp;
+use gstreamer_rtsp_server::prelude::*;
+use walkout_ingest::queue;
+use walkout_ingest::source::{SourceParams, templates};
+use walkout_ingest::supervisor::{CameraStatus, Supervisor, SupervisorConfig};
+use walkout_types::{CameraState, TimeSource};
+
+/// An RTSP server on its own GLib main context and thread.
+struct Server {
+    port: u16,
+    main_loop: glib::MainLoop,
+    ctx: glib::MainContext,
+    server: rtsp::RTSPServer,
+    /// The `valve` of the served pipeline: `drop=true` freezes the stream without closing it.
+    valve: Arc<Mutex<Option<gst::Element>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(port: u16) -> Server {
+        walkout_ingest::source::init().expect("gst");
+        let ctx = glib::MainContext::new();
+        let main_loop = glib::MainLoop::new(Some(&ctx), false);
+        let server = rtsp::RTSPServer::new();
+        server.set_address("127.0.0.1");
+        server.set_service(&port.to_string());
+        let factory = rtsp::RTSPMediaFactory::new();
+        factory.set_launch(
+            "( videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! valve name=valve \
+             ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 ! rtph264pay name=pay0 pt=96 )",
+        );
+        factory.set_shared(true);
+        let valve = Arc::new(Mutex::new(None));
+        let v = valve.clone();
+        factory.connect_media_configure(move |_, media| {
+            if let Some(bin) = media.element().downcast_ref::<gst::Bin>() {
+                *v.lock().expect("valve") = bin.by_name("valve");
+            }
+        });
+        server
+            .mount_points()
+            .expect("mount points")
+            .add_factory("/cam", factory);
+        let (s, c, l) = (server.clone(), ctx.clone(), main_loop.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            c.with_thread_default(|| {
+                let id = s.attach(Some(&c)).expect("attach");
+                tx.send(s.bound_port()).expect("port");
+                l.run();
+                // Source ids belong to this context: destroy it here (not in the default context).
+                if let Some(source) = c.find_source_by_id(&id) {
+                    source.destroy();
+                }
+            })
+            .expect("thread default");
+        });
+        let port = rx.recv_timeout(Duration::from_secs(10)).expect("server up") as u16;
+        Server {
+            port,
+            main_loop,
+            ctx,
+            server,
+            valve,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("rtsp://127.0.0.1:{}/cam", self.port)
+    }
+
+    fn freeze(&self, frozen: bool) {
+        let v = self.valve.lock().expect("valve");
+        v.as_ref()
+            .expect("a client is connected")
+            .set_property("drop", frozen);
+    }
+
+    /// Closes every client and stops listening.
+    fn kill(mut self) {
+        let s = self.server.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.ctx.invoke(move || {
+            s.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
+            let _ = tx.send(());
+        });
+        let _ = rx.recv_timeout(Duration::from_secs(5));
+        self.main_loop.quit();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn cfg() -> SupervisorConfig {
+    SupervisorConfig {
+        watchdog: Duration::from_millis(1500),
+        backoff_initial: Duration::from_millis(200),
+        backoff_max: Duration::from_millis(800),
+        jitter: 0.2,
+    }
+}
+
+fn params(url: String) -> SourceParams {
+    SourceParams {
+        location: url,
+        latency_ms: 100,
+        live: true,
+    }
+}
+
+fn wait_for(
+    sup: &Supervisor,
+    limit: Duration,
+    what: &str,
+    cond: impl Fn(&CameraStatus) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        let s = sup.status();
+        if cond(&s) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{what} not reached in {limit:?}: {s:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn frames_arrive_at_the_source_rate_with_increasing_timestamps() {
+    let server = Server::start(0);
+    let (tx, rx) = queue::bounded(256);
+    let sup = Supervisor::spawn(
+        "cam0",
+        templates::RTSP_H264,
+        params(server.url()),
+        cfg(),
+        tx,
+    );
+    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
+        s.frames >= 5
+    });
+    let before = sup.status().frames;
+    std::thread::sleep(Duration::from_secs(3));
+    let fps = (sup.status().frames - before) as f64 / 3.0;
+    assert!(
+        (11.0..=19.0).contains(&fps),
+        "{fps} fps from a 15 fps source"
+    );
+    let mut last = f64::NEG_INFINITY;
+    let mut n = 0;
+    while let Some(f) = rx.recv_timeout(Duration::from_millis(10)) {
+        assert_eq!(f.time_source, TimeSource::Arrival);
+        assert!(f.time_s > last, "time {} after {last}", f.time_s);
+        assert_eq!((f.width, f.height), (160, 120));
+        last = f.time_s;
+        n += 1;
+    }
+    assert!(n >= 40);
+    sup.stop();
+    server.kill();
+}
+
+#[test]
+fn a_killed_server_is_reconnected_within_two_seconds_of_its_return() {
+    let server = Server::start(0);
+    let port = server.port;
+    let (tx, _rx) = queue::bounded(8);
+    let sup = Supervisor::spawn(
+        "cam1",
+        templates::RTSP_H264,
+        params(server.url()),
+        cfg(),
+        tx,
+    );
+    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
+        s.state == CameraState::Streaming && s.frames > 10
+    });
+    server.kill();
+    wait_for(&sup, Duration::from_secs(10), "disconnect noticed", |s| {
+        s.state != CameraState::Streaming
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let frames_during_outage = sup.status().frames;
+    let back = Server::start(port);
+    let took = wait_for(&sup, Duration::from_secs(10), "frames resume", |s| {
+        s.frames > frames_during_outage + 5
+    });
+    assert!(
+        took < Duration::from_secs(2) + Duration::from_millis(1500),
+        "reconnect took {took:?}"
+    );
+    let s = sup.status();
+    assert!(s.reconnects >= 1, "{s:?}");
+    assert_eq!(s.state, CameraState::Streaming);
+    sup.stop();
+    back.kill();
+}
+
+#[test]
+fn a_frozen_server_is_stalled_then_recovers() {
+    let server = Server::start(0);
+    let (tx, _rx) = queue::bounded(8);
+    let sup = Supervisor::spawn(
+        "cam2",
+        templates::RTSP_H264,
+        params(server.url()),
+        cfg(),
+        tx,
+    );
+    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
+        s.frames > 10
+    });
+    server.freeze(true);
+    let took = wait_for(&sup, Duration::from_secs(10), "stalled", |s| {
+        s.transitions
+            .iter()
+            .any(|(st, _)| *st == CameraState::Stalled)
+    });
+    assert!(
+        took < cfg().watchdog + Duration::from_secs(2),
+        "stall detected after {took:?}"
+    );
+    server.freeze(false);
+    let f = sup.status().frames;
+    wait_for(&sup, Duration::from_secs(15), "recovered", |s| {
+        s.state == CameraState::Streaming && s.frames > f + 5
+    });
+    sup.stop();
+    server.kill();
+}
+
+#[test]
+fn one_camera_dying_does_not_slow_the_other() {
+    let a = Server::start(0);
+    let b = Server::start(0);
+    let (txa, _ra) = queue::bounded(8);
+    let (txb, _rb) = queue::bounded(8);
+    let sa = Supervisor::spawn("camA", templates::RTSP_H264, params(a.url()), cfg(), txa);
+    let sb = Supervisor::spawn("camB", templates::RTSP_H264, params(b.url()), cfg(), txb);
+    wait_for(&sa, Duration::from_secs(20), "A streaming", |s| {
+        s.frames > 10
+    });
+    wait_for(&sb, Duration::from_secs(20), "B streaming", |s| {
+        s.frames > 10
+    });
+    b.kill();
+    let before = sa.status().frames;
+    std::thread::sleep(Duration::from_secs(3));
+    let fps = (sa.status().frames - before) as f64 / 3.0;
+    assert!(fps >= 11.0, "camera A fell to {fps} fps while B was down");
+    assert!(
+        sa.status()
+            .last_frame
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(500))
+    );
+    assert_ne!(sb.status().state, CameraState::Streaming);
+    sa.stop();
+    sb.stop();
+    a.kill();
+}
