@@ -3,6 +3,7 @@
 //! through observable drop-oldest queues. (Supervision with reconnects, the frame aligner and
 //! recording come next; see ARCHITECTURE.md.)
 
+pub mod aligner;
 pub mod queue;
 pub mod source;
 pub mod supervisor;

@@ -273,3 +273,42 @@ fn one_camera_dying_does_not_slow_the_other() {
     sb.stop();
     a.kill();
 }
+
+#[test]
+fn unreachable_hosts_and_wrong_paths_back_off_with_a_named_reason() {
+    let server = Server::start(0);
+    // A closed port on this machine, and a path the server does not serve.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let cases = [
+        ("camX", format!("rtsp://127.0.0.1:{closed}/cam")),
+        (
+            "camY",
+            format!("rtsp://127.0.0.1:{}/nosuchpath", server.port),
+        ),
+    ];
+    for (cam, url) in cases {
+        let (tx, _rx) = queue::bounded(4);
+        let sup = Supervisor::spawn(cam, templates::RTSP_H264, params(url.clone()), cfg(), tx);
+        wait_for(&sup, Duration::from_secs(15), "backing off", |s| {
+            s.state == CameraState::BackingOff
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        let s = sup.status();
+        assert_eq!(s.frames, 0);
+        assert!(
+            s.reason.as_deref().is_some_and(|r| r.contains(cam)),
+            "{cam} {url}: {s:?}"
+        );
+        // Jittered doubling backoff (0.2 s up to 0.8 s): a handful of attempts, not a storm.
+        assert!(
+            s.reconnects <= 6,
+            "{cam}: {} reconnects in ~2 s",
+            s.reconnects
+        );
+        sup.stop();
+    }
+    server.kill();
+}
