@@ -28,6 +28,14 @@ struct Server {
 
 impl Server {
     fn start(port: u16) -> Server {
+        Self::start_with(
+            port,
+            "( videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! valve name=valve \
+             ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 ! rtph264pay name=pay0 pt=96 )",
+        )
+    }
+
+    fn start_with(port: u16, launch: &str) -> Server {
         walkout_ingest::source::init().expect("gst");
         let ctx = glib::MainContext::new();
         let main_loop = glib::MainLoop::new(Some(&ctx), false);
@@ -35,10 +43,7 @@ impl Server {
         server.set_address("127.0.0.1");
         server.set_service(&port.to_string());
         let factory = rtsp::RTSPMediaFactory::new();
-        factory.set_launch(
-            "( videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! valve name=valve \
-             ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 ! rtph264pay name=pay0 pt=96 )",
-        );
+        factory.set_launch(launch);
         factory.set_shared(true);
         let valve = Arc::new(Mutex::new(None));
         let v = valve.clone();
@@ -310,5 +315,48 @@ fn unreachable_hosts_and_wrong_paths_back_off_with_a_named_reason() {
         );
         sup.stop();
     }
+    server.kill();
+}
+
+#[test]
+fn real_footage_re_encoded_on_the_fly_arrives_at_its_rate() {
+    // PETS 2009 S2L1 View_001 (7 fps footage, 10 fps in its header), played in real time.
+    let video = walkout_types::setup::shared_root().join("data/pets2009/vtest.avi");
+    assert!(
+        video.is_file(),
+        "{} missing: run scripts/setup",
+        video.display()
+    );
+    let launch = format!(
+        "( filesrc location=\"{}\" ! decodebin ! videoconvert ! videoscale ! video/x-raw,width=384,height=288 \
+         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 )",
+        video.display()
+    );
+    let server = Server::start_with(0, &launch);
+    let (tx, rx) = queue::bounded(256);
+    let sup = Supervisor::spawn(
+        "pets",
+        templates::RTSP_H264,
+        params(server.url()),
+        cfg(),
+        tx,
+    );
+    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
+        s.frames >= 5
+    });
+    let before = sup.status().frames;
+    std::thread::sleep(Duration::from_secs(3));
+    let fps = (sup.status().frames - before) as f64 / 3.0;
+    assert!(
+        (7.0..=13.0).contains(&fps),
+        "{fps} fps from a 10 fps stream"
+    );
+    let mut last = f64::NEG_INFINITY;
+    while let Some(f) = rx.recv_timeout(Duration::from_millis(10)) {
+        assert_eq!((f.width, f.height), (384, 288));
+        assert!(f.time_s > last);
+        last = f.time_s;
+    }
+    sup.stop();
     server.kill();
 }
