@@ -360,3 +360,27 @@ fn real_footage_re_encoded_on_the_fly_arrives_at_its_rate() {
     sup.stop();
     server.kill();
 }
+
+#[test]
+fn an_h265_camera_streams_through_its_template() {
+    let server = Server::start_with(
+        0,
+        "( videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 \
+         ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=5 ! rtph265pay name=pay0 pt=96 )",
+    );
+    let (tx, rx) = queue::bounded(64);
+    let sup = Supervisor::spawn(
+        "h265",
+        templates::RTSP_H265,
+        params(server.url()),
+        cfg(),
+        tx,
+    );
+    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
+        s.frames >= 10
+    });
+    let f = rx.recv_timeout(Duration::from_secs(1)).expect("a frame");
+    assert_eq!((f.width, f.height), (160, 120));
+    sup.stop();
+    server.kill();
+}
