@@ -35,11 +35,7 @@ fn bench_store(c: &mut Criterion, name: &str, store: &StoreConfig, people: usize
     eprintln!("{name}: {per_tick} boxes per tick on average");
     let mut phases = [0.0; 4];
     for (k, tick) in ticks.iter().enumerate() {
-        let views: Vec<View> = tick
-            .iter()
-            .enumerate()
-            .map(|(camera, detections)| View { camera, detections })
-            .collect();
+        let views: Vec<View> = View::per_camera(tick);
         let cands = fuser.fuse(&views);
         for (a, b) in phases.iter_mut().zip(fuser.last_stats.phase_us) {
             *a += b / ticks.len() as f64;
@@ -51,11 +47,7 @@ fn bench_store(c: &mut Criterion, name: &str, store: &StoreConfig, people: usize
     c.bench_function(name, |b| {
         b.iter(|| {
             let tick = &ticks[t % ticks.len()];
-            let views: Vec<View> = tick
-                .iter()
-                .enumerate()
-                .map(|(camera, detections)| View { camera, detections })
-                .collect();
+            let views: Vec<View> = View::per_camera(tick);
             let cands = fuser.fuse(&views);
             tracker.update(t as f64 * 0.1, &cands);
             t += 1;

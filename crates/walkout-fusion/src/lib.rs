@@ -106,6 +106,17 @@ pub struct View<'a> {
     pub detections: &'a [Detection],
 }
 
+impl<'a> View<'a> {
+    /// One view per camera from per-camera detection lists (camera index = position).
+    pub fn per_camera(detections: &'a [Vec<Detection>]) -> Vec<View<'a>> {
+        detections
+            .iter()
+            .enumerate()
+            .map(|(camera, detections)| View { camera, detections })
+            .collect()
+    }
+}
+
 /// A box turned into a floor observation.
 #[derive(Debug, Clone)]
 struct Obs {

@@ -76,11 +76,7 @@ fn fuse(people: &[DVec2], skip: &[(usize, usize)]) -> Vec<walkout_types::FloorCa
         })
         .collect();
     let mut fuser = Fuser::new(cams, &floor, FusionConfig::default());
-    let views: Vec<View> = boxes
-        .iter()
-        .enumerate()
-        .map(|(camera, detections)| View { camera, detections })
-        .collect();
+    let views: Vec<View> = View::per_camera(&boxes);
     fuser.fuse(&views)
 }
 

@@ -125,6 +125,23 @@ fn params(url: String) -> SourceParams {
     }
 }
 
+fn camera(
+    name: &str,
+    template: &'static str,
+    url: String,
+    frames: queue::Sender<walkout_ingest::source::Frame>,
+) -> Supervisor {
+    Supervisor::spawn(name, template, params(url), cfg(), frames)
+}
+
+/// Waits until the camera streams, then measures its frame rate over three seconds.
+fn measured_fps(sup: &Supervisor) -> f64 {
+    wait_for(sup, Duration::from_secs(20), "streaming", |s| s.frames >= 5);
+    let before = sup.status().frames;
+    std::thread::sleep(Duration::from_secs(3));
+    (sup.status().frames - before) as f64 / 3.0
+}
+
 fn wait_for(
     sup: &Supervisor,
     limit: Duration,
@@ -149,19 +166,8 @@ fn wait_for(
 fn frames_arrive_at_the_source_rate_with_increasing_timestamps() {
     let server = Server::start(0);
     let (tx, rx) = queue::bounded(256);
-    let sup = Supervisor::spawn(
-        "cam0",
-        templates::RTSP_H264,
-        params(server.url()),
-        cfg(),
-        tx,
-    );
-    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
-        s.frames >= 5
-    });
-    let before = sup.status().frames;
-    std::thread::sleep(Duration::from_secs(3));
-    let fps = (sup.status().frames - before) as f64 / 3.0;
+    let sup = camera("cam0", templates::RTSP_H264, server.url(), tx);
+    let fps = measured_fps(&sup);
     assert!(
         (11.0..=19.0).contains(&fps),
         "{fps} fps from a 15 fps source"
@@ -185,13 +191,7 @@ fn a_killed_server_is_reconnected_within_two_seconds_of_its_return() {
     let server = Server::start(0);
     let port = server.port;
     let (tx, _rx) = queue::bounded(8);
-    let sup = Supervisor::spawn(
-        "cam1",
-        templates::RTSP_H264,
-        params(server.url()),
-        cfg(),
-        tx,
-    );
+    let sup = camera("cam1", templates::RTSP_H264, server.url(), tx);
     wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
         s.state == CameraState::Streaming && s.frames > 10
     });
@@ -220,13 +220,7 @@ fn a_killed_server_is_reconnected_within_two_seconds_of_its_return() {
 fn a_frozen_server_is_stalled_then_recovers() {
     let server = Server::start(0);
     let (tx, _rx) = queue::bounded(8);
-    let sup = Supervisor::spawn(
-        "cam2",
-        templates::RTSP_H264,
-        params(server.url()),
-        cfg(),
-        tx,
-    );
+    let sup = camera("cam2", templates::RTSP_H264, server.url(), tx);
     wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
         s.frames > 10
     });
@@ -255,8 +249,8 @@ fn one_camera_dying_does_not_slow_the_other() {
     let b = Server::start(0);
     let (txa, _ra) = queue::bounded(8);
     let (txb, _rb) = queue::bounded(8);
-    let sa = Supervisor::spawn("camA", templates::RTSP_H264, params(a.url()), cfg(), txa);
-    let sb = Supervisor::spawn("camB", templates::RTSP_H264, params(b.url()), cfg(), txb);
+    let sa = camera("camA", templates::RTSP_H264, a.url(), txa);
+    let sb = camera("camB", templates::RTSP_H264, b.url(), txb);
     wait_for(&sa, Duration::from_secs(20), "A streaming", |s| {
         s.frames > 10
     });
@@ -296,7 +290,7 @@ fn unreachable_hosts_and_wrong_paths_back_off_with_a_named_reason() {
     ];
     for (cam, url) in cases {
         let (tx, _rx) = queue::bounded(4);
-        let sup = Supervisor::spawn(cam, templates::RTSP_H264, params(url.clone()), cfg(), tx);
+        let sup = camera(cam, templates::RTSP_H264, url.clone(), tx);
         wait_for(&sup, Duration::from_secs(15), "backing off", |s| {
             s.state == CameraState::BackingOff
         });
@@ -334,19 +328,8 @@ fn real_footage_re_encoded_on_the_fly_arrives_at_its_rate() {
     );
     let server = Server::start_with(0, &launch);
     let (tx, rx) = queue::bounded(256);
-    let sup = Supervisor::spawn(
-        "pets",
-        templates::RTSP_H264,
-        params(server.url()),
-        cfg(),
-        tx,
-    );
-    wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
-        s.frames >= 5
-    });
-    let before = sup.status().frames;
-    std::thread::sleep(Duration::from_secs(3));
-    let fps = (sup.status().frames - before) as f64 / 3.0;
+    let sup = camera("pets", templates::RTSP_H264, server.url(), tx);
+    let fps = measured_fps(&sup);
     assert!(
         (7.0..=13.0).contains(&fps),
         "{fps} fps from a 10 fps stream"
@@ -369,13 +352,7 @@ fn an_h265_camera_streams_through_its_template() {
          ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=5 ! rtph265pay name=pay0 pt=96 )",
     );
     let (tx, rx) = queue::bounded(64);
-    let sup = Supervisor::spawn(
-        "h265",
-        templates::RTSP_H265,
-        params(server.url()),
-        cfg(),
-        tx,
-    );
+    let sup = camera("h265", templates::RTSP_H265, server.url(), tx);
     wait_for(&sup, Duration::from_secs(20), "streaming", |s| {
         s.frames >= 10
     });

@@ -87,11 +87,7 @@ fn main() {
     let (mut strong_rows, mut all_rows) = (Vec::new(), Vec::new());
     let mut id = 0;
     for (frame, per_cam) in &frames {
-        let views: Vec<View> = per_cam
-            .iter()
-            .enumerate()
-            .map(|(camera, detections)| View { camera, detections })
-            .collect();
+        let views: Vec<View> = View::per_camera(per_cam);
         for c in fuser.fuse(&views) {
             id += 1;
             let row = walkout_eval::Row {
@@ -147,11 +143,7 @@ fn diag(
     let mut miss: std::collections::BTreeMap<String, usize> = Default::default();
     let mut shown = 0;
     for (frame, dets) in &frames {
-        let views: Vec<View> = dets
-            .iter()
-            .enumerate()
-            .map(|(camera, detections)| View { camera, detections })
-            .collect();
+        let views: Vec<View> = View::per_camera(dets);
         let g: Vec<&walkout_eval::Row> = gt.iter().filter(|r| r.frame == *frame as i64).collect();
         let mut fz = Fuser::new(
             store.cameras().cloned().collect(),
@@ -255,11 +247,7 @@ pub fn diag2(
     let mut fnc: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut fpc: std::collections::BTreeMap<&str, usize> = Default::default();
     for (frame, dets) in &frames {
-        let views: Vec<View> = dets
-            .iter()
-            .enumerate()
-            .map(|(camera, detections)| View { camera, detections })
-            .collect();
+        let views: Vec<View> = View::per_camera(dets);
         let cands = fuser.fuse(&views);
         tracker.update(*frame as f64 / 10.0, &cands);
         let g: Vec<&walkout_eval::Row> = gt.iter().filter(|r| r.frame == *frame as i64).collect();

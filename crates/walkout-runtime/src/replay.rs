@@ -270,11 +270,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             result.compute = fuser.set_compute(opts.compute, ctx)?;
             for (seq, (frame, per_cam)) in frames.iter().enumerate() {
                 let start = Instant::now();
-                let views: Vec<View> = per_cam
-                    .iter()
-                    .enumerate()
-                    .map(|(camera, detections)| View { camera, detections })
-                    .collect();
+                let views: Vec<View> = View::per_camera(per_cam);
                 let candidates = fuser.fuse(&views);
                 tracker.update(*frame as f64 / opts.fps, &candidates);
                 result.tick_us.push(start.elapsed().as_secs_f64() * 1e6);
