@@ -55,7 +55,9 @@ fn main() {
             "rcoast" => opts.report_coast_s = f,
             "rhits" => opts.report_coast_min_hits = f as u32,
             "backfill" => opts.backfill = f > 0.0,
+            "gap" => opts.gap_fill = f > 0.0,
             "meas" => opts.tracker.measurement_sigma_m = f,
+            "minscore" => opts.fusion.min_score = f,
             _ => panic!("unknown key {k}"),
         }
     }
@@ -244,7 +246,21 @@ pub fn diag2(
     );
     let mut tracker =
         walkout_track::Tracker::new(opts.tracker.clone(), walkout_track::TrackIds::new());
-    let mut fnc: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut fnc: std::collections::BTreeMap<String, usize> = Default::default();
+    let nviews: std::collections::HashMap<(i64, i64), u32> = std::env::var("VIEWS")
+        .ok()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .expect("views")
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let v: Vec<i64> = l.split(',').map(|x| x.parse().expect("int")).collect();
+                    ((v[0], v[1]), v[2] as u32)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut fpc: std::collections::BTreeMap<&str, usize> = Default::default();
     for (frame, dets) in &frames {
         let views: Vec<View> = View::per_camera(dets);
@@ -287,7 +303,8 @@ pub fn diag2(
                     }
                 }
             };
-            *fnc.entry(k).or_default() += 1;
+            let nv = nviews.get(&(r.frame, r.id)).copied().unwrap_or(9).min(3);
+            *fnc.entry(format!("v{nv} {k}")).or_default() += 1;
         }
         for t in &out {
             let dmin = g
@@ -310,6 +327,8 @@ pub fn diag2(
             *fpc.entry(k).or_default() += 1;
         }
     }
-    println!("FN causes: {fnc:?}");
+    for (k, v) in &fnc {
+        println!("FN {k}: {v}");
+    }
     println!("FP causes: {fpc:?}");
 }

@@ -39,6 +39,10 @@ pub struct ReplayOptions {
     /// Write a track's tentative frames once it is confirmed (the CSV is written after the
     /// fact; tracks that never confirm leave no rows). The published messages stay live.
     pub backfill: bool,
+    /// When an occluded track is found again, write the frames it coasted through, its
+    /// position interpolated between the last detection and the new one (the CSV is written
+    /// after the fact; the published messages carry the live prediction).
+    pub gap_fill: bool,
     /// Where fusion's occupancy grid runs (GPU, CPU, or GPU unless the adapter is software).
     pub compute: ComputePath,
     /// Covariance (standard deviation, metres) given to floor points.
@@ -56,6 +60,7 @@ impl ReplayOptions {
             report_coast_s: 0.0,
             report_coast_min_hits: 4,
             backfill: true,
+            gap_fill: true,
             floor_point_sigma_m: 0.1,
             compute: ComputePath::Auto,
         }
@@ -184,6 +189,9 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     };
     // Rows of tentative tracks wait here until the track is confirmed (backfill).
     let mut pending: HashMap<u64, Vec<Row>> = HashMap::new();
+    // Per track: its last written row, and the frames it has coasted through since (gap fill).
+    let mut last_row: HashMap<u64, Row> = HashMap::new();
+    let mut coasted: HashMap<u64, Vec<i64>> = HashMap::new();
     let mut emit = |frame: u64, seq: u64, tracker: &Tracker, result: &mut ReplayResult| {
         let time = frame as f64 / opts.fps;
         let reported = |t: &walkout_track::Track| match t.state {
@@ -233,16 +241,48 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                 pending.remove(&t.id);
             }
         }
+        if opts.gap_fill {
+            for t in tracker.tracks() {
+                if t.state == TrackState::Occluded
+                    && last_row.contains_key(&t.id)
+                    && !tracks.iter().any(|r| r.id == t.id)
+                {
+                    coasted.entry(t.id).or_default().push(frame as i64);
+                }
+            }
+            for t in tracker.ended() {
+                coasted.remove(&t.id);
+                last_row.remove(&t.id);
+            }
+        }
         for t in &tracks {
             if let Some(rows) = pending.remove(&t.id) {
                 result.rows.extend(rows);
             }
-            result.rows.push(Row {
+            let row = Row {
                 frame: frame as i64,
                 id: t.id as i64,
                 x: t.x,
                 y: t.y,
-            });
+            };
+            if let (Some(gap), Some(a)) = (coasted.remove(&t.id), last_row.get(&t.id))
+                && t.state == TrackState::Confirmed
+            {
+                let span = (row.frame - a.frame) as f64;
+                for f in gap {
+                    let w = (f - a.frame) as f64 / span;
+                    result.rows.push(Row {
+                        frame: f,
+                        id: row.id,
+                        x: a.x + w * (row.x - a.x),
+                        y: a.y + w * (row.y - a.y),
+                    });
+                }
+            }
+            if opts.gap_fill {
+                last_row.insert(t.id, row);
+            }
+            result.rows.push(row);
         }
         result.messages.push(TracksMessage {
             schema: SCHEMA_VERSION,

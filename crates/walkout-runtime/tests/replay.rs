@@ -119,3 +119,47 @@ fn the_gpu_fusion_path_gives_the_same_tracks_as_the_cpu_path() {
         );
     }
 }
+
+#[test]
+fn a_track_lost_for_two_frames_is_written_through_the_gap_on_a_straight_line() {
+    // One person walks along x at 1 m/s, 10 fps; frames 10 and 11 have no detection of them
+    // (a false point far away, elsewhere each time, keeps those frames in the input).
+    let mut pts = String::from("frame,x,y\n");
+    for f in 0..20 {
+        if f == 10 || f == 11 {
+            pts.push_str(&format!("{f},5.0,{}\n", 2 * f));
+        } else {
+            pts.push_str(&format!("{f},{},3.0\n", 0.1 * f as f64));
+        }
+    }
+    let path = std::env::temp_dir().join(format!("walkout-gap-{}.csv", std::process::id()));
+    std::fs::write(&path, pts).expect("write");
+    let mut opts = ReplayOptions::new(
+        repo().join("calibration/wildtrack.toml"),
+        ReplayInput::FloorPoints(path.clone()),
+        10.0,
+    );
+    let filled = replay::run(&opts).expect("replay runs");
+    opts.gap_fill = false;
+    let live = replay::run(&opts).expect("replay runs");
+    let _ = std::fs::remove_file(&path);
+    let at = |rows: &[walkout_eval::Row], f: i64| rows.iter().find(|r| r.frame == f).copied();
+    assert!(at(&live.rows, 10).is_none() && at(&live.rows, 11).is_none());
+    let ids: std::collections::HashSet<i64> = filled.rows.iter().map(|r| r.id).collect();
+    assert!(
+        filled.rows.iter().all(|r| r.y < 10.0),
+        "the false point starts no track"
+    );
+    assert_eq!(ids.len(), 1, "one identity through the gap");
+    for f in [10, 11] {
+        let r = at(&filled.rows, f).expect("gap frame written");
+        let (a, b) = (at(&filled.rows, 9).unwrap(), at(&filled.rows, 12).unwrap());
+        let w = (f - 9) as f64 / 3.0;
+        assert!(
+            (r.x - (a.x + w * (b.x - a.x))).abs() < 1e-9,
+            "frame {f}: {r:?}"
+        );
+        assert!((r.x - 0.1 * f as f64).abs() < 0.1, "frame {f}: {r:?}");
+    }
+    assert_eq!(filled.rows.len(), live.rows.len() + 2);
+}

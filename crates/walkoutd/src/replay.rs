@@ -43,6 +43,10 @@ pub struct ReplayArgs {
     /// Match threshold for scoring, metres.
     #[arg(long, default_value_t = 0.5)]
     thr: f64,
+    /// Write only what the daemon publishes live: no rows for a track's tentative frames once
+    /// it confirms, and no interpolated rows through an occlusion once a track is found again.
+    #[arg(long)]
+    live: bool,
 }
 
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
@@ -52,6 +56,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --detections DIR or --ground-points FILE"),
     };
     let mut opts = ReplayOptions::new(args.config.clone(), input, args.fps);
+    opts.backfill = !args.live;
+    opts.gap_fill = !args.live;
     opts.compute = match args.compute {
         Compute::Auto => ComputePath::Auto,
         Compute::Gpu => ComputePath::Gpu,
