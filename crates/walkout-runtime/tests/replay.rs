@@ -153,7 +153,10 @@ fn a_track_lost_for_two_frames_is_written_through_the_gap_on_a_straight_line() {
     assert_eq!(ids.len(), 1, "one identity through the gap");
     for f in [10, 11] {
         let r = at(&filled.rows, f).expect("gap frame written");
-        let (a, b) = (at(&filled.rows, 9).unwrap(), at(&filled.rows, 12).unwrap());
+        let (a, b) = (
+            at(&filled.rows, 9).expect("frame 9"),
+            at(&filled.rows, 12).expect("frame 12"),
+        );
         let w = (f - 9) as f64 / 3.0;
         assert!(
             (r.x - (a.x + w * (b.x - a.x))).abs() < 1e-9,
