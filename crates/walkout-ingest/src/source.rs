@@ -1,5 +1,7 @@
 //! One camera's GStreamer pipeline, built from a template of `pipelines/`, delivering decoded frames.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use gstreamer as gst;
@@ -57,6 +59,10 @@ pub enum IngestError {
         element: String,
         message: String,
     },
+    #[error(
+        "camera {camera}: the stream carries no video (it offers {media}); check the camera URL"
+    )]
+    NotVideo { camera: String, media: String },
     #[error("camera {camera}: unexpected frame format: {message}")]
     Format { camera: String, message: String },
 }
@@ -142,6 +148,85 @@ pub struct Source {
     origin_pts: Option<gst::ClockTime>,
     latency_s: f64,
     live: bool,
+    /// Camera NTP time minus buffer PTS, nanoseconds, from the latest RTP packet that carried a
+    /// reference timestamp (RTCP sender reports); `NO_OFFSET` until one has.
+    ntp_offset_ns: Arc<AtomicI64>,
+    /// Media kinds of the RTSP streams that are not video, as the server announced them.
+    other_media: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+const NO_OFFSET: i64 = i64::MIN;
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET_S: f64 = 2_208_988_800.0;
+
+/// Seconds since the Unix epoch now (the store clock of live cameras).
+fn unix_now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Notes the media kind of every stream rtspsrc exposes that is not video (an audio-only URL
+/// would otherwise surface as an opaque "not linked" data-flow error).
+fn watch_media(pipeline: &gst::Pipeline, other: &Arc<std::sync::Mutex<Vec<String>>>) {
+    let rtspsrc = pipeline
+        .iterate_recurse()
+        .into_iter()
+        .flatten()
+        .find(|e| e.factory().is_some_and(|f| f.name() == "rtspsrc"));
+    let Some(rtspsrc) = rtspsrc else { return };
+    let other = other.clone();
+    rtspsrc.connect_pad_added(move |_, pad| {
+        let media = pad
+            .current_caps()
+            .and_then(|c| c.structure(0).and_then(|s| s.get::<String>("media").ok()))
+            .unwrap_or_default();
+        if media != "video" {
+            other
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(if media.is_empty() {
+                    "unknown".into()
+                } else {
+                    media
+                });
+        }
+    });
+}
+
+/// Watches the RTP packets entering the depayloader (if the pipeline has one) for the NTP
+/// reference timestamps rtspsrc adds from RTCP sender reports, and keeps the NTP - PTS offset.
+/// Decoders do not carry the meta through, but they keep the PTS.
+fn watch_ntp(pipeline: &gst::Pipeline, offset: &Arc<AtomicI64>) {
+    let depay = pipeline.iterate_recurse().into_iter().flatten().find(|e| {
+        e.factory()
+            .is_some_and(|f| f.name().starts_with("rtp") && f.name().ends_with("depay"))
+    });
+    let Some(pad) = depay.and_then(|d| d.static_pad("sink")) else {
+        return;
+    };
+    let offset = offset.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer()
+            && let Some(pts) = buffer.pts()
+        {
+            let ntp = buffer
+                .iter_meta::<gst::meta::ReferenceTimestampMeta>()
+                .find(|m| {
+                    m.reference()
+                        .structure(0)
+                        .is_some_and(|s| s.name() == "timestamp/x-ntp")
+                })
+                .map(|m| m.timestamp());
+            if let Some(ntp) = ntp {
+                let d = ntp.nseconds() as i128 - pts.nseconds() as i128;
+                if let Ok(d) = i64::try_from(d) {
+                    offset.store(d, Ordering::Relaxed);
+                }
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
 }
 
 impl Source {
@@ -169,6 +254,12 @@ impl Source {
             .ok_or_else(|| IngestError::NoSink {
                 camera: camera.into(),
             })?;
+        let ntp_offset_ns = Arc::new(AtomicI64::new(NO_OFFSET));
+        let other_media = Arc::new(std::sync::Mutex::new(Vec::new()));
+        if params.live {
+            watch_ntp(&pipeline, &ntp_offset_ns);
+            watch_media(&pipeline, &other_media);
+        }
         let started = pipeline.set_state(gst::State::Playing);
         let source = Source {
             camera: camera.into(),
@@ -178,6 +269,8 @@ impl Source {
             origin_pts: None,
             latency_s: f64::from(params.latency_ms) / 1000.0,
             live: params.live,
+            ntp_offset_ns,
+            other_media,
         };
         if let Err(e) = started {
             // The bus says why (file not found, unreachable host, ...).
@@ -216,6 +309,17 @@ impl Source {
         };
         while let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
             if let gst::MessageView::Error(err) = msg.view() {
+                let other = self
+                    .other_media
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                if !other.is_empty() && self.seq == 0 {
+                    return Err(IngestError::NotVideo {
+                        camera: self.camera.clone(),
+                        media: other.join(", "),
+                    });
+                }
                 return Err(IngestError::Stream {
                     camera: self.camera.clone(),
                     element: msg
@@ -253,16 +357,14 @@ impl Source {
         let pts = buffer.pts().unwrap_or(gst::ClockTime::ZERO);
         let origin = *self.origin_pts.get_or_insert(pts);
         let pts_s = pts.saturating_sub(origin).nseconds() as f64 / 1e9;
-        let (time_s, time_source) = if self.live {
-            // Arrival on the pipeline clock minus the configured latency.
-            let now = self
-                .pipeline
-                .clock()
-                .map_or(gst::ClockTime::ZERO, |c| c.time());
-            (
-                now.nseconds() as f64 / 1e9 - self.latency_s,
-                TimeSource::Arrival,
-            )
+        let offset = self.ntp_offset_ns.load(Ordering::Relaxed);
+        let (time_s, time_source) = if self.live && offset != NO_OFFSET {
+            // The camera's own capture time from RTCP sender reports, as Unix time.
+            let ntp_ns = pts.nseconds() as i128 + i128::from(offset);
+            (ntp_ns as f64 / 1e9 - NTP_UNIX_OFFSET_S, TimeSource::Ntp)
+        } else if self.live {
+            // Arrival on the store clock (Unix time) minus the configured latency.
+            (unix_now_s() - self.latency_s, TimeSource::Arrival)
         } else {
             (pts_s, TimeSource::Pts)
         };

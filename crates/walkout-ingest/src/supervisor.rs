@@ -209,8 +209,21 @@ fn run(
                 set_state(status, CameraState::Failed, Some(e.to_string()));
                 return;
             }
+            Ok(mut source) => match stream(&mut source, cfg, frames, status, stop, &mut attempt) {
+                // A URL that serves no video is a configuration error too.
+                Err(e @ IngestError::NotVideo { .. }) => {
+                    set_state(status, CameraState::Failed, Some(e.to_string()));
+                    return;
+                }
+                Err(e) => RetryReason::Error(e.to_string()),
+                Ok(reason) => reason,
+            },
+            Err(e @ IngestError::NotVideo { .. }) => {
+                // The configuration is wrong: retrying cannot help.
+                set_state(status, CameraState::Failed, Some(e.to_string()));
+                return;
+            }
             Err(e) => RetryReason::Error(e.to_string()),
-            Ok(mut source) => stream(&mut source, cfg, frames, status, stop, &mut attempt),
         };
         if stop.load(Ordering::Relaxed) {
             break;
@@ -244,12 +257,12 @@ fn stream(
     status: &Mutex<CameraStatus>,
     stop: &AtomicBool,
     attempt: &mut u32,
-) -> RetryReason {
+) -> Result<RetryReason, IngestError> {
     let mut last = Instant::now();
     let mut window: Vec<Instant> = Vec::new();
     loop {
         if stop.load(Ordering::Relaxed) {
-            return RetryReason::EndOfStream;
+            return Ok(RetryReason::EndOfStream);
         }
         match source.next_frame(Duration::from_millis(100)) {
             Ok(Some(frame)) => {
@@ -267,13 +280,13 @@ fn stream(
                 drop(s);
                 set_state(status, CameraState::Streaming, None);
             }
-            Ok(None) if source.is_eos() => return RetryReason::EndOfStream,
+            Ok(None) if source.is_eos() => return Ok(RetryReason::EndOfStream),
             Ok(None) => {
                 if last.elapsed() >= cfg.watchdog {
-                    return RetryReason::Stalled;
+                    return Ok(RetryReason::Stalled);
                 }
             }
-            Err(e) => return RetryReason::Error(e.to_string()),
+            Err(e) => return Err(e),
         }
     }
 }

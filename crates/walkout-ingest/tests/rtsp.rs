@@ -172,16 +172,62 @@ fn frames_arrive_at_the_source_rate_with_increasing_timestamps() {
         (11.0..=19.0).contains(&fps),
         "{fps} fps from a 15 fps source"
     );
+    // Until the first RTCP sender report, capture time is arrival minus latency; from then on
+    // it is the server's NTP clock (the same host clock here, so both are close to now).
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs_f64()
+    };
     let mut last = f64::NEG_INFINITY;
-    let mut n = 0;
-    while let Some(f) = rx.recv_timeout(Duration::from_millis(10)) {
-        assert_eq!(f.time_source, TimeSource::Arrival);
+    // Frames queued while measuring are seconds old: check their order only.
+    while let Some(f) = rx.recv_timeout(Duration::from_millis(1)) {
         assert!(f.time_s > last, "time {} after {last}", f.time_s);
+        last = f.time_s;
+    }
+    let (mut n, mut ntp) = (0, Vec::new());
+    let start = Instant::now();
+    while ntp.len() < 45 && start.elapsed() < Duration::from_secs(15) {
+        let Some(f) = rx.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        // Increasing within one time source (the switch to NTP may step back by the latency).
+        assert!(
+            f.time_s > last || (f.time_source == TimeSource::Ntp && ntp.is_empty()),
+            "time {} after {last}",
+            f.time_s
+        );
+        assert!(
+            (f.time_s - unix_now()).abs() < 1.0,
+            "capture time {} ({:?}) is not now {}",
+            f.time_s,
+            f.time_source,
+            unix_now()
+        );
         assert_eq!((f.width, f.height), (160, 120));
+        match f.time_source {
+            TimeSource::Ntp => ntp.push(f.time_s),
+            TimeSource::Arrival => assert!(ntp.is_empty(), "back to arrival time after NTP"),
+            other => panic!("live camera with time source {other:?}"),
+        }
         last = f.time_s;
         n += 1;
     }
     assert!(n >= 40);
+    assert!(
+        ntp.len() >= 45,
+        "{} frames with NTP capture time from RTCP sender reports",
+        ntp.len()
+    );
+    // NTP capture times step by the source's frame interval (1/15 s).
+    let mut steps: Vec<f64> = ntp.windows(2).map(|w| w[1] - w[0]).collect();
+    steps.sort_by(f64::total_cmp);
+    let median = steps[steps.len() / 2];
+    assert!(
+        (median - 1.0 / 15.0).abs() < 0.005,
+        "median NTP step {median} s"
+    );
     sup.stop();
     server.kill();
 }
@@ -360,4 +406,152 @@ fn an_h265_camera_streams_through_its_template() {
     assert_eq!((f.width, f.height), (160, 120));
     sup.stop();
     server.kill();
+}
+
+#[test]
+fn an_audio_only_stream_fails_as_not_video_without_retrying() {
+    let server = Server::start_with(
+        0,
+        "( audiotestsrc is-live=true ! audio/x-raw,rate=8000,channels=1 ! rtpL16pay name=pay0 pt=96 )",
+    );
+    let (tx, _rx) = queue::bounded(4);
+    let sup = camera("camA", templates::RTSP_H264, server.url(), tx);
+    wait_for(&sup, Duration::from_secs(15), "failed", |s| {
+        s.state == CameraState::Failed
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let s = sup.status();
+    assert_eq!(s.state, CameraState::Failed);
+    assert_eq!((s.frames, s.reconnects), (0, 0), "no retry storm: {s:?}");
+    let reason = s.reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("camA") && reason.contains("no video") && reason.contains("audio"),
+        "{reason}"
+    );
+    sup.stop();
+    server.kill();
+}
+
+#[test]
+fn a_recording_survives_an_outage_and_replays_its_frames_and_times() {
+    use walkout_ingest::record::{self, Pace, Player, RecordParams, Recorder, Repeat};
+    let server = Server::start(0);
+    let port = server.port;
+    let dir = std::env::temp_dir().join(format!("walkout-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rec = Recorder::spawn(
+        "cam0",
+        record::record_templates::RTSP_H264,
+        RecordParams {
+            location: server.url(),
+            latency_ms: 100,
+            segment: Duration::from_secs(1),
+            dir: dir.join("cam0"),
+        },
+        cfg(),
+    )
+    .expect("recorder");
+    std::thread::sleep(Duration::from_secs(4));
+    server.kill();
+    std::thread::sleep(Duration::from_secs(2));
+    let server = Server::start(port);
+    std::thread::sleep(Duration::from_secs(4));
+    let status = rec.stop();
+    server.kill();
+    let segments = record::read_segments(&dir.join("cam0")).expect("index");
+    let recorded: u64 = segments.iter().map(|s| s.frames).sum();
+    println!("{status:?}\n{segments:#?}");
+    // One outage: a handful of backed-off attempts while the server is down, not a storm.
+    assert!((1..=6).contains(&status.reconnects), "{status:?}");
+    assert!(segments.len() >= 4, "1 s segments over ~8 s: {segments:?}");
+    assert!(
+        (80..=150).contains(&recorded),
+        "{recorded} frames recorded in ~8 s of 15 fps"
+    );
+    // The outage is a gap of about 2 s between consecutive segments.
+    let gaps: Vec<f64> = segments
+        .windows(2)
+        .map(|w| w[1].start_unix_s - (w[0].start_unix_s + w[0].duration_s))
+        .collect();
+    assert!(
+        gaps.iter().any(|&g| g > 1.0),
+        "no gap for the outage: {gaps:?}"
+    );
+    assert!(gaps.iter().filter(|&&g| g > 0.5).count() == 1, "{gaps:?}");
+
+    // Replayed as fast as possible: the same frames, at the recorded times.
+    let (tx, rx) = queue::bounded(16);
+    let player = Player::start(
+        &dir,
+        &["cam0".to_string()],
+        vec![tx],
+        Pace::Fast,
+        Repeat::Once,
+    )
+    .expect("play");
+    let mut times = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Some(f) => {
+                assert_eq!(f.time_source, TimeSource::Pts);
+                times.push(f.time_s);
+            }
+            None if rx.is_finished() => break,
+            None => {}
+        }
+    }
+    let sent = player.join();
+    assert_eq!(sent.len(), 1);
+    let sent = *sent[0].as_ref().expect("replay ok");
+    assert_eq!(sent, times.len() as u64);
+    let diff = (sent as f64 - recorded as f64).abs() / recorded as f64;
+    assert!(diff <= 0.01, "replayed {sent} of {recorded} frames");
+    // Every segment's first and last frames replay at its recorded times (within a frame).
+    let interval = 1.0 / 15.0;
+    let mut k = 0;
+    for s in &segments {
+        let seg = &times[k..k + s.frames as usize];
+        assert!(
+            (seg[0] - s.start_unix_s).abs() < interval,
+            "{s:?}: {}",
+            seg[0]
+        );
+        let last = seg[seg.len() - 1];
+        assert!(
+            (last - (s.start_unix_s + s.duration_s)).abs() < interval,
+            "{s:?}: {last}"
+        );
+        assert!(seg.windows(2).all(|w| w[1] > w[0]));
+        k += s.frames as usize;
+    }
+
+    // In real time the replay takes as long as the recording spanned, outage included.
+    let span = segments
+        .last()
+        .map_or(0.0, |s| s.start_unix_s + s.duration_s)
+        - segments[0].start_unix_s;
+    let (tx, rx) = queue::bounded(16);
+    let start = Instant::now();
+    let player = Player::start(
+        &dir,
+        &["cam0".to_string()],
+        vec![tx],
+        Pace::RealTime,
+        Repeat::Once,
+    )
+    .expect("play");
+    let mut n = 0;
+    while !rx.is_finished() || rx.recv_timeout(Duration::from_millis(1)).is_some() {
+        if rx.recv_timeout(Duration::from_millis(50)).is_some() {
+            n += 1;
+        }
+    }
+    let took = start.elapsed().as_secs_f64();
+    let _ = player.join();
+    assert!(n as f64 >= recorded as f64 * 0.99, "{n} of {recorded}");
+    assert!(
+        (took - span).abs() < 0.15 * span + 0.3,
+        "real-time replay took {took:.2} s for a {span:.2} s recording"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

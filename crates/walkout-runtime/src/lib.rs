@@ -2,5 +2,6 @@
 //! fused floor points) through fusion and tracking, writing tracks and the messages the daemon
 //! would publish.
 
+pub mod capture;
 pub mod mot;
 pub mod replay;

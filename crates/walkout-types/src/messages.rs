@@ -289,6 +289,8 @@ pub enum CameraState {
     BackingOff,
     /// A configuration error: not retried until the config changes.
     Failed,
+    /// A file source read to its end (recording from a file).
+    Finished,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod calib;
+mod capture;
 mod replay;
 
 /// Exit status for an invalid store config (sysexits EX_CONFIG).
@@ -27,6 +28,11 @@ struct Cli {
 enum Command {
     /// Replay recorded detections through fusion and tracking; write tracks (and score them).
     Replay(replay::ReplayArgs),
+    /// Record every camera of a store to segmented MKV (no decoding), surviving outages.
+    Record(capture::RecordArgs),
+    /// Run the ingest path alone (cameras, a recording or a video file) and report frame rates
+    /// and CPU use.
+    Ingest(capture::IngestArgs),
     /// Store calibration tools.
     Calib {
         #[command(subcommand)]
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(&args),
+        Command::Record(args) => capture::record(&args),
+        Command::Ingest(args) => capture::ingest(&args),
         Command::Calib {
             command: CalibCommand::Check { config, png },
         } => calib::check(&config, png.as_deref()),
