@@ -10,6 +10,8 @@
 //! Assignments use `lsap`, a port of SciPy's `linear_sum_assignment`, so ties break as in the
 //! Python tools. Cross-checked against `../shared/tools/ground_plane_eval.py` in this crate's tests.
 
+pub mod detection;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;

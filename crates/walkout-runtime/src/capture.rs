@@ -64,6 +64,16 @@ pub fn record(
             .map(|(id, r)| (id.clone(), r.status()))
             .collect();
         progress(start.elapsed().as_secs_f64(), &now);
+        // File sources end by themselves; a config error ends a camera for good.
+        let done = |s: &RecordStatus| {
+            matches!(
+                s.state,
+                Some(walkout_types::CameraState::Finished | walkout_types::CameraState::Failed)
+            )
+        };
+        if now.iter().all(|(_, s)| done(s)) {
+            break;
+        }
     }
     Ok(recorders
         .into_iter()
