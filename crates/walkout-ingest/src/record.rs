@@ -535,15 +535,7 @@ impl Player {
                     let r = loop {
                         let shift = f64::from(pass) * pass_s;
                         match play_camera(
-                            &camera,
-                            &folder,
-                            &segments,
-                            &tx,
-                            pace,
-                            t0 - shift,
-                            origin,
-                            shift,
-                            &stop,
+                            &camera, &folder, &segments, &tx, pace, t0, origin, shift, &stop,
                         ) {
                             Ok(n) => sent += n,
                             Err(e) => break Err(e),

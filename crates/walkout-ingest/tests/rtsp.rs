@@ -525,6 +525,37 @@ fn a_recording_survives_an_outage_and_replays_its_frames_and_times() {
         k += s.frames as usize;
     }
 
+    // Played over and over, time keeps increasing: pass 2 starts one span (+0.1 s) later.
+    let (tx, rx) = queue::bounded(16);
+    let player = Player::start(
+        &dir,
+        &["cam0".to_string()],
+        vec![tx],
+        Pace::Fast,
+        Repeat::Forever,
+    )
+    .expect("play");
+    let mut looped = Vec::new();
+    while looped.len() < times.len() + 5 {
+        if let Some(f) = rx.recv_timeout(Duration::from_millis(500)) {
+            looped.push(f.time_s);
+        }
+    }
+    drop(player);
+    assert!(
+        looped.windows(2).all(|w| w[1] > w[0]),
+        "time goes back between passes"
+    );
+    let span_all = segments
+        .last()
+        .map_or(0.0, |s| s.start_unix_s + s.duration_s)
+        - segments[0].start_unix_s;
+    let second = looped[times.len()] - looped[0];
+    assert!(
+        (second - (span_all + 0.1)).abs() < 1e-6,
+        "pass 2 starts {second} s after pass 1"
+    );
+
     // In real time the replay takes as long as the recording spanned, outage included.
     let span = segments
         .last()
