@@ -29,6 +29,7 @@ impl Default for DetectorConfig {
 }
 
 /// A loaded person detector.
+#[derive(Debug)]
 pub struct Detector {
     model: Model,
     config: DetectorConfig,

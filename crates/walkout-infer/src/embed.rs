@@ -10,6 +10,7 @@ use crate::model::Model;
 use crate::runtime::RuntimeConfig;
 
 /// A loaded embedder.
+#[derive(Debug)]
 pub struct Embedder {
     model: Model,
     /// Largest batch per run when the model takes batches.

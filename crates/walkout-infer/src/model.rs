@@ -70,13 +70,7 @@ impl Model {
             .map_err(|e| load(e.to_string()))?
             .with_log_level(ort::logging::LogLevel::Error)
             .map_err(|e| load(e.to_string()))?;
-        if config.provider != Provider::Cpu {
-            tracing::warn!(
-                model = name,
-                provider = ?config.provider,
-                "this build has no GPU execution providers (feature `cuda` of walkout-infer); running on the CPU"
-            );
-        }
+        builder = with_provider(builder, name, config.provider).map_err(load)?;
         let session = builder
             .commit_from_memory(&bytes)
             .map_err(|e| load(e.to_string()))?;
@@ -88,6 +82,50 @@ impl Model {
             batched,
         })
     }
+}
+
+/// Registers the wanted execution provider; ONNX Runtime falls back to the CPU (with a warning
+/// here) when it cannot be used.
+#[cfg(feature = "cuda")]
+fn with_provider(
+    builder: ort::session::builder::SessionBuilder,
+    name: &str,
+    provider: Provider,
+) -> Result<ort::session::builder::SessionBuilder, String> {
+    use ort::ep::{self, ExecutionProvider};
+    let eps = match provider {
+        Provider::Cpu => return Ok(builder),
+        Provider::Cuda => vec![ep::CUDA::default().build()],
+        Provider::TensorRt => vec![ep::TensorRT::default().build(), ep::CUDA::default().build()],
+    };
+    let available = ep::CUDA::is_available().unwrap_or(false);
+    if !available {
+        tracing::warn!(
+            model = name,
+            ?provider,
+            "the ONNX Runtime library has no usable CUDA execution provider (a CPU build, or no GPU); running on the CPU"
+        );
+        return Ok(builder);
+    }
+    builder
+        .with_execution_providers(eps)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn with_provider(
+    builder: ort::session::builder::SessionBuilder,
+    name: &str,
+    provider: Provider,
+) -> Result<ort::session::builder::SessionBuilder, String> {
+    if provider != Provider::Cpu {
+        tracing::warn!(
+            model = name,
+            ?provider,
+            "this build has no GPU execution providers (build walkout-infer with feature `cuda`); running on the CPU"
+        );
+    }
+    Ok(builder)
 }
 
 /// Checks the ONNX graph against the contract; returns whether the batch dimension is dynamic.

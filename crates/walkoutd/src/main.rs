@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod calib;
 mod capture;
+mod infer;
 mod replay;
 
 /// Exit status for an invalid store config (sysexits EX_CONFIG).
@@ -30,6 +31,10 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Record every camera of a store to segmented MKV (no decoding), surviving outages.
     Record(capture::RecordArgs),
+    /// Detect persons in one image with a detector of the model manifest.
+    Detect(infer::DetectArgs),
+    /// Appearance embedding of one person box in an image.
+    Embed(infer::EmbedArgs),
     /// Run the ingest path alone (cameras, a recording or a video file) and report frame rates
     /// and CPU use.
     Ingest(capture::IngestArgs),
@@ -65,6 +70,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(&args),
         Command::Record(args) => capture::record(&args),
         Command::Ingest(args) => capture::ingest(&args),
+        Command::Detect(args) => infer::detect(&args),
+        Command::Embed(args) => infer::embed(&args),
         Command::Calib {
             command: CalibCommand::Check { config, png },
         } => calib::check(&config, png.as_deref()),
