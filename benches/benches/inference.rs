@@ -40,7 +40,9 @@ fn detectors(c: &mut Criterion) {
     for name in ["yolox_nano", "picodet_xs_320"] {
         let mut det = Detector::load(&manifest, name, &runtime(), DetectorConfig::default())
             .expect("detector");
-        g.bench_function(name, |b| b.iter(|| black_box(det.detect(&img).expect("detect"))));
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(det.detect(&img).expect("detect")))
+        });
     }
     g.finish();
 }
