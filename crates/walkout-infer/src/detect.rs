@@ -68,7 +68,7 @@ impl Detector {
     /// Person boxes of one frame.
     pub fn detect(&mut self, img: &RgbImage) -> Result<Vec<Detection>, InferError> {
         let (raw, mapping) = self.run(img)?;
-        Ok(self.decode(&raw, &mapping, img))
+        Ok(self.decode(&raw, &mapping))
     }
 
     /// Person boxes of several frames (one per camera): one run per frame, as both detectors'
@@ -79,18 +79,49 @@ impl Detector {
 
     /// The raw first output of the model for one frame.
     pub fn raw(&mut self, img: &RgbImage) -> Result<RawOutput, InferError> {
-        Ok(self.run(img)?.0)
+        let mut tensor = Vec::new();
+        let mapping = frame_input(img, &self.model.spec, &mut tensor);
+        Ok(self.run_tensor(tensor, &mapping)?)
+    }
+
+    /// Person boxes from an input tensor prepared elsewhere (walkout-gpu's preprocessing of a
+    /// decoded I420/NV12 frame): one batch item in the model's size, layout and normalisation;
+    /// `mapping` takes model pixels back to frame pixels.
+    pub fn detect_prepared(
+        &mut self,
+        tensor: Vec<f32>,
+        mapping: &Mapping,
+    ) -> Result<Vec<Detection>, InferError> {
+        let [w, h] = self.model.spec.size;
+        if tensor.len() != (w * h * 3) as usize {
+            return Err(InferError::Input(format!(
+                "model `{}`: a prepared tensor has {} values, the contract needs {} ({w}x{h}x3)",
+                self.model.name,
+                tensor.len(),
+                w * h * 3
+            )));
+        }
+        let raw = self.run_tensor(tensor, mapping)?;
+        Ok(self.decode(&raw, mapping))
     }
 
     fn run(&mut self, img: &RgbImage) -> Result<(RawOutput, Mapping), InferError> {
+        let mut tensor =
+            Vec::with_capacity((self.model.spec.size[0] * self.model.spec.size[1] * 3) as usize);
+        let mapping = frame_input(img, &self.model.spec, &mut tensor);
+        Ok((self.run_tensor(tensor, &mapping)?, mapping))
+    }
+
+    fn run_tensor(&mut self, tensor: Vec<f32>, mapping: &Mapping) -> Result<RawOutput, InferError> {
         let spec = &self.model.spec;
         let name = self.model.name.clone();
         let fail = |e: ort::Error| InferError::Run {
             name: name.clone(),
             message: e.to_string(),
         };
-        let mut tensor = Vec::with_capacity((spec.size[0] * spec.size[1] * 3) as usize);
-        let mapping = frame_input(img, spec, &mut tensor);
+        // The frame size, for PicoDet's scale_factor input.
+        let frame_w = f64::from(spec.size[0]) / mapping.scale_x;
+        let frame_h = f64::from(spec.size[1]) / mapping.scale_y;
         let [w, h] = spec.size.map(|v| v as usize);
         let shape = match spec.layout {
             crate::manifest::Layout::Nchw => [1, 3, h, w],
@@ -102,8 +133,8 @@ impl Detector {
                 let sf = Tensor::from_array((
                     [1usize, 2],
                     vec![
-                        (spec.size[1] as f64 / f64::from(img.height)) as f32,
-                        (spec.size[0] as f64 / f64::from(img.width)) as f32,
+                        (f64::from(spec.size[1]) / frame_h) as f32,
+                        (f64::from(spec.size[0]) / frame_w) as f32,
                     ],
                 ))
                 .map_err(fail)?;
@@ -137,10 +168,10 @@ impl Detector {
                 raw.shape = vec![n as i64, 6];
             }
         }
-        Ok((raw, mapping))
+        Ok(raw)
     }
 
-    fn decode(&self, raw: &RawOutput, mapping: &Mapping, img: &RgbImage) -> Vec<Detection> {
+    fn decode(&self, raw: &RawOutput, mapping: &Mapping) -> Vec<Detection> {
         let spec = &self.model.spec;
         let thr = self.config.score_threshold;
         let person = spec.person_class.unwrap_or(0) as usize;
@@ -186,7 +217,6 @@ impl Detector {
             }
             _ => {}
         }
-        let _ = img;
         boxes
             .into_iter()
             .map(|[x1, y1, x2, y2, score]| Detection {
