@@ -81,7 +81,7 @@ impl Detector {
     pub fn raw(&mut self, img: &RgbImage) -> Result<RawOutput, InferError> {
         let mut tensor = Vec::new();
         let mapping = frame_input(img, &self.model.spec, &mut tensor);
-        Ok(self.run_tensor(tensor, &mapping)?)
+        self.run_tensor(tensor, &mapping)
     }
 
     /// Person boxes from an input tensor prepared elsewhere (walkout-gpu's preprocessing of a
