@@ -269,7 +269,11 @@ impl Tracker {
                         && (a22 * ex * ex - 2.0 * a12 * ex * ey + a11 * ey * ey) / det
                             < cfg.gate_chi2
                 });
-                if !near {
+                // A single view near a live track is that person seen badly, not someone new.
+                let near_track = self.tracks.iter().any(|t| {
+                    innovation(t, c, cfg.measurement_sigma_m).is_some_and(|(m2, _)| m2 < cfg.gate_chi2)
+                });
+                if !near && !near_track {
                     born.push(ci);
                     births.push((ci, cfg.weak_birth_hits));
                 }
