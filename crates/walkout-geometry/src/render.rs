@@ -194,3 +194,66 @@ pub fn write_coverage_png(
 ) -> Result<(), image::ImageError> {
     render_coverage(map, floor, cameras, 1200).save(path)
 }
+
+/// Renders floor paths (e.g. tracks, one polyline each) over the floor outline: a floor plan of
+/// who walked where, about `size_px` on its longer side.
+pub fn render_paths(floor: &Polygon, paths: &[Vec<DVec2>], size_px: u32) -> RgbImage {
+    let (mut lo, mut hi) = floor.bounds();
+    for p in paths.iter().flatten() {
+        lo = lo.min(*p);
+        hi = hi.max(*p);
+    }
+    lo -= DVec2::splat(0.5);
+    hi += DVec2::splat(0.5);
+    let extent = hi - lo;
+    let px_per_m = (f64::from(size_px) / extent.max_element()).clamp(2.0, 400.0);
+    let (w, h) = (
+        (extent.x * px_per_m).ceil() as u32,
+        (extent.y * px_per_m).ceil() as u32,
+    );
+    let mut canvas = Canvas {
+        img: RgbImage::from_pixel(w.max(1), h.max(1), Rgb([250, 250, 250])),
+        lo,
+        px_per_m,
+    };
+    let n = floor.vertices.len();
+    for i in 0..n {
+        canvas.line(floor.vertices[i], floor.vertices[(i + 1) % n], OUTLINE, 2);
+    }
+    for (k, path) in paths.iter().enumerate() {
+        // Distinct hues by golden-angle steps.
+        let hue = (k as f64 * 137.508) % 360.0;
+        let colour = hsv(hue, 0.85, 0.85);
+        for pair in path.windows(2) {
+            canvas.line(pair[0], pair[1], colour, 1);
+        }
+        if let Some(last) = path.last() {
+            canvas.disc(*last, 4, colour);
+        }
+    }
+    canvas.img
+}
+
+fn hsv(h: f64, s: f64, v: f64) -> Rgb<u8> {
+    let c = v * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    Rgb([r, g, b].map(|u| ((u + m) * 255.0).round() as u8))
+}
+
+/// Renders and writes a floor plan of paths.
+pub fn write_paths_png(
+    path: &Path,
+    floor: &Polygon,
+    paths: &[Vec<DVec2>],
+) -> Result<(), image::ImageError> {
+    render_paths(floor, paths, 1200).save(path)
+}

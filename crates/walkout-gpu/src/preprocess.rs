@@ -546,6 +546,11 @@ impl PreprocessKernel {
         }
     }
 
+    /// The GPU context this kernel runs on.
+    pub fn context(&self) -> Arc<GpuContext> {
+        self.ctx.clone()
+    }
+
     pub fn spec(&self) -> &TensorSpec {
         &self.spec
     }

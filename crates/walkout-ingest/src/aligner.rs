@@ -1,7 +1,7 @@
 //! Groups the frames of all cameras into ticks by capture time (the copper-rs `cu_aligner` idea):
 //! ticks at the store's processing rate; each tick takes, per camera, the frame closest to the tick
-//! time within the alignment window. A tick is emitted as soon as every camera has a frame past
-//! its window, or when the stale horizon has passed, with whatever cameras are present: a camera
+//! time within the alignment window. A tick is emitted as soon as every camera has a frame at or
+//! after the tick time (later frames can only be farther from it), or when the stale horizon has passed, with whatever cameras are present: a camera
 //! that is late or down never blocks the others. Frames that arrive after their tick was emitted
 //! are dropped and counted.
 
@@ -88,10 +88,12 @@ impl<T> Aligner<T> {
     /// The next tick, if it is complete or stale at `now_s` (the store clock).
     pub fn poll(&mut self, now_s: f64) -> Option<Tick<T>> {
         let tick = self.next_tick?;
+        // A camera is settled for this tick once it has a frame at or after the tick time:
+        // frames come in time order, so any later one would be farther from the tick.
         let complete = self
             .buffers
             .iter()
-            .all(|b| b.back().is_some_and(|(t, _)| *t > tick + self.cfg.window_s));
+            .all(|b| b.back().is_some_and(|(t, _)| *t >= tick));
         if !complete && now_s < tick + self.cfg.stale_s {
             return None;
         }

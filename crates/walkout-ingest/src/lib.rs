@@ -6,5 +6,6 @@
 pub mod aligner;
 pub mod queue;
 pub mod record;
+pub mod rtsp_server;
 pub mod source;
 pub mod supervisor;

@@ -3,5 +3,6 @@
 //! would publish.
 
 pub mod capture;
+pub mod daemon;
 pub mod mot;
 pub mod replay;

@@ -169,6 +169,26 @@ pub fn read_detection_dir(store: &StoreConfig, dir: &Path) -> Result<(Frames, us
     Ok((frames, total))
 }
 
+/// A tracker track as the tracks message publishes it (`camera_ids` by camera index).
+pub fn published_track(t: &walkout_track::Track, camera_ids: &[String]) -> Track {
+    Track {
+        id: t.id,
+        shopper: None,
+        x: t.position[0],
+        y: t.position[1],
+        height: t.height_m,
+        vx: t.x[2],
+        vy: t.x[3],
+        state: t.state,
+        confidence: t.confidence,
+        cameras: t
+            .cameras
+            .iter()
+            .filter_map(|&c| camera_ids.get(usize::from(c)).cloned())
+            .collect(),
+    }
+}
+
 /// Runs the replay.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     if !(opts.fps.is_finite() && opts.fps > 0.0) {
@@ -207,22 +227,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             .tracks()
             .iter()
             .filter(|t| reported(t))
-            .map(|t| Track {
-                id: t.id,
-                shopper: None,
-                x: t.position[0],
-                y: t.position[1],
-                height: t.height_m,
-                vx: t.x[2],
-                vy: t.x[3],
-                state: t.state,
-                confidence: t.confidence,
-                cameras: t
-                    .cameras
-                    .iter()
-                    .filter_map(|&c| camera_ids.get(usize::from(c)).cloned())
-                    .collect(),
-            })
+            .map(|t| published_track(t, &camera_ids))
             .collect();
         if opts.backfill {
             for t in tracker

@@ -271,7 +271,8 @@ impl Tracker {
                 });
                 // A single view near a live track is that person seen badly, not someone new.
                 let near_track = self.tracks.iter().any(|t| {
-                    innovation(t, c, cfg.measurement_sigma_m).is_some_and(|(m2, _)| m2 < cfg.gate_chi2)
+                    innovation(t, c, cfg.measurement_sigma_m)
+                        .is_some_and(|(m2, _)| m2 < cfg.gate_chi2)
                 });
                 if !near && !near_track {
                     born.push(ci);

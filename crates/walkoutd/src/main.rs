@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod calib;
 mod capture;
+mod daemon;
 mod infer;
 mod replay;
 
@@ -27,6 +28,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The daemon: the store's cameras through detection, fusion and tracking to zenoh.
+    Run(daemon::RunArgs),
+    /// The embedded default: PETS 2009 S2L1 served over RTSP in real time through the whole
+    /// pipeline, a line per second, a floor plan of the tracks at the end.
+    Demo(daemon::DemoArgs),
+    /// Recorded footage through the whole pipeline: per-stage latency, throughput, accuracy.
+    Bench(daemon::BenchArgs),
     /// Replay recorded detections through fusion and tracking; write tracks (and score them).
     Replay(replay::ReplayArgs),
     /// Record every camera of a store to segmented MKV (no decoding), surviving outages.
@@ -68,6 +76,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(&args),
+        Command::Run(args) => daemon::run(&args),
+        Command::Demo(args) => daemon::demo(&args),
+        Command::Bench(args) => daemon::bench(&args),
         Command::Record(args) => capture::record(&args),
         Command::Ingest(args) => capture::ingest(&args),
         Command::Detect(args) => infer::detect(&args),

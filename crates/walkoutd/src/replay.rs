@@ -6,10 +6,20 @@ use anyhow::Context;
 use walkout_runtime::replay::{self, ComputePath, ReplayInput, ReplayOptions};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Compute {
+pub enum Compute {
     Auto,
     Gpu,
     Cpu,
+}
+
+impl Compute {
+    pub fn path(self) -> ComputePath {
+        match self {
+            Compute::Auto => ComputePath::Auto,
+            Compute::Gpu => ComputePath::Gpu,
+            Compute::Cpu => ComputePath::Cpu,
+        }
+    }
 }
 
 #[derive(clap::Args)]

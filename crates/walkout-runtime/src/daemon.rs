@@ -1,0 +1,834 @@
+//! The daemon: cameras in, tracks and health out. Stages run on their own threads joined by the
+//! ingest crate's observable drop-oldest queues:
+//!
+//! ```text
+//! camera supervisors (GStreamer) ─> per-camera queues ─> [detect thread: aligner ─> preprocess
+//!   (walkout-gpu: WGSL kernel or its CPU reference) ─> detector] ─> queue ─> [track thread: fuse
+//!   ─> track ─> publish tracks] ; the calling thread publishes health every second
+//! ```
+//!
+//! Inputs: the store's live cameras, one video file (benches: as fast as possible or in real
+//! time), or a recording directory. Publishing goes to zenoh when a bus is given.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use walkout_bus::{Bus, BusConfig, BusError};
+use walkout_eval::Row;
+use walkout_fusion::{Fuser, FusionConfig, View};
+use walkout_geometry::{ConfigError, StoreConfig};
+use walkout_gpu::preprocess::{
+    self, ColorMatrix, Job, Letterbox, PixelFormat, PreprocessKernel, TensorSpec,
+};
+use walkout_gpu::{ComputePath, GpuContext};
+use walkout_infer::detect::DetectorConfig;
+use walkout_infer::image::Mapping;
+use walkout_infer::{Detector, InferError, Manifest, RuntimeConfig};
+use walkout_ingest::aligner::{Aligner, AlignerConfig};
+use walkout_ingest::queue;
+use walkout_ingest::record::{Pace, Player, Repeat};
+use walkout_ingest::source::{Frame, FrameFormat, Source, SourceParams, templates};
+use walkout_ingest::supervisor::{Supervisor, SupervisorConfig};
+use walkout_track::{TrackIds, Tracker, TrackerConfig};
+use walkout_types::{
+    CameraHealth, CameraState, Detection, Event, EventKind, Health, SCHEMA_VERSION, StageHealth,
+    TrackState, TracksMessage,
+};
+
+use crate::replay::published_track;
+
+/// Where the frames come from.
+#[derive(Debug, Clone)]
+pub enum DaemonInput {
+    /// The store config's cameras (their `source`, or an override by camera id).
+    Cameras { sources: HashMap<String, String> },
+    /// One video file as the store's only camera: decoded as fast as possible, or in real time.
+    Video { path: PathBuf, realtime: bool },
+    /// A recording made by `walkoutd record`.
+    Recording { dir: PathBuf, realtime: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    pub config: PathBuf,
+    pub input: DaemonInput,
+    /// zenoh; `None` publishes nothing (benches).
+    pub bus: Option<BusConfig>,
+    pub compute: ComputePath,
+    pub runtime: RuntimeConfig,
+    pub detector: String,
+    pub score_threshold: f64,
+    /// Processing rate, ticks per second.
+    pub rate_hz: f64,
+    pub fusion: FusionConfig,
+    pub tracker: TrackerConfig,
+    /// Stop after this long (wall clock).
+    pub seconds: Option<f64>,
+}
+
+impl DaemonOptions {
+    pub fn new(config: PathBuf, input: DaemonInput) -> DaemonOptions {
+        DaemonOptions {
+            config,
+            input,
+            bus: None,
+            compute: ComputePath::Auto,
+            runtime: RuntimeConfig::default(),
+            detector: "yolox_nano".into(),
+            score_threshold: 0.3,
+            rate_hz: 10.0,
+            fusion: FusionConfig::default(),
+            tracker: TrackerConfig::default(),
+            seconds: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{config}: camera {camera} has no `source` (and none was given)")]
+    NoSource { config: PathBuf, camera: String },
+    #[error(transparent)]
+    Infer(#[from] InferError),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error(transparent)]
+    Record(#[from] walkout_ingest::record::RecordError),
+    #[error("{0}")]
+    Stage(String),
+}
+
+/// Latency samples of one stage (a sliding window) and its counters.
+#[derive(Debug, Default, Clone)]
+pub struct StageStats {
+    pub samples_ms: Vec<f64>,
+    pub processed: u64,
+    pub dropped: u64,
+}
+
+impl StageStats {
+    fn push(&mut self, ms: f64) {
+        self.processed += 1;
+        self.samples_ms.push(ms);
+        if self.samples_ms.len() > 2000 {
+            self.samples_ms.drain(..1000);
+        }
+    }
+
+    /// (p50, p99) in milliseconds.
+    pub fn percentiles(&self) -> (f64, f64) {
+        let mut v = self.samples_ms.clone();
+        if v.is_empty() {
+            return (0.0, 0.0);
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.99))
+    }
+}
+
+/// What a run did; also what the per-second callback sees.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub store: String,
+    pub elapsed_s: f64,
+    pub ticks: u64,
+    /// Per camera: frames, drops.
+    pub cameras: Vec<CameraHealth>,
+    /// Stages: ingest->detect queue + preprocess + detect; fuse + track + publish; end to end.
+    pub stages: Vec<(String, StageStats)>,
+    pub live_tracks: usize,
+    pub tracks_started: u64,
+    /// Confirmed tracks per tick: frame (video frame index of the tick), id, x, y.
+    pub rows: Vec<Row>,
+    pub events: u64,
+}
+
+/// One tick's detections on their way to fusion.
+struct Detected {
+    seq: u64,
+    time_s: f64,
+    /// Frame index of the tick (the first present camera's frame number).
+    frame: u64,
+    per_camera: Vec<Vec<Detection>>,
+    started: Instant,
+}
+
+/// Converts an ingest frame to walkout-gpu's frame (repacking when the planes are not
+/// contiguous as walkout-gpu expects).
+fn gpu_frame(f: &Frame) -> (PixelFormat, Vec<u8>, u32, u32) {
+    let format = match f.format {
+        FrameFormat::I420 => PixelFormat::I420,
+        FrameFormat::Nv12 => PixelFormat::Nv12,
+    };
+    let (w, h) = (f.width as usize, f.height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let y_stride = f.strides.first().copied().unwrap_or(f.width) as usize;
+    let c_stride = f.strides.get(1).copied().unwrap_or(f.width / 2) as usize;
+    let packed_offsets = match format {
+        PixelFormat::I420 => [0, y_stride * h, y_stride * h + c_stride * ch],
+        _ => [0, y_stride * h, 0],
+    };
+    let planes = if format == PixelFormat::I420 { 3 } else { 2 };
+    if f.offsets
+        .iter()
+        .take(planes)
+        .copied()
+        .eq(packed_offsets.iter().take(planes).copied())
+    {
+        return (format, f.data.clone(), y_stride as u32, c_stride as u32);
+    }
+    // Repack plane by plane.
+    let mut out = Vec::with_capacity(w * h + 2 * cw * ch);
+    let row = |plane: usize, stride: usize, rows: usize, bytes: usize, out: &mut Vec<u8>| {
+        let off = f.offsets.get(plane).copied().unwrap_or(0);
+        for r in 0..rows {
+            let s = off + r * stride;
+            out.extend_from_slice(f.data.get(s..s + bytes).unwrap_or(&[]));
+        }
+    };
+    row(0, y_stride, h, w, &mut out);
+    match format {
+        PixelFormat::I420 => {
+            row(1, c_stride, ch, cw, &mut out);
+            row(2, c_stride, ch, cw, &mut out);
+            (format, out, w as u32, cw as u32)
+        }
+        _ => {
+            row(1, c_stride, ch, 2 * cw, &mut out);
+            (format, out, w as u32, 2 * cw as u32)
+        }
+    }
+}
+
+/// The preprocessing of the detect stage: the WGSL kernel on a GPU, else the CPU reference.
+struct Prep {
+    spec: TensorSpec,
+    kernel: Option<PreprocessKernel>,
+    stretch: bool,
+}
+
+impl Prep {
+    fn new(model: &walkout_infer::ModelSpec, compute: ComputePath) -> Prep {
+        let spec = TensorSpec {
+            width: model.size[0],
+            height: model.size[1],
+            nhwc: model.layout == walkout_infer::manifest::Layout::Nhwc,
+            bgr: model.channels == walkout_infer::manifest::Channels::Bgr,
+            scale: model.scale as f32,
+            mean: model.mean.map(|v| v as f32),
+            std: model.std.map(|v| v as f32),
+            pad: model.pad as f32,
+            color: ColorMatrix::default(),
+        };
+        let kernel = if compute == ComputePath::Cpu {
+            None
+        } else {
+            match GpuContext::new() {
+                Ok(ctx) if ctx.resolve(compute) == ComputePath::Gpu => {
+                    tracing::info!(adapter = %ctx.info.name, "preprocessing on the GPU");
+                    Some(PreprocessKernel::new(ctx, spec))
+                }
+                Ok(_) => {
+                    tracing::info!("only a software GPU adapter: preprocessing on the CPU");
+                    None
+                }
+                Err(e) if compute == ComputePath::Gpu => {
+                    tracing::warn!(error = %e, "no GPU for preprocessing; using the CPU");
+                    None
+                }
+                Err(_) => None,
+            }
+        };
+        Prep {
+            spec,
+            kernel,
+            stretch: model.resize == walkout_infer::manifest::Resize::Stretch,
+        }
+    }
+
+    fn run(&mut self, f: &Frame) -> Result<(Vec<f32>, Mapping), String> {
+        let (format, data, stride, chroma_stride) = gpu_frame(f);
+        let frame = preprocess::Frame {
+            format,
+            width: f.width,
+            height: f.height,
+            stride,
+            chroma_stride,
+            data: &data,
+        };
+        // Decoders tag SD video BT.601 and HD BT.709.
+        let mut spec = self.spec;
+        spec.color = if f.height <= 576 {
+            ColorMatrix::Bt601
+        } else {
+            ColorMatrix::Bt709
+        };
+        let (job, mapping) = if self.stretch {
+            let job = Job::crop(0, 0.0, 0.0, f.width as f32, f.height as f32, &spec);
+            let m = Mapping {
+                scale_x: f64::from(spec.width) / f64::from(f.width),
+                scale_y: f64::from(spec.height) / f64::from(f.height),
+                offset_x: 0.0,
+                offset_y: 0.0,
+            };
+            (job, m)
+        } else {
+            let lb = Letterbox::new(f.width, f.height, &spec, false);
+            let m = Mapping {
+                scale_x: f64::from(lb.scale),
+                scale_y: f64::from(lb.scale),
+                offset_x: f64::from(lb.offset_x),
+                offset_y: f64::from(lb.offset_y),
+            };
+            (Job::letterbox(0, f.width, f.height, &lb), m)
+        };
+        let tensor = match &mut self.kernel {
+            Some(k) if k.spec().color == spec.color => k.run(&[frame], &[job]),
+            Some(k) => {
+                // The kernel's colour matrix is fixed at creation: rebuild for this stream.
+                let ctx = k.context();
+                *k = PreprocessKernel::new(ctx, spec);
+                k.run(&[frame], &[job])
+            }
+            None => preprocess::cpu::run_parallel(&[frame], &[job], &spec),
+        }
+        .map_err(|e| format!("camera {}: preprocessing: {e}", f.camera))?;
+        Ok((tensor, mapping))
+    }
+}
+
+/// Feeds one video file into a queue (fast: waits for room, never drops; real time: by PTS).
+fn spawn_video(
+    path: PathBuf,
+    camera: String,
+    realtime: bool,
+    tx: queue::Sender<Frame>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Result<u64, String>> {
+    std::thread::spawn(move || {
+        let params = SourceParams {
+            location: path.to_string_lossy().to_string(),
+            latency_ms: 0,
+            live: false,
+        };
+        let r = (|| {
+            let mut src =
+                Source::start(&camera, templates::FILE, &params).map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                match src
+                    .next_frame(Duration::from_millis(500))
+                    .map_err(|e| e.to_string())?
+                {
+                    Some(f) => {
+                        if realtime {
+                            let due = start + Duration::from_secs_f64(f.pts_s.max(0.0));
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                        } else {
+                            while tx.stats().depth >= tx.stats().capacity
+                                && !stop.load(Ordering::Relaxed)
+                            {
+                                std::thread::sleep(Duration::from_micros(200));
+                            }
+                        }
+                        tx.send(f);
+                        n += 1;
+                    }
+                    None if src.is_eos() => break,
+                    None => {}
+                }
+            }
+            Ok(n)
+        })();
+        tx.close();
+        r
+    })
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Peak resident memory of this process so far, MiB (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    peak_rss_kib().map(|k| k as f64 / 1024.0)
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Runs the daemon until `stop` is set, the time limit passes, or a file input ends. Calls
+/// `each_second` with the running summary about once a second.
+pub fn run(
+    opts: &DaemonOptions,
+    stop: Arc<AtomicBool>,
+    mut each_second: impl FnMut(&Summary),
+) -> Result<Summary, DaemonError> {
+    let store = StoreConfig::load(&opts.config)?;
+    let camera_ids: Vec<String> = store.cameras.iter().map(|c| c.camera.id.clone()).collect();
+    let manifest = Manifest::default_location()?;
+    let model = manifest.get(&opts.detector)?.clone();
+    let mut detector = Detector::load(
+        &manifest,
+        &opts.detector,
+        &opts.runtime,
+        DetectorConfig {
+            score_threshold: opts.score_threshold,
+            nms_iou: None,
+        },
+    )?;
+    let bus = match &opts.bus {
+        Some(cfg) => Some(Arc::new(Bus::open(&store.id, cfg)?)),
+        None => None,
+    };
+
+    // Cameras.
+    let ncam = store.cameras.len();
+    let mut receivers = Vec::new();
+    let mut supervisors = Vec::new();
+    let mut feeders = Vec::new();
+    let mut player = None;
+    let mut senders = Vec::new();
+    for _ in 0..ncam {
+        let (tx, rx) = queue::bounded::<Frame>(4);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    match &opts.input {
+        DaemonInput::Cameras { sources } => {
+            for (cam, tx) in store.cameras.iter().zip(senders) {
+                let id = &cam.camera.id;
+                let source = sources
+                    .get(id)
+                    .cloned()
+                    .or_else(|| cam.source.clone())
+                    .ok_or_else(|| DaemonError::NoSource {
+                        config: opts.config.clone(),
+                        camera: id.clone(),
+                    })?;
+                let template = cam
+                    .pipeline
+                    .as_deref()
+                    .and_then(templates::by_name)
+                    .unwrap_or_else(|| templates::for_source(&source));
+                let live = source.starts_with("rtsp");
+                supervisors.push(Supervisor::spawn(
+                    id,
+                    template,
+                    SourceParams {
+                        location: source,
+                        latency_ms: crate::capture::LIVE_LATENCY_MS,
+                        live,
+                    },
+                    SupervisorConfig::default(),
+                    tx,
+                ));
+            }
+        }
+        DaemonInput::Video { path, realtime } => {
+            for (k, tx) in senders.into_iter().enumerate() {
+                if k == 0 {
+                    feeders.push(spawn_video(
+                        path.clone(),
+                        camera_ids[0].clone(),
+                        *realtime,
+                        tx,
+                        stop.clone(),
+                    ));
+                } else {
+                    tx.close();
+                }
+            }
+        }
+        DaemonInput::Recording { dir, realtime } => {
+            let pace = if *realtime {
+                Pace::RealTime
+            } else {
+                Pace::Fast
+            };
+            player = Some(Player::start(
+                dir,
+                &camera_ids,
+                senders,
+                pace,
+                Repeat::Once,
+            )?);
+        }
+    }
+
+    let stats: Arc<Mutex<Vec<(String, StageStats)>>> = Arc::new(Mutex::new(vec![
+        ("detect".into(), StageStats::default()),
+        ("track".into(), StageStats::default()),
+        ("end_to_end".into(), StageStats::default()),
+    ]));
+    let (det_tx, det_rx) = queue::bounded::<Detected>(4);
+    let ticks = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let frames_in: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new(
+        (0..ncam)
+            .map(|_| std::sync::atomic::AtomicU64::new(0))
+            .collect(),
+    );
+    // Files and recordings are not live: stages wait for room instead of dropping.
+    let live = matches!(opts.input, DaemonInput::Cameras { .. })
+        || matches!(
+            opts.input,
+            DaemonInput::Video { realtime: true, .. }
+                | DaemonInput::Recording { realtime: true, .. }
+        );
+
+    // Detect stage.
+    let detect_thread = {
+        let (stats, stop, ticks, frames_in) = (
+            stats.clone(),
+            stop.clone(),
+            ticks.clone(),
+            frames_in.clone(),
+        );
+        let period = 1.0 / opts.rate_hz.max(0.1);
+        let compute = opts.compute;
+        std::thread::Builder::new()
+            .name("detect".into())
+            .spawn(move || -> Result<(), String> {
+                let mut prep = Prep::new(&model, compute);
+                let mut aligner: Aligner<Frame> = Aligner::new(
+                    ncam,
+                    AlignerConfig {
+                        period_s: period,
+                        window_s: period / 2.0,
+                        stale_s: 0.5,
+                    },
+                );
+                let mut latest = f64::NEG_INFINITY;
+                let mut arrived: HashMap<(usize, u64), Instant> = HashMap::new();
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let mut any = false;
+                    for (c, rx) in receivers.iter().enumerate() {
+                        while let Some(f) = rx.recv_timeout(Duration::ZERO) {
+                            any = true;
+                            latest = latest.max(f.time_s);
+                            frames_in[c].fetch_add(1, Ordering::Relaxed);
+                            arrived.insert((c, f.seq), Instant::now());
+                            aligner.push(c, f.time_s, f);
+                        }
+                    }
+                    let finished = receivers.iter().all(|r| r.is_finished());
+                    // Files end: flush the aligner just past the last frame.
+                    let now = if finished { latest + period } else { latest };
+                    while let Some(tick) = aligner.poll(now) {
+                        let started = tick
+                            .frames
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(c, f)| {
+                                f.as_ref().and_then(|(_, fr)| arrived.remove(&(c, fr.seq)))
+                            })
+                            .min()
+                            .unwrap_or_else(Instant::now);
+                        let t_tick = Instant::now();
+                        let mut per_camera = vec![Vec::new(); ncam];
+                        let mut frame_index = None;
+                        for (c, slot) in tick.frames.iter().enumerate() {
+                            let Some((_, f)) = slot else { continue };
+                            frame_index.get_or_insert(f.seq);
+                            let (tensor, mapping) = prep.run(f)?;
+                            per_camera[c] = detector
+                                .detect_prepared(tensor, &mapping)
+                                .map_err(|e| e.to_string())?;
+                        }
+                        stats.lock().unwrap_or_else(|e| e.into_inner())[0]
+                            .1
+                            .push(t_tick.elapsed().as_secs_f64() * 1e3);
+                        ticks.fetch_add(1, Ordering::Relaxed);
+                        if !live {
+                            while det_tx.stats().depth >= det_tx.stats().capacity
+                                && !stop.load(Ordering::Relaxed)
+                            {
+                                std::thread::sleep(Duration::from_micros(200));
+                            }
+                        }
+                        let dropped = det_tx
+                            .send(Detected {
+                                seq: tick.seq,
+                                time_s: tick.time_s,
+                                frame: frame_index.unwrap_or(tick.seq),
+                                per_camera,
+                                started,
+                            })
+                            .is_some();
+                        if dropped {
+                            stats.lock().unwrap_or_else(|e| e.into_inner())[0].1.dropped += 1;
+                        }
+                    }
+                    arrived.retain(|_, t| t.elapsed() < Duration::from_secs(10));
+                    if finished {
+                        break;
+                    }
+                    if !any {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                det_tx.close();
+                Ok(())
+            })
+            .map_err(|e| DaemonError::Stage(format!("cannot start the detect thread: {e}")))?
+    };
+
+    // Track stage.
+    let rows = Arc::new(Mutex::new(Vec::new()));
+    let live_tracks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let track_ids = TrackIds::new();
+    let track_thread = {
+        let (stats, rows, bus, live_tracks, ids) = (
+            stats.clone(),
+            rows.clone(),
+            bus.clone(),
+            live_tracks.clone(),
+            track_ids.clone(),
+        );
+        let cameras: Vec<_> = store.cameras().cloned().collect();
+        let floor = store.floor.clone();
+        let (fusion, tracker_cfg) = (opts.fusion.clone(), opts.tracker.clone());
+        let (store_id, camera_ids) = (store.id.clone(), camera_ids.clone());
+        let compute = opts.compute;
+        std::thread::Builder::new()
+            .name("track".into())
+            .spawn(move || -> Result<(), String> {
+                let mut fuser = Fuser::new(cameras, &floor, fusion);
+                if compute != ComputePath::Cpu
+                    && let Ok(ctx) = GpuContext::new()
+                {
+                    let _ = fuser.set_compute(compute, Some(ctx));
+                }
+                let mut tracker = Tracker::new(tracker_cfg, ids);
+                loop {
+                    let Some(d) = det_rx.recv_timeout(Duration::from_millis(100)) else {
+                        if det_rx.is_finished() {
+                            break;
+                        }
+                        continue;
+                    };
+                    let t0 = Instant::now();
+                    let views = View::per_camera(&d.per_camera);
+                    let cands = fuser.fuse(&views);
+                    tracker.update(d.time_s, &cands);
+                    let confirmed: Vec<_> = tracker
+                        .tracks()
+                        .iter()
+                        .filter(|t| t.state == TrackState::Confirmed)
+                        .collect();
+                    live_tracks.store(confirmed.len(), Ordering::Relaxed);
+                    let msg = TracksMessage {
+                        schema: SCHEMA_VERSION,
+                        store: store_id.clone(),
+                        seq: d.seq,
+                        time: d.time_s,
+                        tracks: confirmed
+                            .iter()
+                            .map(|t| published_track(t, &camera_ids))
+                            .collect(),
+                    };
+                    {
+                        let mut r = rows.lock().unwrap_or_else(|e| e.into_inner());
+                        r.extend(msg.tracks.iter().map(|t| Row {
+                            frame: d.frame as i64,
+                            id: t.id as i64,
+                            x: t.x,
+                            y: t.y,
+                        }));
+                    }
+                    if let Some(bus) = &bus {
+                        if let Err(e) = bus.put("tracks", &msg) {
+                            tracing::warn!(error = %e, "publishing tracks");
+                        }
+                        bus.set_state("tracks", &msg);
+                    }
+                    let mut s = stats.lock().unwrap_or_else(|e| e.into_inner());
+                    s[1].1.push(t0.elapsed().as_secs_f64() * 1e3);
+                    s[2].1.push(d.started.elapsed().as_secs_f64() * 1e3);
+                }
+                Ok(())
+            })
+            .map_err(|e| DaemonError::Stage(format!("cannot start the track thread: {e}")))?
+    };
+
+    // Health, camera events, time limit.
+    let start = Instant::now();
+    let mut last_health = Instant::now();
+    let mut was_up: Vec<Option<bool>> = vec![None; ncam];
+    let mut event_id = 0u64;
+    let mut summary = Summary {
+        store: store.id.clone(),
+        ..Default::default()
+    };
+    let mut last_counts: Vec<u64> = vec![0; ncam];
+    let camera_health = |summary: &mut Summary, last_counts: &mut Vec<u64>| {
+        summary.cameras = if supervisors.is_empty() {
+            camera_ids
+                .iter()
+                .enumerate()
+                .map(|(k, id)| CameraHealth {
+                    camera: id.clone(),
+                    state: CameraState::Streaming,
+                    fps: {
+                        let n = frames_in[k].load(Ordering::Relaxed);
+                        let fps = n.saturating_sub(last_counts[k]) as f64;
+                        last_counts[k] = n;
+                        fps
+                    },
+                    frames: frames_in[k].load(Ordering::Relaxed),
+                    drops: 0,
+                    reconnects: 0,
+                    last_frame_age_s: None,
+                    reason: None,
+                })
+                .collect()
+        } else {
+            supervisors.iter().map(|s| s.status().health()).collect()
+        };
+    };
+    loop {
+        let done = detect_thread.is_finished() && track_thread.is_finished();
+        let timed_out = opts
+            .seconds
+            .is_some_and(|s| start.elapsed().as_secs_f64() >= s);
+        if done || timed_out || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if last_health.elapsed() < Duration::from_secs(1) {
+            continue;
+        }
+        last_health = Instant::now();
+        camera_health(&mut summary, &mut last_counts);
+        summary.elapsed_s = start.elapsed().as_secs_f64();
+        summary.ticks = ticks.load(Ordering::Relaxed);
+        summary.stages = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        summary.live_tracks = live_tracks.load(Ordering::Relaxed);
+        if let Some(bus) = &bus {
+            for (k, c) in summary.cameras.iter().enumerate() {
+                let up = c.state == CameraState::Streaming;
+                let kind = match was_up[k] {
+                    Some(true) if !up => Some(EventKind::CameraDown {
+                        camera: c.camera.clone(),
+                        reason: c.reason.clone().unwrap_or_else(|| format!("{:?}", c.state)),
+                    }),
+                    Some(false) | None if up && was_up[k] == Some(false) => {
+                        Some(EventKind::CameraUp {
+                            camera: c.camera.clone(),
+                        })
+                    }
+                    _ => None,
+                };
+                if up || was_up[k].is_some() {
+                    was_up[k] = Some(up);
+                }
+                if let Some(kind) = kind {
+                    event_id += 1;
+                    let ev = Event {
+                        schema: SCHEMA_VERSION,
+                        store: store.id.clone(),
+                        id: event_id,
+                        time: unix_now(),
+                        kind,
+                        ambiguous: None,
+                        corrects: None,
+                    };
+                    let _ = bus.put(&format!("events/{}", ev.kind.key()), &ev);
+                    summary.events += 1;
+                }
+            }
+            let health = health_message(&store.id, start, &summary, &det_tx_stats(&stats));
+            if let Err(e) = bus.put("health", &health) {
+                tracing::warn!(error = %e, "publishing health");
+            }
+            bus.set_state("health", &health);
+        }
+        each_second(&summary);
+    }
+    camera_health(&mut summary, &mut last_counts);
+    // Shut down: sources first, then drain the stages.
+    stop.store(true, Ordering::Relaxed);
+    for s in supervisors.drain(..) {
+        s.stop();
+    }
+    drop(player);
+    for f in feeders {
+        let _ = f.join();
+    }
+    let det = detect_thread
+        .join()
+        .map_err(|_| DaemonError::Stage("the detect thread panicked".into()))?;
+    let trk = track_thread
+        .join()
+        .map_err(|_| DaemonError::Stage("the track thread panicked".into()))?;
+    summary.elapsed_s = start.elapsed().as_secs_f64();
+    summary.ticks = ticks.load(Ordering::Relaxed);
+    summary.stages = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for (k, c) in summary.cameras.iter_mut().enumerate() {
+        c.frames = c.frames.max(frames_in[k].load(Ordering::Relaxed));
+    }
+    summary.tracks_started = track_ids.next() - 1;
+    summary.rows = std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(bus) = bus {
+        // A final health message, then close.
+        let health = health_message(&store.id, start, &summary, &det_tx_stats(&stats));
+        let _ = bus.put("health", &health);
+        if let Ok(bus) = Arc::try_unwrap(bus) {
+            bus.close();
+        }
+    }
+    det.map_err(DaemonError::Stage)?;
+    trk.map_err(DaemonError::Stage)?;
+    Ok(summary)
+}
+
+fn det_tx_stats(stats: &Arc<Mutex<Vec<(String, StageStats)>>>) -> Vec<(String, StageStats)> {
+    stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn health_message(
+    store: &str,
+    start: Instant,
+    s: &Summary,
+    stages: &[(String, StageStats)],
+) -> Health {
+    Health {
+        schema: SCHEMA_VERSION,
+        store: store.into(),
+        time: unix_now(),
+        uptime_s: start.elapsed().as_secs_f64(),
+        cameras: s.cameras.clone(),
+        stages: stages
+            .iter()
+            .map(|(name, st)| {
+                let (p50, p99) = st.percentiles();
+                StageHealth {
+                    stage: name.clone(),
+                    latency_p50_ms: p50,
+                    latency_p99_ms: p99,
+                    queue_depth: 0,
+                    queue_oldest_age_ms: 0.0,
+                    processed: st.processed,
+                    dropped: st.dropped,
+                }
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,321 @@
+//! `walkoutd run`, `walkoutd demo` and `walkoutd bench`: output and signals around
+//! walkout-runtime's daemon.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use glam::DVec2;
+use walkout_bus::BusConfig;
+use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions, Summary};
+
+use crate::replay::Compute;
+
+#[derive(clap::Args, Clone)]
+pub struct BusArgs {
+    /// zenoh mode: peer or client.
+    #[arg(long, default_value = "peer")]
+    mode: String,
+    /// zenoh endpoint to listen on (repeatable), e.g. tcp/127.0.0.1:7447.
+    #[arg(long)]
+    listen: Vec<String>,
+    /// zenoh endpoint to connect to (repeatable).
+    #[arg(long)]
+    connect: Vec<String>,
+    /// Turn on zenoh's multicast scouting (off: peers are listed explicitly).
+    #[arg(long)]
+    scouting: bool,
+}
+
+impl BusArgs {
+    fn config(&self) -> BusConfig {
+        BusConfig {
+            mode: self.mode.clone(),
+            listen: self.listen.clone(),
+            connect: self.connect.clone(),
+            multicast_scouting: self.scouting,
+        }
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct PipelineArgs {
+    /// Where preprocessing and the occupancy grid run.
+    #[arg(long, value_enum, default_value_t = Compute::Auto)]
+    compute: Compute,
+    /// Detector of the model manifest.
+    #[arg(long, default_value = "yolox_nano")]
+    detector: String,
+    /// ONNX Runtime execution provider: cpu, cuda or tensorrt.
+    #[arg(long, default_value = "cpu")]
+    provider: String,
+    /// Threads inside one ONNX operator.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Processing rate, ticks per second.
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+}
+
+impl PipelineArgs {
+    fn apply(&self, o: &mut DaemonOptions) -> anyhow::Result<()> {
+        o.compute = self.compute.path();
+        o.detector = self.detector.clone();
+        o.runtime.provider = self.provider.parse()?;
+        o.runtime.intra_threads = self.threads;
+        anyhow::ensure!(
+            self.rate.is_finite() && self.rate > 0.0,
+            "--rate must be a positive number of ticks per second, got {}",
+            self.rate
+        );
+        o.rate_hz = self.rate;
+        Ok(())
+    }
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Store config (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// `all`: every stage in this process (edge and fusion roles come later).
+    #[arg(long, default_value = "all")]
+    role: String,
+    /// Stop after this many seconds (default: until SIGTERM/SIGINT).
+    #[arg(long)]
+    seconds: Option<f64>,
+    #[command(flatten)]
+    bus: BusArgs,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Store config of the demo (PETS 2009 S2L1, one camera).
+    #[arg(long, default_value = "calibration/pets2009-s2l1.toml")]
+    config: PathBuf,
+    /// How long to run, seconds (the PETS video lasts about 80 s at its 10 fps).
+    #[arg(long, default_value_t = 80.0)]
+    seconds: f64,
+    /// Floor plan of the tracks, written at the end.
+    #[arg(long, default_value = "demo-tracks.png")]
+    png: PathBuf,
+    #[command(flatten)]
+    bus: BusArgs,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Store config (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// A video file played as the store's (first) camera.
+    #[arg(long, conflicts_with = "recording")]
+    video: Option<PathBuf>,
+    /// A recording directory made by `walkoutd record`.
+    #[arg(long)]
+    recording: Option<PathBuf>,
+    /// At the recorded rate instead of as fast as possible.
+    #[arg(long)]
+    realtime: bool,
+    /// Ground truth CSV (`frame,id,x,y`, frame = 0-based video frame index) to score against.
+    #[arg(long)]
+    gt: Option<PathBuf>,
+    /// Match threshold for scoring, metres.
+    #[arg(long, default_value_t = 1.0)]
+    thr: f64,
+    /// Write the tracks (`frame,id,x,y`, frame = 0-based video frame index).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+/// A stop flag raised by SIGTERM or SIGINT.
+fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing a signal handler")?;
+    }
+    Ok(stop)
+}
+
+fn line(s: &Summary) -> String {
+    let cams: Vec<String> = s
+        .cameras
+        .iter()
+        .map(|c| format!("{} {:?} {:.0} fps", c.camera, c.state, c.fps))
+        .collect();
+    let stage = |name: &str| {
+        s.stages
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, st)| st.percentiles())
+            .unwrap_or((0.0, 0.0))
+    };
+    let (d50, _) = stage("detect");
+    let (e50, e99) = stage("end_to_end");
+    format!(
+        "[{:5.1} s] {} | {} tracks | detect p50 {d50:.0} ms | end-to-end p50 {e50:.0} / p99 {e99:.0} ms | ticks {}",
+        s.elapsed_s,
+        cams.join(", "),
+        s.live_tracks,
+        s.ticks
+    )
+}
+
+fn report(s: &Summary, video_s: Option<f64>) {
+    println!(
+        "store {}: {} ticks in {:.1} s",
+        s.store, s.ticks, s.elapsed_s
+    );
+    for (name, st) in &s.stages {
+        let (p50, p99) = st.percentiles();
+        println!(
+            "  stage {name:<11} p50 {p50:7.2} ms  p99 {p99:7.2} ms  processed {}  dropped {}",
+            st.processed, st.dropped
+        );
+    }
+    for c in &s.cameras {
+        println!(
+            "  camera {}: {} frames, {} dropped, {} reconnects",
+            c.camera, c.frames, c.drops, c.reconnects
+        );
+    }
+    println!(
+        "  throughput {:.1} ticks/s; {} tracks started; peak RSS {:.0} MiB",
+        s.ticks as f64 / s.elapsed_s.max(1e-9),
+        s.tracks_started,
+        daemon::peak_rss_mib().unwrap_or(0.0)
+    );
+    if let Some(v) = video_s {
+        println!(
+            "  real-time factor {:.2} ({:.1} s of video in {:.1} s)",
+            v / s.elapsed_s.max(1e-9),
+            v,
+            s.elapsed_s
+        );
+    }
+}
+
+/// Paths of the tracks for the floor plan.
+fn paths(rows: &[walkout_eval::Row]) -> Vec<Vec<DVec2>> {
+    let mut by: std::collections::BTreeMap<i64, Vec<(i64, DVec2)>> = Default::default();
+    for r in rows {
+        by.entry(r.id)
+            .or_default()
+            .push((r.frame, DVec2::new(r.x, r.y)));
+    }
+    by.into_values()
+        .map(|mut v| {
+            v.sort_by_key(|p| p.0);
+            v.into_iter().map(|p| p.1).collect()
+        })
+        .collect()
+}
+
+fn write_png(config: &Path, png: &Path, rows: &[walkout_eval::Row]) -> anyhow::Result<()> {
+    let store = walkout_geometry::StoreConfig::load(config)?;
+    walkout_geometry::render::write_paths_png(png, &store.floor, &paths(rows))
+        .with_context(|| format!("writing {}", png.display()))
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.role == "all",
+        "--role {}: this build runs `all` (edge and fusion roles are not built yet)",
+        args.role
+    );
+    let stop = stop_on_signals()?;
+    let mut o = DaemonOptions::new(
+        args.config.clone(),
+        DaemonInput::Cameras {
+            sources: HashMap::new(),
+        },
+    );
+    args.pipeline.apply(&mut o)?;
+    o.bus = Some(args.bus.config());
+    o.seconds = args.seconds;
+    let s = daemon::run(&o, stop, |s| eprintln!("{}", line(s)))
+        .with_context(|| format!("running {}", args.config.display()))?;
+    report(&s, None);
+    Ok(())
+}
+
+pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
+    let stop = stop_on_signals()?;
+    let video = walkout_types::setup::shared_root().join("data/pets2009/vtest.avi");
+    anyhow::ensure!(
+        video.is_file(),
+        "the demo video {} is missing: run scripts/setup (it fetches it when ../shared is absent)",
+        video.display()
+    );
+    // The PETS video served as a live H.264 RTSP camera, in real time, from this process.
+    let launch = format!(
+        "( filesrc location=\"{}\" ! decodebin ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 )",
+        video.display()
+    );
+    let server = walkout_ingest::rtsp_server::RtspServer::start(0, "pets", &launch)
+        .context("starting the demo's RTSP server")?;
+    eprintln!("serving {} as {}", video.display(), server.url());
+    let mut o = DaemonOptions::new(
+        args.config.clone(),
+        DaemonInput::Cameras {
+            sources: HashMap::from([("cam0".to_string(), server.url())]),
+        },
+    );
+    args.pipeline.apply(&mut o)?;
+    o.bus = Some(args.bus.config());
+    o.seconds = Some(args.seconds);
+    let s = daemon::run(&o, stop, |s| println!("{}", line(s)))
+        .with_context(|| format!("running the demo store {}", args.config.display()))?;
+    server.stop();
+    report(&s, None);
+    write_png(&args.config, &args.png, &s.rows)?;
+    println!(
+        "floor plan of {} tracks -> {}",
+        paths(&s.rows).len(),
+        args.png.display()
+    );
+    Ok(())
+}
+
+pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    let stop = stop_on_signals()?;
+    let input = match (&args.video, &args.recording) {
+        (Some(v), _) => DaemonInput::Video {
+            path: v.clone(),
+            realtime: args.realtime,
+        },
+        (None, Some(d)) => DaemonInput::Recording {
+            dir: d.clone(),
+            realtime: args.realtime,
+        },
+        (None, None) => anyhow::bail!("give --video FILE or --recording DIR"),
+    };
+    let mut o = DaemonOptions::new(args.config.clone(), input);
+    args.pipeline.apply(&mut o)?;
+    let s = daemon::run(&o, stop, |s| eprintln!("{}", line(s)))
+        .with_context(|| format!("bench on {}", args.config.display()))?;
+    // Video time covered: ticks at the processing rate.
+    report(&s, Some(s.ticks as f64 / o.rate_hz));
+    if let Some(out) = &args.out {
+        walkout_runtime::replay::write_tracks_csv(out, &s.rows)?;
+        println!("tracks -> {}", out.display());
+    }
+    if let Some(gt) = &args.gt {
+        let gt_rows = walkout_eval::read_csv(gt)?;
+        let scores = walkout_eval::evaluate(&gt_rows, &s.rows, args.thr);
+        println!(
+            "scored at {} m against {}: {scores}",
+            args.thr,
+            gt.display()
+        );
+    }
+    Ok(())
+}
