@@ -88,12 +88,14 @@ impl<T> Aligner<T> {
     /// The next tick, if it is complete or stale at `now_s` (the store clock).
     pub fn poll(&mut self, now_s: f64) -> Option<Tick<T>> {
         let tick = self.next_tick?;
-        // A camera is settled for this tick once it has a frame at or after the tick time:
-        // frames come in time order, so any later one would be farther from the tick.
+        // A camera is settled for this tick once it has a frame at or after the tick time
+        // (frames come in time order, so any later one would be farther from the tick); a frame
+        // within half the window before it counts too (clock rounding, capture jitter).
+        let settle = tick - 0.5 * self.cfg.window_s;
         let complete = self
             .buffers
             .iter()
-            .all(|b| b.back().is_some_and(|(t, _)| *t >= tick));
+            .all(|b| b.back().is_some_and(|(t, _)| *t >= settle));
         if !complete && now_s < tick + self.cfg.stale_s {
             return None;
         }

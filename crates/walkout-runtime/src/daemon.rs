@@ -308,50 +308,71 @@ fn spawn_video(
     path: PathBuf,
     camera: String,
     realtime: bool,
+    repeat: bool,
     tx: queue::Sender<Frame>,
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<Result<u64, String>> {
     std::thread::spawn(move || {
-        let params = SourceParams {
-            location: path.to_string_lossy().to_string(),
-            latency_ms: 0,
-            live: false,
-        };
-        let r = (|| {
-            let mut src =
-                Source::start(&camera, templates::FILE, &params).map_err(|e| e.to_string())?;
-            let start = Instant::now();
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                match src
-                    .next_frame(Duration::from_millis(500))
-                    .map_err(|e| e.to_string())?
-                {
-                    Some(f) => {
-                        if realtime {
-                            let due = start + Duration::from_secs_f64(f.pts_s.max(0.0));
-                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                                std::thread::sleep(wait);
-                            }
-                        } else {
-                            while tx.stats().depth >= tx.stats().capacity
-                                && !stop.load(Ordering::Relaxed)
-                            {
-                                std::thread::sleep(Duration::from_micros(200));
-                            }
-                        }
-                        tx.send(f);
-                        n += 1;
-                    }
-                    None if src.is_eos() => break,
-                    None => {}
-                }
-            }
-            Ok(n)
-        })();
+        let r = play_video(&path, &camera, realtime, repeat, &tx, &stop);
         tx.close();
         r
     })
+}
+
+/// Decodes a video file into `tx`; `repeat` plays it over and over, each pass continuing the
+/// previous one's time so that time only moves forward.
+fn play_video(
+    path: &std::path::Path,
+    camera: &str,
+    realtime: bool,
+    repeat: bool,
+    tx: &queue::Sender<Frame>,
+    stop: &AtomicBool,
+) -> Result<u64, String> {
+    let params = SourceParams {
+        location: path.to_string_lossy().to_string(),
+        latency_ms: 0,
+        live: false,
+    };
+    let start = Instant::now();
+    let (mut n, mut offset) = (0u64, 0.0f64);
+    loop {
+        let mut src = Source::start(camera, templates::FILE, &params).map_err(|e| e.to_string())?;
+        let (mut last_pts, mut step) = (0.0f64, 0.1f64);
+        while !stop.load(Ordering::Relaxed) {
+            let next = src
+                .next_frame(Duration::from_millis(500))
+                .map_err(|e| e.to_string())?;
+            let Some(mut f) = next else {
+                if src.is_eos() {
+                    break;
+                }
+                continue;
+            };
+            if f.pts_s > last_pts {
+                step = f.pts_s - last_pts;
+            }
+            last_pts = f.pts_s;
+            f.pts_s += offset;
+            f.time_s = f.pts_s;
+            if realtime {
+                let due = start + Duration::from_secs_f64(f.pts_s.max(0.0));
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            } else {
+                while tx.stats().depth >= tx.stats().capacity && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+            tx.send(f);
+            n += 1;
+        }
+        offset += last_pts + step;
+        if !repeat || stop.load(Ordering::Relaxed) {
+            return Ok(n);
+        }
+    }
 }
 
 fn peak_rss_kib() -> Option<u64> {
@@ -403,6 +424,8 @@ pub fn run(
     let mut feeders = Vec::new();
     let mut player = None;
     let mut senders = Vec::new();
+    // Cameras whose source is a file (played in real time, looped), not supervised streams.
+    let mut file_cameras: Vec<String> = Vec::new();
     for _ in 0..ncam {
         let (tx, rx) = queue::bounded::<Frame>(4);
         senders.push(tx);
@@ -426,6 +449,19 @@ pub fn run(
                     .and_then(templates::by_name)
                     .unwrap_or_else(|| templates::for_source(&source));
                 let live = source.starts_with("rtsp");
+                if !live {
+                    // A file as a camera: played at its own rate, over and over.
+                    file_cameras.push(id.clone());
+                    feeders.push(spawn_video(
+                        PathBuf::from(source),
+                        id.clone(),
+                        true,
+                        true,
+                        tx,
+                        stop.clone(),
+                    ));
+                    continue;
+                }
                 supervisors.push(Supervisor::spawn(
                     id,
                     template,
@@ -446,6 +482,7 @@ pub fn run(
                         path.clone(),
                         camera_ids[0].clone(),
                         *realtime,
+                        false,
                         tx,
                         stop.clone(),
                     ));
@@ -678,30 +715,37 @@ pub fn run(
         ..Default::default()
     };
     let mut last_counts: Vec<u64> = vec![0; ncam];
+    // Supervised cameras report their own health; file cameras and replays are counted here.
+    let supervised: Vec<bool> = camera_ids
+        .iter()
+        .map(|id| matches!(opts.input, DaemonInput::Cameras { .. }) && !file_cameras.contains(id))
+        .collect();
     let camera_health = |summary: &mut Summary, last_counts: &mut Vec<u64>| {
-        summary.cameras = if supervisors.is_empty() {
-            camera_ids
-                .iter()
-                .enumerate()
-                .map(|(k, id)| CameraHealth {
+        let mut sup = supervisors.iter();
+        summary.cameras = camera_ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| {
+                if supervised[k]
+                    && let Some(s) = sup.next()
+                {
+                    return s.status().health();
+                }
+                let n = frames_in[k].load(Ordering::Relaxed);
+                let fps = n.saturating_sub(last_counts[k]) as f64;
+                last_counts[k] = n;
+                CameraHealth {
                     camera: id.clone(),
                     state: CameraState::Streaming,
-                    fps: {
-                        let n = frames_in[k].load(Ordering::Relaxed);
-                        let fps = n.saturating_sub(last_counts[k]) as f64;
-                        last_counts[k] = n;
-                        fps
-                    },
-                    frames: frames_in[k].load(Ordering::Relaxed),
+                    fps,
+                    frames: n,
                     drops: 0,
                     reconnects: 0,
                     last_frame_age_s: None,
                     reason: None,
-                })
-                .collect()
-        } else {
-            supervisors.iter().map(|s| s.status().health()).collect()
-        };
+                }
+            })
+            .collect();
     };
     loop {
         let done = detect_thread.is_finished() && track_thread.is_finished();

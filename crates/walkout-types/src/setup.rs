@@ -9,6 +9,7 @@
 //! | `WALKOUT_SHARED` | shared data root (default `../shared` next to the repository) |
 //! | `WALKOUT_MODELS` | directory holding the model files of `models/models.toml` |
 //! | `ORT_DYLIB_PATH` | `libonnxruntime.so` to load |
+//! | `WALKOUT_PYTHON` | Python with the tests' clients (eclipse-zenoh, jsonschema) |
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ pub struct Locations {
     pub shared: PathBuf,
     pub models: Option<PathBuf>,
     pub ort_dylib: Option<PathBuf>,
+    /// Python with the test clients (zenoh, jsonschema).
+    pub python: Option<PathBuf>,
 }
 
 /// The process-wide locations (environment first, then `.walkout/setup.env`, then defaults).
@@ -68,6 +71,7 @@ fn resolve() -> Locations {
         shared,
         models: get("WALKOUT_MODELS"),
         ort_dylib: get("ORT_DYLIB_PATH"),
+        python: get("WALKOUT_PYTHON"),
         repo,
     }
 }

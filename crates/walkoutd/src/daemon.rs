@@ -249,6 +249,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 
 pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     let stop = stop_on_signals()?;
+    // The default config is relative to the checkout, wherever the command runs from.
+    let config = match &walkout_types::setup::locations().repo {
+        Some(repo) if args.config.is_relative() && !args.config.exists() => repo.join(&args.config),
+        _ => args.config.clone(),
+    };
     let video = walkout_types::setup::shared_root().join("data/pets2009/vtest.avi");
     anyhow::ensure!(
         video.is_file(),
@@ -264,7 +269,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         .context("starting the demo's RTSP server")?;
     eprintln!("serving {} as {}", video.display(), server.url());
     let mut o = DaemonOptions::new(
-        args.config.clone(),
+        config.clone(),
         DaemonInput::Cameras {
             sources: HashMap::from([("cam0".to_string(), server.url())]),
         },
@@ -273,10 +278,10 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     o.bus = Some(args.bus.config());
     o.seconds = Some(args.seconds);
     let s = daemon::run(&o, stop, |s| println!("{}", line(s)))
-        .with_context(|| format!("running the demo store {}", args.config.display()))?;
+        .with_context(|| format!("running the demo store {}", config.display()))?;
     server.stop();
     report(&s, None);
-    write_png(&args.config, &args.png, &s.rows)?;
+    write_png(&config, &args.png, &s.rows)?;
     println!(
         "floor plan of {} tracks -> {}",
         paths(&s.rows).len(),

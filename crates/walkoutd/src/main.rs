@@ -91,7 +91,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            let config_error = err.chain().any(|e| e.is::<walkout_geometry::ConfigError>());
+            let config_error = err.chain().any(|e| {
+                e.is::<walkout_geometry::ConfigError>()
+                    || matches!(
+                        e.downcast_ref::<walkout_runtime::daemon::DaemonError>(),
+                        Some(walkout_runtime::daemon::DaemonError::Config(_))
+                    )
+                    || matches!(
+                        e.downcast_ref::<walkout_runtime::capture::CaptureError>(),
+                        Some(walkout_runtime::capture::CaptureError::Config(_))
+                    )
+            });
             ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
         }
     }
