@@ -57,6 +57,25 @@ struct RawConfig {
     zones: Vec<RawZone>,
     #[serde(default)]
     shelves: Vec<RawShelf>,
+    #[serde(default)]
+    bus: Option<BusSection>,
+}
+
+/// `[bus]`: how the daemon joins zenoh (the command line's --mode/--listen/--connect override).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusSection {
+    /// `peer` (default) or `client`.
+    pub mode: Option<String>,
+    /// Endpoints to listen on, e.g. `["tcp/127.0.0.1:7447"]`.
+    #[serde(default)]
+    pub listen: Vec<String>,
+    /// Endpoints to connect to.
+    #[serde(default)]
+    pub connect: Vec<String>,
+    /// zenoh multicast scouting (default off).
+    #[serde(default)]
+    pub multicast_scouting: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +232,8 @@ pub struct StoreConfig {
     pub cameras: Vec<CameraConfig>,
     pub zones: Vec<Zone>,
     pub shelves: Vec<Shelf>,
+    /// The `[bus]` section, when present.
+    pub bus: Option<BusSection>,
 }
 
 /// One camera: where its video comes from and its calibrated geometry.
@@ -477,6 +498,7 @@ impl Validator<'_> {
             cameras,
             zones,
             shelves,
+            bus: raw.bus,
         })
     }
 

@@ -15,13 +15,14 @@ use crate::replay::Compute;
 
 #[derive(clap::Args, Clone)]
 pub struct BusArgs {
-    /// zenoh mode: peer or client.
-    #[arg(long, default_value = "peer")]
-    mode: String,
-    /// zenoh endpoint to listen on (repeatable), e.g. tcp/127.0.0.1:7447.
+    /// zenoh mode: peer or client (default: the store config's `[bus] mode`, else peer).
+    #[arg(long)]
+    mode: Option<String>,
+    /// zenoh endpoint to listen on (repeatable), e.g. tcp/127.0.0.1:7447; replaces the store
+    /// config's `[bus] listen`.
     #[arg(long)]
     listen: Vec<String>,
-    /// zenoh endpoint to connect to (repeatable).
+    /// zenoh endpoint to connect to (repeatable); replaces the store config's `[bus] connect`.
     #[arg(long)]
     connect: Vec<String>,
     /// Turn on zenoh's multicast scouting (off: peers are listed explicitly).
@@ -30,13 +31,22 @@ pub struct BusArgs {
 }
 
 impl BusArgs {
-    fn config(&self) -> BusConfig {
-        BusConfig {
-            mode: self.mode.clone(),
-            listen: self.listen.clone(),
-            connect: self.connect.clone(),
-            multicast_scouting: self.scouting,
-        }
+    /// The store config's `[bus]` section with the command line's overrides.
+    fn config(&self, config: &Path) -> anyhow::Result<BusConfig> {
+        let store = walkout_geometry::StoreConfig::load(config)?;
+        let section = store.bus.unwrap_or_default();
+        let pick =
+            |cli: &Vec<String>, file: Vec<String>| if cli.is_empty() { file } else { cli.clone() };
+        Ok(BusConfig {
+            mode: self
+                .mode
+                .clone()
+                .or(section.mode)
+                .unwrap_or_else(|| "peer".into()),
+            listen: pick(&self.listen, section.listen),
+            connect: pick(&self.connect, section.connect),
+            multicast_scouting: self.scouting || section.multicast_scouting,
+        })
     }
 }
 
@@ -239,10 +249,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         },
     );
     args.pipeline.apply(&mut o)?;
-    o.bus = Some(args.bus.config());
+    o.bus = Some(args.bus.config(&args.config)?);
     o.seconds = args.seconds;
-    let s = daemon::run(&o, stop, |s| eprintln!("{}", line(s)))
-        .with_context(|| format!("running {}", args.config.display()))?;
+    // systemd: READY once the cameras are started (the first progress report), WATCHDOG only
+    // while ticks advance (a stuck pipeline stops the pings and systemd restarts us).
+    let notifier = crate::notify::Notifier::from_env();
+    let (mut ready, mut last_ticks) = (false, None);
+    let s = daemon::run(&o, stop, |s| {
+        eprintln!("{}", line(s));
+        if !ready {
+            notifier.send("READY=1\nSTATUS=cameras started");
+            ready = true;
+        }
+        if last_ticks.is_none_or(|t| s.ticks > t) {
+            notifier.send(&format!(
+                "WATCHDOG=1\nSTATUS={} ticks, {} tracks",
+                s.ticks, s.live_tracks
+            ));
+        }
+        last_ticks = Some(s.ticks);
+    })
+    .with_context(|| format!("running {}", args.config.display()))?;
+    notifier.send("STOPPING=1");
     report(&s, None);
     Ok(())
 }
@@ -275,7 +303,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         },
     );
     args.pipeline.apply(&mut o)?;
-    o.bus = Some(args.bus.config());
+    o.bus = Some(args.bus.config(&config)?);
     o.seconds = Some(args.seconds);
     let s = daemon::run(&o, stop, |s| println!("{}", line(s)))
         .with_context(|| format!("running the demo store {}", config.display()))?;

@@ -10,6 +10,7 @@ mod calib;
 mod capture;
 mod daemon;
 mod infer;
+mod notify;
 mod replay;
 
 /// Exit status for an invalid store config (sysexits EX_CONFIG).
