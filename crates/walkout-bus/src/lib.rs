@@ -73,7 +73,7 @@ pub struct Bus {
     store: String,
     state: State,
     _queryable: Option<zenoh::query::Queryable<()>>,
-    subscribers: Vec<zenoh::pubsub::Subscriber<()>>,
+    subscribers: Mutex<Vec<zenoh::pubsub::Subscriber<()>>>,
 }
 
 fn json_list(v: &[String]) -> String {
@@ -142,7 +142,7 @@ impl Bus {
             store: store.into(),
             state,
             _queryable: Some(queryable),
-            subscribers: Vec::new(),
+            subscribers: Mutex::new(Vec::new()),
         })
     }
 
@@ -186,7 +186,7 @@ impl Bus {
 
     /// Subscribes to `walkout/<store>/<suffix>` (wildcards allowed); every message that decodes
     /// as `T` goes to `on_message` with its key; others are logged and skipped.
-    pub fn subscribe<T, F>(&mut self, suffix: &str, on_message: F) -> Result<(), BusError>
+    pub fn subscribe<T, F>(&self, suffix: &str, on_message: F) -> Result<(), BusError>
     where
         T: DeserializeOwned + Send + 'static,
         F: Fn(&str, T) + Send + Sync + 'static,
@@ -209,7 +209,10 @@ impl Bus {
                 key: key.clone(),
                 message: e.to_string(),
             })?;
-        self.subscribers.push(sub);
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sub);
         Ok(())
     }
 

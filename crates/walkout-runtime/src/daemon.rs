@@ -35,7 +35,7 @@ use walkout_ingest::supervisor::{Supervisor, SupervisorConfig};
 use walkout_track::{TrackIds, Tracker, TrackerConfig};
 use walkout_types::{
     CameraHealth, CameraState, Detection, Event, EventKind, Health, SCHEMA_VERSION, StageHealth,
-    TrackState, TracksMessage,
+    TrackState, TracksMessage, ViewDetections,
 };
 
 use crate::replay::published_track;
@@ -49,6 +49,37 @@ pub enum DaemonInput {
     Video { path: PathBuf, realtime: bool },
     /// A recording made by `walkoutd record`.
     Recording { dir: PathBuf, realtime: bool },
+}
+
+/// Which stages this process runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Everything in one process.
+    #[default]
+    All,
+    /// Ingest and detection for these cameras (all when empty), publishing per-view detections
+    /// on `walkout/<store>/views/<camera>`.
+    Edge { cameras: Vec<String> },
+    /// Subscribes to every camera's views and runs fusion, tracking and publishing.
+    Fusion,
+}
+
+/// One camera's input to a tick: a frame to detect in, or detections an edge already made.
+enum Input {
+    Frame(Frame),
+    Views {
+        seq: u64,
+        detections: Vec<Detection>,
+    },
+}
+
+impl Input {
+    fn seq(&self) -> u64 {
+        match self {
+            Input::Frame(f) => f.seq,
+            Input::Views { seq, .. } => *seq,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +98,7 @@ pub struct DaemonOptions {
     pub tracker: TrackerConfig,
     /// Stop after this long (wall clock).
     pub seconds: Option<f64>,
+    pub role: Role,
 }
 
 impl DaemonOptions {
@@ -83,6 +115,7 @@ impl DaemonOptions {
             fusion: FusionConfig::default(),
             tracker: TrackerConfig::default(),
             seconds: None,
+            role: Role::All,
         }
     }
 }
@@ -435,6 +468,15 @@ pub fn run(
         DaemonInput::Cameras { sources } => {
             for (cam, tx) in store.cameras.iter().zip(senders) {
                 let id = &cam.camera.id;
+                let mine = match &opts.role {
+                    Role::All => true,
+                    Role::Edge { cameras } => cameras.is_empty() || cameras.contains(id),
+                    Role::Fusion => false,
+                };
+                if !mine {
+                    tx.close();
+                    continue;
+                }
                 let source = sources
                     .get(id)
                     .cloned()
@@ -527,6 +569,26 @@ pub fn run(
                 | DaemonInput::Recording { realtime: true, .. }
         );
 
+    // Fusion: every camera's views from the bus, in arrival order.
+    let (views_tx, views_rx) = queue::bounded::<(usize, ViewDetections)>(256);
+    if opts.role == Role::Fusion {
+        let bus = bus
+            .as_ref()
+            .ok_or_else(|| DaemonError::Stage("--role fusion needs the bus (zenoh)".into()))?;
+        let ids = camera_ids.clone();
+        bus.subscribe::<ViewDetections, _>("views/*", move |_, v| {
+            if let Some(k) = ids.iter().position(|c| *c == v.camera) {
+                views_tx.send((k, v));
+            }
+        })?;
+    } else {
+        views_tx.close();
+    }
+    let role = opts.role.clone();
+    let edge_bus = bus.clone();
+    let edge_store = store.id.clone();
+    let edge_ids = camera_ids.clone();
+
     // Detect stage.
     let detect_thread = {
         let (stats, stop, ticks, frames_in) = (
@@ -541,7 +603,7 @@ pub fn run(
             .name("detect".into())
             .spawn(move || -> Result<(), String> {
                 let mut prep = Prep::new(&model, compute);
-                let mut aligner: Aligner<Frame> = Aligner::new(
+                let mut aligner: Aligner<Input> = Aligner::new(
                     ncam,
                     AlignerConfig {
                         period_s: period,
@@ -559,35 +621,85 @@ pub fn run(
                     for (c, rx) in receivers.iter().enumerate() {
                         while let Some(f) = rx.recv_timeout(Duration::ZERO) {
                             any = true;
-                            latest = latest.max(f.time_s);
                             frames_in[c].fetch_add(1, Ordering::Relaxed);
+                            if let Role::Edge { .. } = role {
+                                // Edge: detect and publish every frame as it comes.
+                                let t0 = Instant::now();
+                                let (tensor, mapping) = prep.run(&f)?;
+                                let detections = detector
+                                    .detect_prepared(tensor, &mapping)
+                                    .map_err(|e| e.to_string())?;
+                                let view = ViewDetections {
+                                    schema: SCHEMA_VERSION,
+                                    store: edge_store.clone(),
+                                    camera: edge_ids[c].clone(),
+                                    frame: f.seq,
+                                    time: f.time_s,
+                                    time_source: f.time_source,
+                                    detections,
+                                };
+                                if let Some(bus) = &edge_bus
+                                    && let Err(e) =
+                                        bus.put(&format!("views/{}", view.camera), &view)
+                                {
+                                    tracing::warn!(error = %e, "publishing views");
+                                }
+                                stats.lock().unwrap_or_else(|e| e.into_inner())[0]
+                                    .1
+                                    .push(t0.elapsed().as_secs_f64() * 1e3);
+                                ticks.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
+                            latest = latest.max(f.time_s);
                             arrived.insert((c, f.seq), Instant::now());
-                            aligner.push(c, f.time_s, f);
+                            aligner.push(c, f.time_s, Input::Frame(f));
                         }
                     }
-                    let finished = receivers.iter().all(|r| r.is_finished());
+                    while let Some((c, v)) = views_rx.recv_timeout(Duration::ZERO) {
+                        any = true;
+                        frames_in[c].fetch_add(1, Ordering::Relaxed);
+                        latest = latest.max(v.time);
+                        arrived.insert((c, v.frame), Instant::now());
+                        aligner.push(
+                            c,
+                            v.time,
+                            Input::Views {
+                                seq: v.frame,
+                                detections: v.detections,
+                            },
+                        );
+                    }
+                    let finished =
+                        receivers.iter().all(|r| r.is_finished()) && role != Role::Fusion;
                     // Files end: flush the aligner just past the last frame.
                     let now = if finished { latest + period } else { latest };
                     while let Some(tick) = aligner.poll(now) {
+                        let (tick_seq, tick_time) = (tick.seq, tick.time_s);
                         let started = tick
                             .frames
                             .iter()
                             .enumerate()
                             .filter_map(|(c, f)| {
-                                f.as_ref().and_then(|(_, fr)| arrived.remove(&(c, fr.seq)))
+                                f.as_ref()
+                                    .and_then(|(_, fr)| arrived.remove(&(c, fr.seq())))
                             })
                             .min()
                             .unwrap_or_else(Instant::now);
                         let t_tick = Instant::now();
                         let mut per_camera = vec![Vec::new(); ncam];
                         let mut frame_index = None;
-                        for (c, slot) in tick.frames.iter().enumerate() {
-                            let Some((_, f)) = slot else { continue };
-                            frame_index.get_or_insert(f.seq);
-                            let (tensor, mapping) = prep.run(f)?;
-                            per_camera[c] = detector
-                                .detect_prepared(tensor, &mapping)
-                                .map_err(|e| e.to_string())?;
+                        for (c, slot) in tick.frames.into_iter().enumerate() {
+                            let Some((_, input)) = slot else { continue };
+                            frame_index.get_or_insert(input.seq());
+                            per_camera[c] = match input {
+                                Input::Frame(f) => {
+                                    let (tensor, mapping) = prep.run(&f)?;
+                                    detector
+                                        .detect_prepared(tensor, &mapping)
+                                        .map_err(|e| e.to_string())?
+                                }
+                                Input::Views { detections, .. } => detections,
+                            };
                         }
                         stats.lock().unwrap_or_else(|e| e.into_inner())[0]
                             .1
@@ -602,9 +714,9 @@ pub fn run(
                         }
                         let dropped = det_tx
                             .send(Detected {
-                                seq: tick.seq,
-                                time_s: tick.time_s,
-                                frame: frame_index.unwrap_or(tick.seq),
+                                seq: tick_seq,
+                                time_s: tick_time,
+                                frame: frame_index.unwrap_or(tick_seq),
                                 per_camera,
                                 started,
                             })

@@ -62,7 +62,7 @@ fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
         std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
     };
     std::thread::sleep(Duration::from_secs(2));
-    let mut sub = Bus::open(
+    let sub = Bus::open(
         "pets2009-s2l1",
         &BusConfig {
             mode: "client".into(),

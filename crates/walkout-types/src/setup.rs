@@ -10,6 +10,7 @@
 //! | `WALKOUT_MODELS` | directory holding the model files of `models/models.toml` |
 //! | `ORT_DYLIB_PATH` | `libonnxruntime.so` to load |
 //! | `WALKOUT_PYTHON` | Python with the tests' clients (eclipse-zenoh, jsonschema) |
+//! | `WALKOUT_DEMO_VIDEO` | the demo's video (PETS 2009 `vtest.avi`) |
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub struct Locations {
     pub ort_dylib: Option<PathBuf>,
     /// Python with the test clients (zenoh, jsonschema).
     pub python: Option<PathBuf>,
+    /// The demo's video (PETS 2009 S2L1 `vtest.avi`).
+    pub demo_video: Option<PathBuf>,
 }
 
 /// The process-wide locations (environment first, then `.walkout/setup.env`, then defaults).
@@ -72,6 +75,7 @@ fn resolve() -> Locations {
         models: get("WALKOUT_MODELS"),
         ort_dylib: get("ORT_DYLIB_PATH"),
         python: get("WALKOUT_PYTHON"),
+        demo_video: get("WALKOUT_DEMO_VIDEO"),
         repo,
     }
 }

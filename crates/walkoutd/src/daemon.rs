@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use glam::DVec2;
 use walkout_bus::BusConfig;
-use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions, Summary};
+use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions, Role, Summary};
 
 use crate::replay::Compute;
 
@@ -90,9 +90,14 @@ pub struct RunArgs {
     /// Store config (TOML).
     #[arg(long)]
     config: PathBuf,
-    /// `all`: every stage in this process (edge and fusion roles come later).
-    #[arg(long, default_value = "all")]
+    /// `all`: every stage in this process; `edge`: ingest and detection for --cameras,
+    /// publishing per-view detections on walkout/<store>/views/<camera>; `fusion`: subscribes to
+    /// the views and runs fusion, tracking and publishing.
+    #[arg(long, default_value = "all", value_parser = ["all", "edge", "fusion"])]
     role: String,
+    /// With --role edge: the cameras this process runs (comma-separated ids; default all).
+    #[arg(long, value_delimiter = ',')]
+    cameras: Vec<String>,
     /// Stop after this many seconds (default: until SIGTERM/SIGINT).
     #[arg(long)]
     seconds: Option<f64>,
@@ -236,11 +241,6 @@ fn write_png(config: &Path, png: &Path, rows: &[walkout_eval::Row]) -> anyhow::R
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        args.role == "all",
-        "--role {}: this build runs `all` (edge and fusion roles are not built yet)",
-        args.role
-    );
     let stop = stop_on_signals()?;
     let mut o = DaemonOptions::new(
         args.config.clone(),
@@ -251,6 +251,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     args.pipeline.apply(&mut o)?;
     o.bus = Some(args.bus.config(&args.config)?);
     o.seconds = args.seconds;
+    o.role = match args.role.as_str() {
+        "edge" => Role::Edge {
+            cameras: args.cameras.clone(),
+        },
+        "fusion" => Role::Fusion,
+        _ => Role::All,
+    };
+    if !args.cameras.is_empty() && args.role != "edge" {
+        anyhow::bail!("--cameras applies to --role edge only");
+    }
     // systemd: READY once the cameras are started (the first progress report), WATCHDOG only
     // while ticks advance (a stuck pipeline stops the pings and systemd restarts us).
     let notifier = crate::notify::Notifier::from_env();
@@ -282,7 +292,11 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         Some(repo) if args.config.is_relative() && !args.config.exists() => repo.join(&args.config),
         _ => args.config.clone(),
     };
-    let video = walkout_types::setup::shared_root().join("data/pets2009/vtest.avi");
+    let loc = walkout_types::setup::locations();
+    let video = loc
+        .demo_video
+        .clone()
+        .unwrap_or_else(|| loc.shared.join("data/pets2009/vtest.avi"));
     anyhow::ensure!(
         video.is_file(),
         "the demo video {} is missing: run scripts/setup (it fetches it when ../shared is absent)",
