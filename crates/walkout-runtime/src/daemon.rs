@@ -464,6 +464,8 @@ pub fn run(
         senders.push(tx);
         receivers.push(rx);
     }
+    // Handles on the queues for health (depth, age of the oldest item).
+    let camera_queues: Vec<queue::Sender<Frame>> = senders.clone();
     match &opts.input {
         DaemonInput::Cameras { sources } => {
             for (cam, tx) in store.cameras.iter().zip(senders) {
@@ -555,6 +557,7 @@ pub fn run(
         ("end_to_end".into(), StageStats::default()),
     ]));
     let (det_tx, det_rx) = queue::bounded::<Detected>(4);
+    let track_queue = det_tx.clone();
     let ticks = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let frames_in: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new(
         (0..ncam)
@@ -910,7 +913,13 @@ pub fn run(
                     summary.events += 1;
                 }
             }
-            let health = health_message(&store.id, start, &summary, &det_tx_stats(&stats));
+            let health = health_message(
+                &store.id,
+                start,
+                &summary,
+                &det_tx_stats(&stats),
+                &queue_health(&camera_queues, &track_queue),
+            );
             if let Err(e) = bus.put("health", &health) {
                 tracing::warn!(error = %e, "publishing health");
             }
@@ -944,7 +953,13 @@ pub fn run(
     summary.rows = std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
     if let Some(bus) = bus {
         // A final health message, then close.
-        let health = health_message(&store.id, start, &summary, &det_tx_stats(&stats));
+        let health = health_message(
+            &store.id,
+            start,
+            &summary,
+            &det_tx_stats(&stats),
+            &queue_health(&camera_queues, &track_queue),
+        );
         let _ = bus.put("health", &health);
         if let Ok(bus) = Arc::try_unwrap(bus) {
             bus.close();
@@ -953,6 +968,22 @@ pub fn run(
     det.map_err(DaemonError::Stage)?;
     trk.map_err(DaemonError::Stage)?;
     Ok(summary)
+}
+
+/// Depth and oldest age of each stage's input queue: the camera queues feed `detect`, the
+/// detections queue feeds `track`.
+fn queue_health<'a>(
+    cameras: &[queue::Sender<Frame>],
+    track: &queue::Sender<Detected>,
+) -> Vec<(&'a str, usize, Duration)> {
+    let cam = cameras
+        .iter()
+        .map(|q| q.stats())
+        .fold((0, Duration::ZERO), |acc, s| {
+            (acc.0 + s.depth, acc.1.max(s.oldest_age))
+        });
+    let t = track.stats();
+    vec![("detect", cam.0, cam.1), ("track", t.depth, t.oldest_age)]
 }
 
 fn det_tx_stats(stats: &Arc<Mutex<Vec<(String, StageStats)>>>) -> Vec<(String, StageStats)> {
@@ -964,6 +995,7 @@ fn health_message(
     start: Instant,
     s: &Summary,
     stages: &[(String, StageStats)],
+    queues: &[(&str, usize, Duration)],
 ) -> Health {
     Health {
         schema: SCHEMA_VERSION,
@@ -975,12 +1007,16 @@ fn health_message(
             .iter()
             .map(|(name, st)| {
                 let (p50, p99) = st.percentiles();
+                let (depth, age) = queues
+                    .iter()
+                    .find(|q| q.0 == name)
+                    .map_or((0, Duration::ZERO), |q| (q.1, q.2));
                 StageHealth {
                     stage: name.clone(),
                     latency_p50_ms: p50,
                     latency_p99_ms: p99,
-                    queue_depth: 0,
-                    queue_oldest_age_ms: 0.0,
+                    queue_depth: depth as u64,
+                    queue_oldest_age_ms: age.as_secs_f64() * 1e3,
                     processed: st.processed,
                     dropped: st.dropped,
                 }
