@@ -34,6 +34,21 @@ struct Canvas {
 }
 
 impl Canvas {
+    /// A blank canvas showing the floor box `lo..hi`, about `size_px` on its longer side.
+    fn fit(lo: DVec2, hi: DVec2, size_px: u32, background: Rgb<u8>) -> Canvas {
+        let extent = hi - lo;
+        let px_per_m = (f64::from(size_px) / extent.max_element()).clamp(2.0, 400.0);
+        let (w, h) = (
+            (extent.x * px_per_m).ceil() as u32,
+            (extent.y * px_per_m).ceil() as u32,
+        );
+        Canvas {
+            img: RgbImage::from_pixel(w.max(1), h.max(1), background),
+            lo,
+            px_per_m,
+        }
+    }
+
     fn to_px(&self, p: DVec2) -> DVec2 {
         // Image y grows downwards; world y grows "up" on the plan.
         let h = f64::from(self.img.height());
@@ -117,26 +132,20 @@ pub fn render_coverage(
         lo = lo.min(c);
         hi = hi.max(c);
     }
-    lo -= DVec2::splat(1.0);
-    hi += DVec2::splat(1.0);
-    let extent = hi - lo;
-    let px_per_m = (f64::from(size_px) / extent.max_element()).clamp(2.0, 400.0);
-    let (w, h) = (
-        (extent.x * px_per_m).ceil() as u32,
-        (extent.y * px_per_m).ceil() as u32,
+    let extent = hi - lo + DVec2::splat(2.0);
+    let mut canvas = Canvas::fit(
+        lo - DVec2::splat(1.0),
+        hi + DVec2::splat(1.0),
+        size_px,
+        OUTSIDE,
     );
-    let mut canvas = Canvas {
-        img: RgbImage::from_pixel(w.max(1), h.max(1), OUTSIDE),
-        lo,
-        px_per_m,
-    };
 
     // Cells: sample each output pixel's floor point.
     for y in 0..canvas.img.height() {
         for x in 0..canvas.img.width() {
             let p = DVec2::new(
-                lo.x + (f64::from(x) + 0.5) / px_per_m,
-                lo.y + (f64::from(canvas.img.height() - 1 - y) + 0.5) / px_per_m,
+                canvas.lo.x + (f64::from(x) + 0.5) / canvas.px_per_m,
+                canvas.lo.y + (f64::from(canvas.img.height() - 1 - y) + 0.5) / canvas.px_per_m,
             );
             if let Some((ix, iy)) = map.grid.cell_of(p) {
                 let i = iy * map.grid.nx + ix;
@@ -203,19 +212,12 @@ pub fn render_paths(floor: &Polygon, paths: &[Vec<DVec2>], size_px: u32) -> RgbI
         lo = lo.min(*p);
         hi = hi.max(*p);
     }
-    lo -= DVec2::splat(0.5);
-    hi += DVec2::splat(0.5);
-    let extent = hi - lo;
-    let px_per_m = (f64::from(size_px) / extent.max_element()).clamp(2.0, 400.0);
-    let (w, h) = (
-        (extent.x * px_per_m).ceil() as u32,
-        (extent.y * px_per_m).ceil() as u32,
+    let mut canvas = Canvas::fit(
+        lo - DVec2::splat(0.5),
+        hi + DVec2::splat(0.5),
+        size_px,
+        Rgb([250, 250, 250]),
     );
-    let mut canvas = Canvas {
-        img: RgbImage::from_pixel(w.max(1), h.max(1), Rgb([250, 250, 250])),
-        lo,
-        px_per_m,
-    };
     let n = floor.vertices.len();
     for i in 0..n {
         canvas.line(floor.vertices[i], floor.vertices[(i + 1) % n], OUTLINE, 2);

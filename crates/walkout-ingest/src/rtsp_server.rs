@@ -2,8 +2,10 @@
 //! thread): `walkoutd demo` serves a recorded video as a live camera through it, so the demo runs
 //! the real RTSP ingest path end to end.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gstreamer as gst;
 use gstreamer::glib;
 use gstreamer_rtsp_server as rtsp;
 use gstreamer_rtsp_server::prelude::*;
@@ -17,6 +19,8 @@ pub struct RtspServer {
     main_loop: glib::MainLoop,
     ctx: glib::MainContext,
     server: rtsp::RTSPServer,
+    /// The pipeline (bin) of the latest media a client set up.
+    media: Arc<Mutex<Option<gst::Bin>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -33,6 +37,13 @@ impl RtspServer {
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(launch);
         factory.set_shared(true);
+        let media: Arc<Mutex<Option<gst::Bin>>> = Arc::default();
+        let m = media.clone();
+        factory.connect_media_configure(move |_, configured| {
+            if let Ok(bin) = configured.element().downcast::<gst::Bin>() {
+                *m.lock().unwrap_or_else(|e| e.into_inner()) = Some(bin);
+            }
+        });
         let mount = format!("/{}", mount.trim_start_matches('/'));
         let fail = |message: String| IngestError::Stream {
             camera: "rtsp-server".into(),
@@ -76,12 +87,23 @@ impl RtspServer {
             main_loop,
             ctx,
             server,
+            media,
             thread: Some(thread),
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// An element of the served pipeline by name (once a client has set the media up): tests
+    /// use a `valve` to freeze a stream without closing it.
+    pub fn element(&self, name: &str) -> Option<gst::Element> {
+        self.media
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|bin| bin.by_name(name))
     }
 
     pub fn url(&self) -> String {

@@ -26,6 +26,27 @@ pub mod templates {
         }
     }
 
+    /// A camera's template and source parameters: the config's `pipeline` by name, else the
+    /// one its source implies; RTSP sources are live (small dropping queues), files are not.
+    pub fn for_camera(
+        pipeline: Option<&str>,
+        source: String,
+        latency_ms: u32,
+    ) -> (&'static str, super::SourceParams) {
+        let template = pipeline
+            .and_then(by_name)
+            .unwrap_or_else(|| for_source(&source));
+        let live = source.starts_with("rtsp://") || source.starts_with("rtsps://");
+        (
+            template,
+            super::SourceParams {
+                location: source,
+                latency_ms,
+                live,
+            },
+        )
+    }
+
     /// The template a source URL implies when the config names none.
     pub fn for_source(source: &str) -> &'static str {
         if source.starts_with("rtsp://") || source.starts_with("rtsps://") {

@@ -2,28 +2,19 @@
 //! 127.0.0.1, port chosen by the OS) streaming an H.264 test pattern: frame rate and timestamps,
 //! a server that goes away and comes back, a frozen server, and two cameras where one dies.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gstreamer as gst;
-use gstreamer::glib;
 use gstreamer::prelude::*;
-use gstreamer_rtsp_server as rtsp;
-use gstreamer_rtsp_server::prelude::*;
 use walkout_ingest::queue;
+use walkout_ingest::rtsp_server::RtspServer;
 use walkout_ingest::source::{SourceParams, templates};
 use walkout_ingest::supervisor::{CameraStatus, Supervisor, SupervisorConfig};
 use walkout_types::{CameraState, TimeSource};
 
-/// An RTSP server on its own GLib main context and thread.
+/// The product's in-process RTSP server at `/cam`, with the test's conveniences.
 struct Server {
+    inner: RtspServer,
     port: u16,
-    main_loop: glib::MainLoop,
-    ctx: glib::MainContext,
-    server: rtsp::RTSPServer,
-    /// The `valve` of the served pipeline: `drop=true` freezes the stream without closing it.
-    valve: Arc<Mutex<Option<gst::Element>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -36,75 +27,28 @@ impl Server {
     }
 
     fn start_with(port: u16, launch: &str) -> Server {
-        walkout_ingest::source::init().expect("gst");
-        let ctx = glib::MainContext::new();
-        let main_loop = glib::MainLoop::new(Some(&ctx), false);
-        let server = rtsp::RTSPServer::new();
-        server.set_address("127.0.0.1");
-        server.set_service(&port.to_string());
-        let factory = rtsp::RTSPMediaFactory::new();
-        factory.set_launch(launch);
-        factory.set_shared(true);
-        let valve = Arc::new(Mutex::new(None));
-        let v = valve.clone();
-        factory.connect_media_configure(move |_, media| {
-            if let Some(bin) = media.element().downcast_ref::<gst::Bin>() {
-                *v.lock().expect("valve") = bin.by_name("valve");
-            }
-        });
-        server
-            .mount_points()
-            .expect("mount points")
-            .add_factory("/cam", factory);
-        let (s, c, l) = (server.clone(), ctx.clone(), main_loop.clone());
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            c.with_thread_default(|| {
-                let id = s.attach(Some(&c)).expect("attach");
-                tx.send(s.bound_port()).expect("port");
-                l.run();
-                // Source ids belong to this context: destroy it here (not in the default context).
-                if let Some(source) = c.find_source_by_id(&id) {
-                    source.destroy();
-                }
-            })
-            .expect("thread default");
-        });
-        let port = rx.recv_timeout(Duration::from_secs(10)).expect("server up") as u16;
+        let inner = RtspServer::start(port, "cam", launch).expect("RTSP server");
         Server {
-            port,
-            main_loop,
-            ctx,
-            server,
-            valve,
-            thread: Some(thread),
+            port: inner.port(),
+            inner,
         }
     }
 
     fn url(&self) -> String {
-        format!("rtsp://127.0.0.1:{}/cam", self.port)
+        self.inner.url()
     }
 
+    /// `drop=true` on the served pipeline's valve freezes the stream without closing it.
     fn freeze(&self, frozen: bool) {
-        let v = self.valve.lock().expect("valve");
-        v.as_ref()
+        self.inner
+            .element("valve")
             .expect("a client is connected")
             .set_property("drop", frozen);
     }
 
     /// Closes every client and stops listening.
-    fn kill(mut self) {
-        let s = self.server.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        self.ctx.invoke(move || {
-            s.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
-            let _ = tx.send(());
-        });
-        let _ = rx.recv_timeout(Duration::from_secs(5));
-        self.main_loop.quit();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    fn kill(self) {
+        self.inner.stop();
     }
 }
 

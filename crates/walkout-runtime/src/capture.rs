@@ -174,17 +174,8 @@ pub fn ingest(
                     config: config.to_path_buf(),
                     camera: id.clone(),
                 })?;
-                let template = cam
-                    .pipeline
-                    .as_deref()
-                    .and_then(templates::by_name)
-                    .unwrap_or_else(|| templates::for_source(&source));
-                let live = source.starts_with("rtsp");
-                let params = SourceParams {
-                    location: source,
-                    latency_ms: LIVE_LATENCY_MS,
-                    live,
-                };
+                let (template, params) =
+                    templates::for_camera(cam.pipeline.as_deref(), source, LIVE_LATENCY_MS);
                 supervisors.push(Supervisor::spawn(
                     id,
                     template,

@@ -487,17 +487,16 @@ pub fn run(
                         config: opts.config.clone(),
                         camera: id.clone(),
                     })?;
-                let template = cam
-                    .pipeline
-                    .as_deref()
-                    .and_then(templates::by_name)
-                    .unwrap_or_else(|| templates::for_source(&source));
-                let live = source.starts_with("rtsp");
-                if !live {
+                let (template, params) = templates::for_camera(
+                    cam.pipeline.as_deref(),
+                    source,
+                    crate::capture::LIVE_LATENCY_MS,
+                );
+                if !params.live {
                     // A file as a camera: played at its own rate, over and over.
                     file_cameras.push(id.clone());
                     feeders.push(spawn_video(
-                        PathBuf::from(source),
+                        PathBuf::from(&params.location),
                         id.clone(),
                         true,
                         true,
@@ -509,11 +508,7 @@ pub fn run(
                 supervisors.push(Supervisor::spawn(
                     id,
                     template,
-                    SourceParams {
-                        location: source,
-                        latency_ms: crate::capture::LIVE_LATENCY_MS,
-                        live,
-                    },
+                    params,
                     SupervisorConfig::default(),
                     tx,
                 ));
