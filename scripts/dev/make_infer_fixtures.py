@@ -10,6 +10,8 @@ scale, mean/std and layout from models/models.toml), and writes small JSON fixtu
                person score plus 32 evenly spaced rows; PicoDet: all rows of the first image) and
                the final person boxes (x, y, w, h, score in frame pixels)
   embed.json   per ReID model: embeddings (L2-normalised) of five crops
+  pose.json    MediaPipe pose landmark lite on the astronaut's YOLOX box (square crop 1.25x the
+               longer side, centred): the 39 raw landmarks and the wrists in frame pixels
 
 Usage: python3 scripts/dev/make_infer_fixtures.py SHARED OUT_DIR
 """
@@ -174,6 +176,19 @@ def main():
         s = sess(f)
         emb[name] = [embed(s, name, load(r), b, spec) for r, b in crops]
     json.dump(emb, open(os.path.join(OUT, "embed.json"), "w"))
+    # Pose: the astronaut's detected box.
+    img = load("images/astronaut.png")
+    x, y, w, h = detect["images/astronaut.png"]["yolox_nano"]["boxes"][0][:4]
+    side = 1.25 * max(w, h)
+    x0, y0 = x + w / 2 - side / 2, y + h / 2 - side / 2
+    t = (bilinear(img, x0, y0, side, side, 256, 256) / 255.0).astype(np.float32)[None]
+    ps = sess("pose_landmark_lite.onnx")
+    lm = ps.run(None, {"input_1": t})[0][0].astype(np.float64).reshape(39, 5)
+    wrists = [[float(lm[i, 0] * side / 256 + x0), float(lm[i, 1] * side / 256 + y0),
+               float(1 / (1 + np.exp(-lm[i, 3])))] for i in (15, 16)]
+    json.dump({"image": "images/astronaut.png", "box": [x, y, w, h],
+               "landmarks": [[g8(v) for v in row] for row in lm], "wrists": wrists},
+              open(os.path.join(OUT, "pose.json"), "w"))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@
 //!   half-pixel centres, letterbox or stretch, channel order, scale, mean/std, layout).
 //! - [`detect`]: YOLOX (grid decode + NMS) and PicoDet (NMS inside) to person boxes in frame pixels.
 //! - [`embed`]: person crops to L2-normalised embeddings, batched where the model allows.
+//! - [`pose`]: body landmarks on a person crop (wrists, for shelf interactions), optional.
 
 pub mod detect;
 pub mod embed;
 pub mod image;
 pub mod manifest;
 pub mod model;
+pub mod pose;
 pub mod runtime;
 
 pub use detect::Detector;

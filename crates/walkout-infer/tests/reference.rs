@@ -125,3 +125,53 @@ fn embedders_match_the_reference() {
         println!("{name}: lowest cosine to the reference {worst:.6}");
     }
 }
+
+#[test]
+fn pose_landmarks_and_wrists_match_the_reference() {
+    let manifest = Manifest::default_location().expect("manifest");
+    let expected = fixture("pose.json");
+    let mut pose = walkout_infer::pose::PoseEstimator::load(
+        &manifest,
+        "pose_landmark_lite",
+        &RuntimeConfig::default(),
+    )
+    .expect("load");
+    let img = image(expected["image"].as_str().expect("image"));
+    let b: Vec<f64> = expected["box"]
+        .as_array()
+        .expect("box")
+        .iter()
+        .map(f)
+        .collect();
+    let p = pose.estimate(&img, [b[0], b[1], b[2], b[3]]).expect("pose");
+    let mut worst: f64 = 0.0;
+    for (got, want) in p
+        .landmarks
+        .iter()
+        .zip(expected["landmarks"].as_array().expect("lm"))
+    {
+        for (g, w) in got.iter().zip(want.as_array().expect("row")) {
+            worst = worst.max((f64::from(*g) - f(w)).abs());
+        }
+    }
+    // Landmarks are in crop pixels (0-256) and logits: 1e-3 absolute is 4e-6 relative.
+    assert!(worst < 1e-3, "worst landmark difference {worst}");
+    for (k, w) in p
+        .wrists
+        .iter()
+        .zip(expected["wrists"].as_array().expect("wrists"))
+    {
+        let w: Vec<f64> = w.as_array().expect("w").iter().map(f).collect();
+        assert!(
+            (k.u - w[0]).abs() < 0.5 && (k.v - w[1]).abs() < 0.5,
+            "{k:?} vs {w:?}"
+        );
+        assert!((k.score - w[2]).abs() < 1e-3);
+        // Inside the person's box.
+        assert!(k.u >= b[0] && k.u <= b[0] + b[2] && k.v >= b[1] && k.v <= b[1] + b[3]);
+    }
+    println!(
+        "pose: worst landmark difference {worst:.2e}; wrists {:?}",
+        p.wrists
+    );
+}

@@ -45,6 +45,9 @@ pub struct DetectArgs {
     /// Print JSON (one object with the boxes) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also locate each person's wrists (MediaPipe pose landmark lite on the crop).
+    #[arg(long)]
+    wrists: bool,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -86,7 +89,20 @@ pub fn detect(args: &DetectArgs) -> anyhow::Result<()> {
         .with_context(|| format!("loading detector `{}`", args.model))?;
     let img = RgbImage::load(&args.image)?;
     let t = std::time::Instant::now();
-    let boxes = det.detect(&img)?;
+    let mut boxes = det.detect(&img)?;
+    if args.wrists {
+        let mut pose = walkout_infer::pose::PoseEstimator::load(
+            &manifest,
+            "pose_landmark_lite",
+            &args.runtime.config()?,
+        )?;
+        for b in &mut boxes {
+            b.wrists = pose
+                .estimate(&img, [b.left, b.top, b.width, b.height])?
+                .wrists
+                .to_vec();
+        }
+    }
     let ms = t.elapsed().as_secs_f64() * 1e3;
     if args.json {
         let out = serde_json::json!({
@@ -109,9 +125,16 @@ pub fn detect(args: &DetectArgs) -> anyhow::Result<()> {
         );
         for b in &boxes {
             text.push_str(&format!(
-                "  x {:7.1}  y {:7.1}  w {:6.1}  h {:6.1}  score {:.3}\n",
+                "  x {:7.1}  y {:7.1}  w {:6.1}  h {:6.1}  score {:.3}",
                 b.left, b.top, b.width, b.height, b.score
             ));
+            for (side, k) in ["left", "right"].iter().zip(&b.wrists) {
+                text.push_str(&format!(
+                    "  {side} wrist ({:.0}, {:.0}) {:.2}",
+                    k.u, k.v, k.score
+                ));
+            }
+            text.push('\n');
         }
         emit(&text)
     }

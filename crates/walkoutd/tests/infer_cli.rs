@@ -84,3 +84,32 @@ fn embed_prints_a_unit_vector_and_bad_input_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn detect_with_wrists_places_both_wrists_inside_the_person() {
+    let (code, out, err) = walkoutd(&[
+        "detect",
+        "--image",
+        &image("astronaut.png"),
+        "--wrists",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let p = &v["persons"][0];
+    let wrists = p["wrists"].as_array().expect("wrists");
+    assert_eq!(wrists.len(), 2, "{out}");
+    let (l, t) = (
+        p["left"].as_f64().expect("l"),
+        p["top"].as_f64().expect("t"),
+    );
+    let (w, h) = (
+        p["width"].as_f64().expect("w"),
+        p["height"].as_f64().expect("h"),
+    );
+    for k in wrists {
+        let (u, v) = (k["u"].as_f64().expect("u"), k["v"].as_f64().expect("v"));
+        assert!(u > l && u < l + w && v > t && v < t + h, "{out}");
+        assert!(k["score"].as_f64().expect("score") > 0.5, "{out}");
+    }
+}
