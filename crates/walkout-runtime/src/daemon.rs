@@ -819,6 +819,7 @@ pub fn run(
     let start = Instant::now();
     let mut last_health = Instant::now();
     let mut was_up: Vec<Option<bool>> = vec![None; ncam];
+    let mut last_reconnects: Vec<u64> = vec![0; ncam];
     let mut event_id = 0u64;
     let mut summary = Summary {
         store: store.id.clone(),
@@ -878,22 +879,32 @@ pub fn run(
         if let Some(bus) = &bus {
             for (k, c) in summary.cameras.iter().enumerate() {
                 let up = c.state == CameraState::Streaming;
-                let kind = match was_up[k] {
-                    Some(true) if !up => Some(EventKind::CameraDown {
+                // A reconnect between two health checks is an outage too, however short.
+                let bounced = c.reconnects > last_reconnects[k];
+                last_reconnects[k] = c.reconnects;
+                let mut kinds = Vec::new();
+                match was_up[k] {
+                    Some(true) if !up || bounced => kinds.push(EventKind::CameraDown {
                         camera: c.camera.clone(),
-                        reason: c.reason.clone().unwrap_or_else(|| format!("{:?}", c.state)),
+                        reason: c.reason.clone().unwrap_or_else(|| {
+                            if up {
+                                "reconnected".into()
+                            } else {
+                                format!("{:?}", c.state)
+                            }
+                        }),
                     }),
-                    Some(false) | None if up && was_up[k] == Some(false) => {
-                        Some(EventKind::CameraUp {
-                            camera: c.camera.clone(),
-                        })
-                    }
-                    _ => None,
-                };
+                    _ => {}
+                }
+                if up && (was_up[k] == Some(false) || (was_up[k] == Some(true) && bounced)) {
+                    kinds.push(EventKind::CameraUp {
+                        camera: c.camera.clone(),
+                    });
+                }
                 if up || was_up[k].is_some() {
                     was_up[k] = Some(up);
                 }
-                if let Some(kind) = kind {
+                for kind in kinds {
                     event_id += 1;
                     let ev = Event {
                         schema: SCHEMA_VERSION,

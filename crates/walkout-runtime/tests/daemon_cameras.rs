@@ -1,21 +1,27 @@
 //! The daemon survives its cameras: two RTSP cameras (PETS re-encoded to H.264 on the fly by
-//! in-process servers), one killed and brought back. Tracks keep flowing on zenoh for the
-//! healthy camera throughout, and `camera_down` / `camera_up` events are published.
+//! in-process servers), one killed and brought back, or frozen (the server stops sending without
+//! closing) and thawed. Tracks keep flowing on zenoh for the healthy camera throughout, and
+//! `camera_down` / `camera_up` events are published.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use gstreamer::prelude::*;
 use walkout_bus::{Bus, BusConfig};
 use walkout_ingest::rtsp_server::RtspServer;
 use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions};
 use walkout_types::{Event, EventKind, TracksMessage};
 
+/// The two tests each run two encoders and a daemon: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 fn pets_server(port: u16) -> RtspServer {
     let video = walkout_types::setup::shared_root().join("data/pets2009/vtest.avi");
+    // Paced (identity sync) before the valve, so a closed valve is silence, not a fast run to EOS.
     let launch = format!(
-        "( filesrc location=\"{}\" ! decodebin ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 )",
+        "( filesrc location=\"{}\" ! decodebin ! videoconvert ! identity sync=true ! valve name=valve ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 )",
         video.display()
     );
     RtspServer::start(port, "cam", &launch).expect("RTSP server")
@@ -35,6 +41,7 @@ fn two_camera_config() -> std::path::PathBuf {
 
 #[test]
 fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let a = pets_server(0);
     let b = pets_server(0);
     let b_port = b.port();
@@ -166,6 +173,110 @@ fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
             .collect::<Vec<_>>()
     );
     assert!(summary.ticks > 50);
+    sub.close();
+    b.stop();
+    a.stop();
+}
+
+#[test]
+fn a_frozen_camera_is_reported_down_and_up_while_tracks_keep_flowing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (a, b) = (pets_server(0), pets_server(0));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let endpoint = format!("tcp/127.0.0.1:{port}");
+    let mut opts = DaemonOptions::new(
+        two_camera_config(),
+        DaemonInput::Cameras {
+            sources: HashMap::from([("cam0".into(), a.url()), ("cam1".into(), b.url())]),
+        },
+    );
+    opts.compute = walkout_gpu::ComputePath::Cpu;
+    opts.runtime.intra_threads = 1;
+    opts.bus = Some(BusConfig {
+        listen: vec![endpoint.clone()],
+        ..Default::default()
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let daemon = {
+        let stop = stop.clone();
+        std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    let sub = Bus::open(
+        "pets2009-s2l1",
+        &BusConfig {
+            mode: "client".into(),
+            connect: vec![endpoint],
+            ..Default::default()
+        },
+    )
+    .expect("subscriber session");
+    let ticks: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let (t, e) = (ticks.clone(), events.clone());
+    sub.subscribe::<TracksMessage, _>("tracks", move |_, _| {
+        t.lock().expect("lock").push(Instant::now())
+    })
+    .expect("subscribe tracks");
+    sub.subscribe::<Event, _>("events/*", move |_, m| e.lock().expect("lock").push(m))
+        .expect("subscribe events");
+    let wait_for = |what: &str, limit: Duration, cond: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < limit, "{what} not within {limit:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let count = |f: &dyn Fn(&EventKind) -> bool| {
+        events
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|e| f(&e.kind))
+            .count()
+    };
+    wait_for("tracks messages", Duration::from_secs(40), &|| {
+        ticks.lock().expect("lock").len() > 20
+    });
+    // Freeze cam1's server: no EOS, no error, just silence -> stalled after the 3 s watchdog.
+    b.element("valve")
+        .expect("valve")
+        .set_property("drop", true);
+    let frozen = Instant::now();
+    wait_for(
+        "camera_down for the frozen cam1",
+        Duration::from_secs(10),
+        &|| count(&|k| matches!(k, EventKind::CameraDown { camera, .. } if camera == "cam1")) >= 1,
+    );
+    let after = frozen.elapsed().as_secs_f64();
+    let flowed = ticks
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|t| **t > frozen + Duration::from_secs(1))
+        .count();
+    println!("frozen cam1 reported down after {after:.1} s; {flowed} tracks messages meanwhile");
+    assert!(
+        flowed as f64 >= 5.0 * (after - 1.0),
+        "tracks stopped during the freeze"
+    );
+    b.element("valve")
+        .expect("valve")
+        .set_property("drop", false);
+    wait_for("camera_up after the thaw", Duration::from_secs(30), &|| {
+        count(&|k| matches!(k, EventKind::CameraUp { camera } if camera == "cam1")) >= 1
+    });
+    assert_eq!(
+        count(&|k| matches!(k, EventKind::CameraDown { camera, .. } if camera == "cam0")),
+        0,
+        "the healthy camera was never down"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    daemon.join().expect("daemon thread").expect("daemon ran");
     sub.close();
     b.stop();
     a.stop();
