@@ -39,61 +39,124 @@ fn two_camera_config() -> std::path::PathBuf {
     out
 }
 
+/// Two PETS cameras on in-process RTSP servers, the daemon on a thread, and a zenoh client
+/// collecting its tracks messages (with arrival instants) and events.
+struct Rig {
+    a: RtspServer,
+    /// Camera cam1's server (taken while it is killed).
+    b: Option<RtspServer>,
+    stop: Arc<AtomicBool>,
+    daemon: std::thread::JoinHandle<Result<daemon::Summary, daemon::DaemonError>>,
+    sub: Bus,
+    tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>>,
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl Rig {
+    fn start() -> Rig {
+        let (a, b) = (pets_server(0), pets_server(0));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let endpoint = format!("tcp/127.0.0.1:{port}");
+        let mut opts = DaemonOptions::new(
+            two_camera_config(),
+            DaemonInput::Cameras {
+                sources: HashMap::from([("cam0".into(), a.url()), ("cam1".into(), b.url())]),
+            },
+        );
+        opts.compute = walkout_gpu::ComputePath::Cpu;
+        opts.runtime.intra_threads = 1;
+        opts.bus = Some(BusConfig {
+            listen: vec![endpoint.clone()],
+            ..Default::default()
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let daemon = {
+            let stop = stop.clone();
+            std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
+        };
+        std::thread::sleep(Duration::from_secs(2));
+        let sub = Bus::open(
+            "pets2009-s2l1",
+            &BusConfig {
+                mode: "client".into(),
+                connect: vec![endpoint],
+                ..Default::default()
+            },
+        )
+        .expect("subscriber session");
+        let tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>> = Arc::default();
+        let events: Arc<Mutex<Vec<Event>>> = Arc::default();
+        let (t, e) = (tracks.clone(), events.clone());
+        sub.subscribe::<TracksMessage, _>("tracks", move |_, m| {
+            t.lock().expect("lock").push((Instant::now(), m))
+        })
+        .expect("subscribe tracks");
+        sub.subscribe::<Event, _>("events/*", move |_, m| e.lock().expect("lock").push(m))
+            .expect("subscribe events");
+        Rig {
+            a,
+            b: Some(b),
+            stop,
+            daemon,
+            sub,
+            tracks,
+            events,
+        }
+    }
+
+    /// Events matching `f`.
+    fn count(&self, f: &dyn Fn(&EventKind) -> bool) -> usize {
+        self.events
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|e| f(&e.kind))
+            .count()
+    }
+
+    /// Stops the daemon (it must have run cleanly) and everything else.
+    fn finish(self) -> daemon::Summary {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let summary = self
+            .daemon
+            .join()
+            .expect("daemon thread")
+            .expect("daemon ran");
+        self.sub.close();
+        if let Some(b) = self.b {
+            b.stop();
+        }
+        self.a.stop();
+        summary
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, cond: &dyn Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "{what} not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn is_down(k: &EventKind, cam: &str) -> bool {
+    matches!(k, EventKind::CameraDown { camera, .. } if camera == cam)
+}
+
+fn is_up(k: &EventKind, cam: &str) -> bool {
+    matches!(k, EventKind::CameraUp { camera } if camera == cam)
+}
+
 #[test]
 fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let a = pets_server(0);
-    let b = pets_server(0);
-    let b_port = b.port();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let endpoint = format!("tcp/127.0.0.1:{port}");
-    let mut opts = DaemonOptions::new(
-        two_camera_config(),
-        DaemonInput::Cameras {
-            sources: HashMap::from([("cam0".into(), a.url()), ("cam1".into(), b.url())]),
-        },
-    );
-    opts.compute = walkout_gpu::ComputePath::Cpu;
-    opts.runtime.intra_threads = 1;
-    opts.bus = Some(BusConfig {
-        listen: vec![endpoint.clone()],
-        ..Default::default()
-    });
-    let stop = Arc::new(AtomicBool::new(false));
-    let daemon = {
-        let stop = stop.clone();
-        std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
-    };
-    std::thread::sleep(Duration::from_secs(2));
-    let sub = Bus::open(
-        "pets2009-s2l1",
-        &BusConfig {
-            mode: "client".into(),
-            connect: vec![endpoint],
-            ..Default::default()
-        },
-    )
-    .expect("subscriber session");
-    let tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>> = Arc::default();
-    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let (t, e) = (tracks.clone(), events.clone());
-    sub.subscribe::<TracksMessage, _>("tracks", move |_, m| {
-        t.lock().expect("lock").push((Instant::now(), m))
-    })
-    .expect("subscribe tracks");
-    sub.subscribe::<Event, _>("events/*", move |_, m| e.lock().expect("lock").push(m))
-        .expect("subscribe events");
-    let wait_for = |what: &str, limit: Duration, cond: &dyn Fn() -> bool| {
-        let start = Instant::now();
-        while !cond() {
-            assert!(start.elapsed() < limit, "{what} not within {limit:?}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+    let mut rig = Rig::start();
+    let b_port = rig.b.as_ref().expect("cam1 server").port();
+    let tracks = rig.tracks.clone();
     let both_seen = || {
         tracks.lock().expect("lock").iter().any(|(_, m)| {
             m.tracks
@@ -110,13 +173,11 @@ fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
         &both_seen,
     );
 
-    // Camera B's server dies.
-    b.stop();
+    // Camera B's server dies (the rig gets a new one on the same port later).
+    rig.b.take().expect("cam1 server").stop();
     let killed = Instant::now();
-    let has_event =
-        |f: &dyn Fn(&EventKind) -> bool| events.lock().expect("lock").iter().any(|e| f(&e.kind));
     wait_for("camera_down for cam1", Duration::from_secs(10), &|| {
-        has_event(&|k| matches!(k, EventKind::CameraDown { camera, .. } if camera == "cam1"))
+        rig.count(&|k| is_down(k, "cam1")) >= 1
     });
     std::thread::sleep(Duration::from_secs(3));
     // Tracks kept flowing from camera A during the outage: ticks at about the processing rate.
@@ -144,9 +205,9 @@ fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
     }));
 
     // It comes back on the same port: camera_up.
-    let b = pets_server(b_port);
+    rig.b = Some(pets_server(b_port));
     wait_for("camera_up for cam1", Duration::from_secs(25), &|| {
-        has_event(&|k| matches!(k, EventKind::CameraUp { camera } if camera == "cam1"))
+        rig.count(&|k| is_up(k, "cam1")) >= 1
     });
     wait_for("tracks from cam1 again", Duration::from_secs(20), &|| {
         tracks
@@ -161,123 +222,62 @@ fn tracks_keep_flowing_while_a_camera_dies_and_its_events_are_published() {
                     .any(|t| t.cameras.contains(&"cam1".to_string()))
             })
     });
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let summary = daemon.join().expect("daemon thread").expect("daemon ran");
     println!(
         "events: {:?}",
-        events
+        rig.events
             .lock()
             .expect("lock")
             .iter()
             .map(|e| e.kind.key())
             .collect::<Vec<_>>()
     );
+    let summary = rig.finish();
     assert!(summary.ticks > 50);
-    sub.close();
-    b.stop();
-    a.stop();
 }
 
 #[test]
 fn a_frozen_camera_is_reported_down_and_up_while_tracks_keep_flowing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (a, b) = (pets_server(0), pets_server(0));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let endpoint = format!("tcp/127.0.0.1:{port}");
-    let mut opts = DaemonOptions::new(
-        two_camera_config(),
-        DaemonInput::Cameras {
-            sources: HashMap::from([("cam0".into(), a.url()), ("cam1".into(), b.url())]),
-        },
-    );
-    opts.compute = walkout_gpu::ComputePath::Cpu;
-    opts.runtime.intra_threads = 1;
-    opts.bus = Some(BusConfig {
-        listen: vec![endpoint.clone()],
-        ..Default::default()
-    });
-    let stop = Arc::new(AtomicBool::new(false));
-    let daemon = {
-        let stop = stop.clone();
-        std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
-    };
-    std::thread::sleep(Duration::from_secs(2));
-    let sub = Bus::open(
-        "pets2009-s2l1",
-        &BusConfig {
-            mode: "client".into(),
-            connect: vec![endpoint],
-            ..Default::default()
-        },
-    )
-    .expect("subscriber session");
-    let ticks: Arc<Mutex<Vec<Instant>>> = Arc::default();
-    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let (t, e) = (ticks.clone(), events.clone());
-    sub.subscribe::<TracksMessage, _>("tracks", move |_, _| {
-        t.lock().expect("lock").push(Instant::now())
-    })
-    .expect("subscribe tracks");
-    sub.subscribe::<Event, _>("events/*", move |_, m| e.lock().expect("lock").push(m))
-        .expect("subscribe events");
-    let wait_for = |what: &str, limit: Duration, cond: &dyn Fn() -> bool| {
-        let start = Instant::now();
-        while !cond() {
-            assert!(start.elapsed() < limit, "{what} not within {limit:?}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
-    let count = |f: &dyn Fn(&EventKind) -> bool| {
-        events
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|e| f(&e.kind))
-            .count()
+    let rig = Rig::start();
+    let tracks = rig.tracks.clone();
+    let valve = |drop: bool| {
+        rig.b
+            .as_ref()
+            .and_then(|b| b.element("valve"))
+            .expect("valve")
+            .set_property("drop", drop)
     };
     wait_for("tracks messages", Duration::from_secs(40), &|| {
-        ticks.lock().expect("lock").len() > 20
+        tracks.lock().expect("lock").len() > 20
     });
     // Freeze cam1's server: no EOS, no error, just silence -> stalled after the 3 s watchdog.
-    b.element("valve")
-        .expect("valve")
-        .set_property("drop", true);
+    valve(true);
     let frozen = Instant::now();
     wait_for(
         "camera_down for the frozen cam1",
         Duration::from_secs(10),
-        &|| count(&|k| matches!(k, EventKind::CameraDown { camera, .. } if camera == "cam1")) >= 1,
+        &|| rig.count(&|k| is_down(k, "cam1")) >= 1,
     );
     let after = frozen.elapsed().as_secs_f64();
-    let flowed = ticks
+    let flowed = tracks
         .lock()
         .expect("lock")
         .iter()
-        .filter(|t| **t > frozen + Duration::from_secs(1))
+        .filter(|(t, _)| *t > frozen + Duration::from_secs(1))
         .count();
     println!("frozen cam1 reported down after {after:.1} s; {flowed} tracks messages meanwhile");
     assert!(
         flowed as f64 >= 5.0 * (after - 1.0),
         "tracks stopped during the freeze"
     );
-    b.element("valve")
-        .expect("valve")
-        .set_property("drop", false);
+    valve(false);
     wait_for("camera_up after the thaw", Duration::from_secs(30), &|| {
-        count(&|k| matches!(k, EventKind::CameraUp { camera } if camera == "cam1")) >= 1
+        rig.count(&|k| is_up(k, "cam1")) >= 1
     });
     assert_eq!(
-        count(&|k| matches!(k, EventKind::CameraDown { camera, .. } if camera == "cam0")),
+        rig.count(&|k| is_down(k, "cam0")),
         0,
         "the healthy camera was never down"
     );
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    daemon.join().expect("daemon thread").expect("daemon ran");
-    sub.close();
-    b.stop();
-    a.stop();
+    rig.finish();
 }
