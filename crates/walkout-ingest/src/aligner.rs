@@ -85,6 +85,18 @@ impl<T> Aligner<T> {
         buf.insert(at, (time_s, item));
     }
 
+    /// Changes the camera set (a config reload): new camera `i` takes the buffered frames of old
+    /// camera `keep[i]`, or starts empty when `keep[i]` is `None`. Tick numbering and timing go
+    /// on; frames of cameras no longer present are dropped and counted as unused.
+    pub fn set_cameras(&mut self, keep: &[Option<usize>]) {
+        let mut old: Vec<Option<VecDeque<(f64, T)>>> = self.buffers.drain(..).map(Some).collect();
+        self.buffers = keep
+            .iter()
+            .map(|k| k.and_then(|k| old.get_mut(k)?.take()).unwrap_or_default())
+            .collect();
+        self.stats.unused += old.iter().flatten().map(|b| b.len() as u64).sum::<u64>();
+    }
+
     /// The next tick, if it is complete or stale at `now_s` (the store clock).
     pub fn poll(&mut self, now_s: f64) -> Option<Tick<T>> {
         let tick = self.next_tick?;
@@ -191,6 +203,27 @@ mod tests {
         assert!(ticks.len() >= 30 - 4, "{}", ticks.len());
         assert!(ticks.iter().skip(12).all(|t| t.present() == vec![0]));
         assert!(ticks.iter().take(9).all(|t| t.present() == vec![0, 1]));
+    }
+
+    #[test]
+    fn a_camera_set_change_keeps_ticking_and_moves_buffered_frames() {
+        let mut a = Aligner::new(2, cfg());
+        a.push(0, 0.0, "a0");
+        a.push(1, 0.0, "b0");
+        let t0 = a.poll(0.0).expect("tick 0");
+        assert_eq!(t0.present(), vec![0, 1]);
+        let p = 1.0 / 15.0;
+        a.push(0, p, "a1");
+        a.push(1, p, "b1");
+        // Camera 0 is removed, camera 1 stays (now index 0), a new camera joins (index 1).
+        a.set_cameras(&[Some(1), None]);
+        assert_eq!(a.stats.unused, 1);
+        a.push(1, p, "c1");
+        let t1 = a.poll(p).expect("tick 1");
+        assert_eq!(t1.seq, 1);
+        assert!((t1.time_s - p).abs() < 1e-9);
+        let items: Vec<&str> = t1.frames.iter().flatten().map(|(_, x)| *x).collect();
+        assert_eq!(items, vec!["b1", "c1"]);
     }
 
     #[test]

@@ -12,14 +12,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use walkout_bus::{Bus, BusConfig, BusError};
 use walkout_eval::Row;
 use walkout_fusion::{Fuser, FusionConfig, View};
-use walkout_geometry::{ConfigError, StoreConfig};
+use walkout_geometry::{Camera, CameraConfig, ConfigError, Polygon, StoreConfig};
 use walkout_gpu::preprocess::{
     self, ColorMatrix, Job, Letterbox, PixelFormat, PreprocessKernel, TensorSpec,
 };
@@ -64,6 +64,17 @@ pub enum Role {
     Fusion,
 }
 
+impl Role {
+    /// Whether this process ingests and detects camera `id`.
+    fn runs(&self, id: &str) -> bool {
+        match self {
+            Role::All => true,
+            Role::Edge { cameras } => cameras.is_empty() || cameras.iter().any(|c| c == id),
+            Role::Fusion => false,
+        }
+    }
+}
+
 /// One camera's input to a tick: a frame to detect in, or detections an edge already made.
 enum Input {
     Frame(Frame),
@@ -99,6 +110,9 @@ pub struct DaemonOptions {
     /// Stop after this long (wall clock).
     pub seconds: Option<f64>,
     pub role: Role,
+    /// Raised (by SIGHUP) to reload the store config: cameras added, removed or changed
+    /// without restarting the others. The daemon lowers it when it has acted.
+    pub reload: Arc<AtomicBool>,
 }
 
 impl DaemonOptions {
@@ -116,6 +130,7 @@ impl DaemonOptions {
             tracker: TrackerConfig::default(),
             seconds: None,
             role: Role::All,
+            reload: Arc::default(),
         }
     }
 }
@@ -180,6 +195,9 @@ pub struct Summary {
     /// Confirmed tracks per tick: frame (video frame index of the tick), id, x, y.
     pub rows: Vec<Row>,
     pub events: u64,
+    /// Config reloads applied (SIGHUP) and refused.
+    pub reloads: u64,
+    pub reload_errors: u64,
 }
 
 /// One tick's detections on their way to fusion.
@@ -189,6 +207,8 @@ struct Detected {
     /// Frame index of the tick (the first present camera's frame number).
     frame: u64,
     per_camera: Vec<Vec<Detection>>,
+    /// The camera set `per_camera` is in.
+    layout: Arc<Layout>,
     started: Instant,
 }
 
@@ -450,84 +470,36 @@ pub fn run(
         None => None,
     };
 
-    // Cameras.
-    let ncam = store.cameras.len();
-    let mut receivers = Vec::new();
-    let mut supervisors = Vec::new();
+    // Cameras: one slot each, with its queue, feed and health bookkeeping.
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut new_receivers: Vec<queue::Receiver<Frame>> = Vec::new();
     let mut feeders = Vec::new();
     let mut player = None;
-    let mut senders = Vec::new();
-    // Cameras whose source is a file (played in real time, looped), not supervised streams.
-    let mut file_cameras: Vec<String> = Vec::new();
-    for _ in 0..ncam {
-        let (tx, rx) = queue::bounded::<Frame>(4);
-        senders.push(tx);
-        receivers.push(rx);
-    }
-    // Handles on the queues for health (depth, age of the oldest item).
-    let camera_queues: Vec<queue::Sender<Frame>> = senders.clone();
     match &opts.input {
         DaemonInput::Cameras { sources } => {
-            for (cam, tx) in store.cameras.iter().zip(senders) {
-                let id = &cam.camera.id;
-                let mine = match &opts.role {
-                    Role::All => true,
-                    Role::Edge { cameras } => cameras.is_empty() || cameras.contains(id),
-                    Role::Fusion => false,
-                };
-                if !mine {
-                    tx.close();
-                    continue;
-                }
-                let source = sources
-                    .get(id)
-                    .cloned()
-                    .or_else(|| cam.source.clone())
-                    .ok_or_else(|| DaemonError::NoSource {
-                        config: opts.config.clone(),
-                        camera: id.clone(),
-                    })?;
-                let (template, params) = templates::for_camera(
-                    cam.pipeline.as_deref(),
-                    source,
-                    crate::capture::LIVE_LATENCY_MS,
-                );
-                if !params.live {
-                    // A file as a camera: played at its own rate, over and over.
-                    file_cameras.push(id.clone());
-                    feeders.push(spawn_video(
-                        PathBuf::from(&params.location),
-                        id.clone(),
-                        true,
-                        true,
-                        tx,
-                        stop.clone(),
-                    ));
-                    continue;
-                }
-                supervisors.push(Supervisor::spawn(
-                    id,
-                    template,
-                    params,
-                    SupervisorConfig::default(),
-                    tx,
-                ));
+            for cam in &store.cameras {
+                let (slot, rx) = start_camera(opts, sources, cam)?;
+                slots.push(slot);
+                new_receivers.push(rx);
             }
         }
         DaemonInput::Video { path, realtime } => {
-            for (k, tx) in senders.into_iter().enumerate() {
+            for (k, id) in camera_ids.iter().enumerate() {
+                let (slot, rx) = Slot::other(id, String::new());
                 if k == 0 {
                     feeders.push(spawn_video(
                         path.clone(),
-                        camera_ids[0].clone(),
+                        id.clone(),
                         *realtime,
                         false,
-                        tx,
+                        slot.tx.clone(),
                         stop.clone(),
                     ));
                 } else {
-                    tx.close();
+                    slot.tx.close();
                 }
+                slots.push(slot);
+                new_receivers.push(rx);
             }
         }
         DaemonInput::Recording { dir, realtime } => {
@@ -536,15 +508,26 @@ pub fn run(
             } else {
                 Pace::Fast
             };
-            player = Some(Player::start(
-                dir,
-                &camera_ids,
-                senders,
-                pace,
-                Repeat::Once,
-            )?);
+            let mut txs = Vec::new();
+            for id in &camera_ids {
+                let (slot, rx) = Slot::other(id, String::new());
+                txs.push(slot.tx.clone());
+                slots.push(slot);
+                new_receivers.push(rx);
+            }
+            player = Some(Player::start(dir, &camera_ids, txs, pace, Repeat::Once)?);
         }
     }
+    let mut layout = Arc::new(Layout {
+        generation: 0,
+        ids: camera_ids.clone(),
+        cameras: store.cameras().cloned().collect(),
+        floor: store.floor.clone(),
+        frames_in: slots.iter().map(|s| s.frames_in.clone()).collect(),
+    });
+    let (rewire_tx, rewire_rx) = std::sync::mpsc::channel::<Rewire>();
+    let receivers: Vec<Option<queue::Receiver<Frame>>> =
+        new_receivers.into_iter().map(Some).collect();
 
     let stats: Arc<Mutex<Vec<(String, StageStats)>>> = Arc::new(Mutex::new(vec![
         ("detect".into(), StageStats::default()),
@@ -554,11 +537,6 @@ pub fn run(
     let (det_tx, det_rx) = queue::bounded::<Detected>(4);
     let track_queue = det_tx.clone();
     let ticks = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let frames_in: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new(
-        (0..ncam)
-            .map(|_| std::sync::atomic::AtomicU64::new(0))
-            .collect(),
-    );
     // Files and recordings are not live: stages wait for room instead of dropping.
     let live = matches!(opts.input, DaemonInput::Cameras { .. })
         || matches!(
@@ -566,18 +544,17 @@ pub fn run(
             DaemonInput::Video { realtime: true, .. }
                 | DaemonInput::Recording { realtime: true, .. }
         );
+    // Live cameras never finish: the daemon runs until stopped (a reload may bring cameras).
+    let ends = !matches!(opts.input, DaemonInput::Cameras { .. }) && opts.role != Role::Fusion;
 
-    // Fusion: every camera's views from the bus, in arrival order.
-    let (views_tx, views_rx) = queue::bounded::<(usize, ViewDetections)>(256);
+    // Fusion: every camera's views from the bus, in arrival order (matched to the camera set by id).
+    let (views_tx, views_rx) = queue::bounded::<ViewDetections>(256);
     if opts.role == Role::Fusion {
         let bus = bus
             .as_ref()
             .ok_or_else(|| DaemonError::Stage("--role fusion needs the bus (zenoh)".into()))?;
-        let ids = camera_ids.clone();
         bus.subscribe::<ViewDetections, _>("views/*", move |_, v| {
-            if let Some(k) = ids.iter().position(|c| *c == v.camera) {
-                views_tx.send((k, v));
-            }
+            views_tx.send(v);
         })?;
     } else {
         views_tx.close();
@@ -585,16 +562,12 @@ pub fn run(
     let role = opts.role.clone();
     let edge_bus = bus.clone();
     let edge_store = store.id.clone();
-    let edge_ids = camera_ids.clone();
 
     // Detect stage.
     let detect_thread = {
-        let (stats, stop, ticks, frames_in) = (
-            stats.clone(),
-            stop.clone(),
-            ticks.clone(),
-            frames_in.clone(),
-        );
+        let (stats, stop, ticks) = (stats.clone(), stop.clone(), ticks.clone());
+        let mut layout = layout.clone();
+        let mut receivers = receivers;
         let period = 1.0 / opts.rate_hz.max(0.1);
         let compute = opts.compute;
         std::thread::Builder::new()
@@ -602,7 +575,7 @@ pub fn run(
             .spawn(move || -> Result<(), String> {
                 let mut prep = Prep::new(&model, compute);
                 let mut aligner: Aligner<Input> = Aligner::new(
-                    ncam,
+                    layout.ids.len(),
                     AlignerConfig {
                         period_s: period,
                         window_s: period / 2.0,
@@ -610,16 +583,46 @@ pub fn run(
                     },
                 );
                 let mut latest = f64::NEG_INFINITY;
-                let mut arrived: HashMap<(usize, u64), Instant> = HashMap::new();
+                // Arrival instants by (camera id, frame number), for end-to-end latency.
+                let mut arrived: HashMap<(String, u64), Instant> = HashMap::new();
                 loop {
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
+                    // A reload: the new camera set, kept cameras keep their queues and frames.
+                    while let Ok(rw) = rewire_rx.try_recv() {
+                        let mut fresh = rw.receivers;
+                        let keep: Vec<Option<usize>> = rw
+                            .layout
+                            .ids
+                            .iter()
+                            .map(|id| {
+                                if fresh.contains_key(id) {
+                                    None
+                                } else {
+                                    layout.ids.iter().position(|o| o == id)
+                                }
+                            })
+                            .collect();
+                        receivers = rw
+                            .layout
+                            .ids
+                            .iter()
+                            .zip(&keep)
+                            .map(|(id, k)| match k {
+                                Some(k) => receivers.get_mut(*k).and_then(Option::take),
+                                None => fresh.remove(id),
+                            })
+                            .collect();
+                        aligner.set_cameras(&keep);
+                        layout = rw.layout;
+                    }
                     let mut any = false;
                     for (c, rx) in receivers.iter().enumerate() {
+                        let Some(rx) = rx else { continue };
                         while let Some(f) = rx.recv_timeout(Duration::ZERO) {
                             any = true;
-                            frames_in[c].fetch_add(1, Ordering::Relaxed);
+                            layout.frames_in[c].fetch_add(1, Ordering::Relaxed);
                             if let Role::Edge { .. } = role {
                                 // Edge: detect and publish every frame as it comes.
                                 let t0 = Instant::now();
@@ -630,7 +633,7 @@ pub fn run(
                                 let view = ViewDetections {
                                     schema: SCHEMA_VERSION,
                                     store: edge_store.clone(),
-                                    camera: edge_ids[c].clone(),
+                                    camera: layout.ids[c].clone(),
                                     frame: f.seq,
                                     time: f.time_s,
                                     time_source: f.time_source,
@@ -649,15 +652,18 @@ pub fn run(
                                 continue;
                             }
                             latest = latest.max(f.time_s);
-                            arrived.insert((c, f.seq), Instant::now());
+                            arrived.insert((layout.ids[c].clone(), f.seq), Instant::now());
                             aligner.push(c, f.time_s, Input::Frame(f));
                         }
                     }
-                    while let Some((c, v)) = views_rx.recv_timeout(Duration::ZERO) {
+                    while let Some(v) = views_rx.recv_timeout(Duration::ZERO) {
                         any = true;
-                        frames_in[c].fetch_add(1, Ordering::Relaxed);
+                        let Some(c) = layout.ids.iter().position(|id| *id == v.camera) else {
+                            continue;
+                        };
+                        layout.frames_in[c].fetch_add(1, Ordering::Relaxed);
                         latest = latest.max(v.time);
-                        arrived.insert((c, v.frame), Instant::now());
+                        arrived.insert((v.camera.clone(), v.frame), Instant::now());
                         aligner.push(
                             c,
                             v.time,
@@ -667,8 +673,10 @@ pub fn run(
                             },
                         );
                     }
-                    let finished =
-                        receivers.iter().all(|r| r.is_finished()) && role != Role::Fusion;
+                    let finished = ends
+                        && receivers
+                            .iter()
+                            .all(|r| r.as_ref().is_none_or(|r| r.is_finished()));
                     // Files end: flush the aligner just past the last frame.
                     let now = if finished { latest + period } else { latest };
                     while let Some(tick) = aligner.poll(now) {
@@ -678,13 +686,14 @@ pub fn run(
                             .iter()
                             .enumerate()
                             .filter_map(|(c, f)| {
-                                f.as_ref()
-                                    .and_then(|(_, fr)| arrived.remove(&(c, fr.seq())))
+                                f.as_ref().and_then(|(_, fr)| {
+                                    arrived.remove(&(layout.ids[c].clone(), fr.seq()))
+                                })
                             })
                             .min()
                             .unwrap_or_else(Instant::now);
                         let t_tick = Instant::now();
-                        let mut per_camera = vec![Vec::new(); ncam];
+                        let mut per_camera = vec![Vec::new(); layout.ids.len()];
                         let mut frame_index = None;
                         for (c, slot) in tick.frames.into_iter().enumerate() {
                             let Some((_, input)) = slot else { continue };
@@ -716,6 +725,7 @@ pub fn run(
                                 time_s: tick_time,
                                 frame: frame_index.unwrap_or(tick_seq),
                                 per_camera,
+                                layout: layout.clone(),
                                 started,
                             })
                             .is_some();
@@ -749,20 +759,28 @@ pub fn run(
             live_tracks.clone(),
             track_ids.clone(),
         );
-        let cameras: Vec<_> = store.cameras().cloned().collect();
-        let floor = store.floor.clone();
         let (fusion, tracker_cfg) = (opts.fusion.clone(), opts.tracker.clone());
-        let (store_id, camera_ids) = (store.id.clone(), camera_ids.clone());
+        let store_id = store.id.clone();
         let compute = opts.compute;
+        let first = layout.clone();
         std::thread::Builder::new()
             .name("track".into())
             .spawn(move || -> Result<(), String> {
-                let mut fuser = Fuser::new(cameras, &floor, fusion);
-                if compute != ComputePath::Cpu
-                    && let Ok(ctx) = GpuContext::new()
-                {
-                    let _ = fuser.set_compute(compute, Some(ctx));
-                }
+                let gpu = if compute != ComputePath::Cpu {
+                    GpuContext::new().ok()
+                } else {
+                    None
+                };
+                let new_fuser = |l: &Layout| {
+                    let mut fuser = Fuser::new(l.cameras.clone(), &l.floor, fusion.clone());
+                    if let Some(ctx) = &gpu {
+                        let _ = fuser.set_compute(compute, Some(ctx.clone()));
+                    }
+                    fuser
+                };
+                let mut fuser = new_fuser(&first);
+                let mut generation = first.generation;
+                // The tracker outlives reloads: tracks keep their ids across a camera change.
                 let mut tracker = Tracker::new(tracker_cfg, ids);
                 loop {
                     let Some(d) = det_rx.recv_timeout(Duration::from_millis(100)) else {
@@ -772,6 +790,10 @@ pub fn run(
                         continue;
                     };
                     let t0 = Instant::now();
+                    if d.layout.generation != generation {
+                        fuser = new_fuser(&d.layout);
+                        generation = d.layout.generation;
+                    }
                     let views = View::per_camera(&d.per_camera);
                     let cands = fuser.fuse(&views);
                     tracker.update(d.time_s, &cands);
@@ -788,7 +810,7 @@ pub fn run(
                         time: d.time_s,
                         tracks: confirmed
                             .iter()
-                            .map(|t| published_track(t, &camera_ids))
+                            .map(|t| published_track(t, &d.layout.ids))
                             .collect(),
                     };
                     {
@@ -815,49 +837,15 @@ pub fn run(
             .map_err(|e| DaemonError::Stage(format!("cannot start the track thread: {e}")))?
     };
 
-    // Health, camera events, time limit.
+    // Health, camera events, reloads, time limit.
     let start = Instant::now();
     let mut last_health = Instant::now();
-    let mut was_up: Vec<Option<bool>> = vec![None; ncam];
-    let mut last_reconnects: Vec<u64> = vec![0; ncam];
     let mut event_id = 0u64;
     let mut summary = Summary {
         store: store.id.clone(),
         ..Default::default()
     };
-    let mut last_counts: Vec<u64> = vec![0; ncam];
-    // Supervised cameras report their own health; file cameras and replays are counted here.
-    let supervised: Vec<bool> = camera_ids
-        .iter()
-        .map(|id| matches!(opts.input, DaemonInput::Cameras { .. }) && !file_cameras.contains(id))
-        .collect();
-    let camera_health = |summary: &mut Summary, last_counts: &mut Vec<u64>| {
-        let mut sup = supervisors.iter();
-        summary.cameras = camera_ids
-            .iter()
-            .enumerate()
-            .map(|(k, id)| {
-                if supervised[k]
-                    && let Some(s) = sup.next()
-                {
-                    return s.status().health();
-                }
-                let n = frames_in[k].load(Ordering::Relaxed);
-                let fps = n.saturating_sub(last_counts[k]) as f64;
-                last_counts[k] = n;
-                CameraHealth {
-                    camera: id.clone(),
-                    state: CameraState::Streaming,
-                    fps,
-                    frames: n,
-                    drops: 0,
-                    reconnects: 0,
-                    last_frame_age_s: None,
-                    reason: None,
-                }
-            })
-            .collect();
-    };
+    let mut store = store;
     loop {
         let done = detect_thread.is_finished() && track_thread.is_finished();
         let timed_out = opts
@@ -867,44 +855,36 @@ pub fn run(
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
+        if opts.reload.swap(false, Ordering::Relaxed) {
+            match reload(opts, &store, &mut slots, &layout) {
+                Ok(Some((next, new_store, rewire))) => {
+                    layout = next;
+                    store = new_store;
+                    summary.reloads += 1;
+                    // The detect thread picks the new set up at its next loop.
+                    let _ = rewire_tx.send(rewire);
+                }
+                Ok(None) => summary.reloads += 1,
+                Err(e) => {
+                    summary.reload_errors += 1;
+                    tracing::error!(error = %e, "reload refused; the running config stays");
+                }
+            }
+            // Publish the new camera set at once.
+            last_health = start - Duration::from_secs(2);
+        }
         if last_health.elapsed() < Duration::from_secs(1) {
             continue;
         }
         last_health = Instant::now();
-        camera_health(&mut summary, &mut last_counts);
+        summary.cameras = slots.iter_mut().map(Slot::health).collect();
         summary.elapsed_s = start.elapsed().as_secs_f64();
         summary.ticks = ticks.load(Ordering::Relaxed);
         summary.stages = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
         summary.live_tracks = live_tracks.load(Ordering::Relaxed);
         if let Some(bus) = &bus {
-            for (k, c) in summary.cameras.iter().enumerate() {
-                let up = c.state == CameraState::Streaming;
-                // A reconnect between two health checks is an outage too, however short.
-                let bounced = c.reconnects > last_reconnects[k];
-                last_reconnects[k] = c.reconnects;
-                let mut kinds = Vec::new();
-                match was_up[k] {
-                    Some(true) if !up || bounced => kinds.push(EventKind::CameraDown {
-                        camera: c.camera.clone(),
-                        reason: c.reason.clone().unwrap_or_else(|| {
-                            if up {
-                                "reconnected".into()
-                            } else {
-                                format!("{:?}", c.state)
-                            }
-                        }),
-                    }),
-                    _ => {}
-                }
-                if up && (was_up[k] == Some(false) || (was_up[k] == Some(true) && bounced)) {
-                    kinds.push(EventKind::CameraUp {
-                        camera: c.camera.clone(),
-                    });
-                }
-                if up || was_up[k].is_some() {
-                    was_up[k] = Some(up);
-                }
-                for kind in kinds {
+            for (slot, c) in slots.iter_mut().zip(&summary.cameras) {
+                for kind in slot.transitions(c) {
                     event_id += 1;
                     let ev = Event {
                         schema: SCHEMA_VERSION,
@@ -919,12 +899,13 @@ pub fn run(
                     summary.events += 1;
                 }
             }
+            let txs: Vec<_> = slots.iter().map(|s| s.tx.clone()).collect();
             let health = health_message(
                 &store.id,
                 start,
                 &summary,
                 &det_tx_stats(&stats),
-                &queue_health(&camera_queues, &track_queue),
+                &queue_health(&txs, &track_queue),
             );
             if let Err(e) = bus.put("health", &health) {
                 tracing::warn!(error = %e, "publishing health");
@@ -933,10 +914,11 @@ pub fn run(
         }
         each_second(&summary);
     }
-    camera_health(&mut summary, &mut last_counts);
+    summary.cameras = slots.iter_mut().map(Slot::health).collect();
     // Shut down: sources first, then drain the stages.
     stop.store(true, Ordering::Relaxed);
-    for s in supervisors.drain(..) {
+    let txs: Vec<_> = slots.iter().map(|s| s.tx.clone()).collect();
+    for s in slots.drain(..) {
         s.stop();
     }
     drop(player);
@@ -953,7 +935,9 @@ pub fn run(
     summary.ticks = ticks.load(Ordering::Relaxed);
     summary.stages = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for (k, c) in summary.cameras.iter_mut().enumerate() {
-        c.frames = c.frames.max(frames_in[k].load(Ordering::Relaxed));
+        if let Some(n) = layout.frames_in.get(k) {
+            c.frames = c.frames.max(n.load(Ordering::Relaxed));
+        }
     }
     summary.tracks_started = track_ids.next() - 1;
     summary.rows = std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
@@ -964,7 +948,7 @@ pub fn run(
             start,
             &summary,
             &det_tx_stats(&stats),
-            &queue_health(&camera_queues, &track_queue),
+            &queue_health(&txs, &track_queue),
         );
         let _ = bus.put("health", &health);
         if let Ok(bus) = Arc::try_unwrap(bus) {
@@ -974,6 +958,275 @@ pub fn run(
     det.map_err(DaemonError::Stage)?;
     trk.map_err(DaemonError::Stage)?;
     Ok(summary)
+}
+
+/// The camera set the stages work with; replaced whole on a reload (next generation).
+struct Layout {
+    generation: u64,
+    ids: Vec<String>,
+    cameras: Vec<Camera>,
+    floor: Polygon,
+    /// Frames taken from each camera's queue.
+    frames_in: Vec<Arc<AtomicU64>>,
+}
+
+/// A reload as the detect thread receives it: the new set, and queues for the cameras that
+/// are new or changed (the others keep theirs).
+struct Rewire {
+    layout: Arc<Layout>,
+    receivers: HashMap<String, queue::Receiver<Frame>>,
+}
+
+/// What feeds a camera's queue.
+enum Feed {
+    /// A live stream under a supervisor (reconnects, health).
+    Supervised(Supervisor),
+    /// A file played in real time, looped, with its own stop flag.
+    File {
+        stop: Arc<AtomicBool>,
+        handle: std::thread::JoinHandle<Result<u64, String>>,
+    },
+    /// A video, a recording's player, the bus (fusion) or another edge's camera.
+    Other,
+}
+
+/// One camera of the running set.
+struct Slot {
+    id: String,
+    /// The camera's config entry and resolved source: a reload restarts it when this changes.
+    fingerprint: String,
+    tx: queue::Sender<Frame>,
+    frames_in: Arc<AtomicU64>,
+    feed: Feed,
+    was_up: Option<bool>,
+    last_reconnects: u64,
+    last_count: u64,
+}
+
+impl Slot {
+    fn other(id: &str, fingerprint: String) -> (Slot, queue::Receiver<Frame>) {
+        let (tx, rx) = queue::bounded::<Frame>(4);
+        let slot = Slot {
+            id: id.to_string(),
+            fingerprint,
+            tx,
+            frames_in: Arc::default(),
+            feed: Feed::Other,
+            was_up: None,
+            last_reconnects: 0,
+            last_count: 0,
+        };
+        (slot, rx)
+    }
+
+    /// This camera's health entry (supervised cameras report their own; others are counted).
+    fn health(&mut self) -> CameraHealth {
+        if let Feed::Supervised(s) = &self.feed {
+            return s.status().health();
+        }
+        let n = self.frames_in.load(Ordering::Relaxed);
+        let fps = n.saturating_sub(self.last_count) as f64;
+        self.last_count = n;
+        CameraHealth {
+            camera: self.id.clone(),
+            state: CameraState::Streaming,
+            fps,
+            frames: n,
+            drops: 0,
+            reconnects: 0,
+            last_frame_age_s: None,
+            reason: None,
+        }
+    }
+
+    /// camera_down / camera_up since the last check. A reconnect between two checks is an
+    /// outage too, however short.
+    fn transitions(&mut self, c: &CameraHealth) -> Vec<EventKind> {
+        let up = c.state == CameraState::Streaming;
+        let bounced = c.reconnects > self.last_reconnects;
+        self.last_reconnects = c.reconnects;
+        let mut kinds = Vec::new();
+        if self.was_up == Some(true) && (!up || bounced) {
+            kinds.push(EventKind::CameraDown {
+                camera: c.camera.clone(),
+                reason: c.reason.clone().unwrap_or_else(|| {
+                    if up {
+                        "reconnected".into()
+                    } else {
+                        format!("{:?}", c.state)
+                    }
+                }),
+            });
+        }
+        if up && (self.was_up == Some(false) || (self.was_up == Some(true) && bounced)) {
+            kinds.push(EventKind::CameraUp {
+                camera: c.camera.clone(),
+            });
+        }
+        if up || self.was_up.is_some() {
+            self.was_up = Some(up);
+        }
+        kinds
+    }
+
+    fn stop(self) {
+        match self.feed {
+            Feed::Supervised(s) => s.stop(),
+            Feed::File { stop, handle } => {
+                stop.store(true, Ordering::Relaxed);
+                let _ = handle.join();
+            }
+            Feed::Other => {}
+        }
+        self.tx.close();
+    }
+}
+
+/// Starts one configured camera (a supervised stream, or a file played in real time and
+/// looped); a camera this process does not own (another edge's, or fusion) gets a closed queue.
+fn start_camera(
+    opts: &DaemonOptions,
+    sources: &HashMap<String, String>,
+    cam: &CameraConfig,
+) -> Result<(Slot, queue::Receiver<Frame>), DaemonError> {
+    let id = &cam.camera.id;
+    let mine = opts.role.runs(id);
+    let source = sources.get(id).cloned().or_else(|| cam.source.clone());
+    let (mut slot, rx) = Slot::other(id, format!("{cam:?} {source:?}"));
+    if !mine {
+        slot.tx.close();
+        return Ok((slot, rx));
+    }
+    let source = source.ok_or_else(|| DaemonError::NoSource {
+        config: opts.config.clone(),
+        camera: id.clone(),
+    })?;
+    let (template, params) = templates::for_camera(
+        cam.pipeline.as_deref(),
+        source,
+        crate::capture::LIVE_LATENCY_MS,
+    );
+    slot.feed = if params.live {
+        Feed::Supervised(Supervisor::spawn(
+            id,
+            template,
+            params,
+            SupervisorConfig::default(),
+            slot.tx.clone(),
+        ))
+    } else {
+        // A file as a camera: played at its own rate, over and over.
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = spawn_video(
+            PathBuf::from(&params.location),
+            id.clone(),
+            true,
+            true,
+            slot.tx.clone(),
+            stop.clone(),
+        );
+        Feed::File { stop, handle }
+    };
+    Ok((slot, rx))
+}
+
+/// SIGHUP: reads the store config again and applies its camera changes. Removed cameras stop,
+/// added ones start, changed ones (calibration, source, pipeline) restart; the others, their
+/// queues and the tracker go on untouched. A config that does not load is refused whole (the
+/// running one stays). `Ok(None)`: nothing to change.
+#[allow(clippy::type_complexity)]
+fn reload(
+    opts: &DaemonOptions,
+    running: &StoreConfig,
+    slots: &mut Vec<Slot>,
+    layout: &Arc<Layout>,
+) -> Result<Option<(Arc<Layout>, StoreConfig, Rewire)>, DaemonError> {
+    let DaemonInput::Cameras { sources } = &opts.input else {
+        tracing::warn!(
+            "reload ignored: the input is a video or a recording, not the config's cameras"
+        );
+        return Ok(None);
+    };
+    let store = StoreConfig::load(&opts.config)?;
+    if store.id != running.id {
+        return Err(DaemonError::Stage(format!(
+            "{}: the store id changed ({} -> {}); that needs a restart",
+            opts.config.display(),
+            running.id,
+            store.id
+        )));
+    }
+    // Every camera this process runs needs a source: check before touching the running set.
+    for cam in &store.cameras {
+        let id = &cam.camera.id;
+        if opts.role.runs(id) && cam.source.is_none() && !sources.contains_key(id) {
+            return Err(DaemonError::NoSource {
+                config: opts.config.clone(),
+                camera: id.clone(),
+            });
+        }
+    }
+    let mut old: Vec<Option<Slot>> = slots.drain(..).map(Some).collect();
+    let mut receivers = HashMap::new();
+    let (mut added, mut changed, mut kept) = (Vec::new(), Vec::new(), 0usize);
+    for cam in &store.cameras {
+        let id = &cam.camera.id;
+        let source = sources.get(id).cloned().or_else(|| cam.source.clone());
+        let fingerprint = format!("{cam:?} {source:?}");
+        let at = old
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|s| s.id == *id));
+        if let Some(k) = at
+            && old[k]
+                .as_ref()
+                .is_some_and(|s| s.fingerprint == fingerprint)
+            && let Some(slot) = old[k].take()
+        {
+            slots.push(slot);
+            kept += 1;
+            continue;
+        }
+        if let Some(k) = at
+            && let Some(slot) = old[k].take()
+        {
+            slot.stop();
+            changed.push(id.clone());
+        } else {
+            added.push(id.clone());
+        }
+        let (slot, rx) = start_camera(opts, sources, cam)?;
+        receivers.insert(id.clone(), rx);
+        slots.push(slot);
+    }
+    let removed: Vec<String> = old.iter().flatten().map(|s| s.id.clone()).collect();
+    for s in old.into_iter().flatten() {
+        s.stop();
+    }
+    tracing::info!(
+        ?added,
+        ?removed,
+        ?changed,
+        kept,
+        "config reloaded from {}",
+        opts.config.display()
+    );
+    let ids: Vec<String> = slots.iter().map(|s| s.id.clone()).collect();
+    if added.is_empty() && removed.is_empty() && changed.is_empty() && store.floor == running.floor
+    {
+        return Ok(None);
+    }
+    let next = Arc::new(Layout {
+        generation: layout.generation + 1,
+        ids,
+        cameras: store.cameras().cloned().collect(),
+        floor: store.floor.clone(),
+        frames_in: slots.iter().map(|s| s.frames_in.clone()).collect(),
+    });
+    let rewire = Rewire {
+        layout: next.clone(),
+        receivers,
+    };
+    Ok(Some((next, store, rewire)))
 }
 
 /// Depth and oldest age of each stage's input queue: the camera queues feed `detect`, the

@@ -12,7 +12,7 @@ use gstreamer::prelude::*;
 use walkout_bus::{Bus, BusConfig};
 use walkout_ingest::rtsp_server::RtspServer;
 use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions};
-use walkout_types::{Event, EventKind, TracksMessage};
+use walkout_types::{Event, EventKind, Health, TracksMessage};
 
 /// The two tests each run two encoders and a daemon: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -280,4 +280,189 @@ fn a_frozen_camera_is_reported_down_and_up_while_tracks_keep_flowing() {
         "the healthy camera was never down"
     );
     rig.finish();
+}
+
+/// The PETS store with one camera per (id, RTSP URL), the sources written into the config.
+fn config_with(path: &std::path::Path, cameras: &[(&str, String)]) {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text =
+        std::fs::read_to_string(repo.join("calibration/pets2009-s2l1.toml")).expect("config");
+    let (head, cam) = text.split_once("[[cameras]]").expect("a camera");
+    let mut out = head.to_string();
+    for (id, url) in cameras {
+        let c = cam
+            .replace("id = \"cam0\"", &format!("id = \"{id}\""))
+            .replace(
+                "source = \"${WALKOUT_SHARED}/data/pets2009/vtest.avi\"",
+                &format!("source = \"{url}\""),
+            );
+        out.push_str(&format!("[[cameras]]{c}\n"));
+    }
+    std::fs::write(path, out).expect("write config");
+}
+
+#[test]
+fn a_reload_adds_and_removes_cameras_without_restarting_the_others() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (a, b, c) = (pets_server(0), pets_server(0), pets_server(0));
+    let config = std::env::temp_dir().join(format!("walkout-reload-{}.toml", std::process::id()));
+    config_with(&config, &[("cam0", a.url()), ("cam1", b.url())]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let endpoint = format!("tcp/127.0.0.1:{port}");
+    let mut opts = DaemonOptions::new(
+        config.clone(),
+        DaemonInput::Cameras {
+            sources: HashMap::new(),
+        },
+    );
+    opts.compute = walkout_gpu::ComputePath::Cpu;
+    opts.runtime.intra_threads = 1;
+    opts.bus = Some(BusConfig {
+        listen: vec![endpoint.clone()],
+        ..Default::default()
+    });
+    let reload = opts.reload.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let daemon = {
+        let stop = stop.clone();
+        std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    let sub = Bus::open(
+        "pets2009-s2l1",
+        &BusConfig {
+            mode: "client".into(),
+            connect: vec![endpoint],
+            ..Default::default()
+        },
+    )
+    .expect("subscriber session");
+    let tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>> = Arc::default();
+    let health: Arc<Mutex<Vec<(Instant, Health)>>> = Arc::default();
+    let (t, h) = (tracks.clone(), health.clone());
+    sub.subscribe::<TracksMessage, _>("tracks", move |_, m| {
+        t.lock().expect("lock").push((Instant::now(), m))
+    })
+    .expect("subscribe tracks");
+    sub.subscribe::<Health, _>("health", move |_, m| {
+        h.lock().expect("lock").push((Instant::now(), m))
+    })
+    .expect("subscribe health");
+    let seen = |cam: &str, since: Instant| {
+        tracks.lock().expect("lock").iter().any(|(at, m)| {
+            *at > since && m.tracks.iter().any(|t| t.cameras.iter().any(|c| c == cam))
+        })
+    };
+    let t0 = Instant::now();
+    wait_for(
+        "tracks from cam0 and cam1",
+        Duration::from_secs(40),
+        &|| seen("cam0", t0) && seen("cam1", t0),
+    );
+    wait_for("health", Duration::from_secs(5), &|| {
+        health
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(_, h)| h.cameras.iter().any(|c| c.camera == "cam0" && c.frames > 0))
+    });
+    let cam0_before = health
+        .lock()
+        .expect("lock")
+        .last()
+        .and_then(|(_, h)| h.cameras.iter().find(|c| c.camera == "cam0").cloned())
+        .expect("cam0 in health");
+
+    // cam1 removed, cam2 added, cam0 untouched; then SIGHUP's flag.
+    config_with(&config, &[("cam0", a.url()), ("cam2", c.url())]);
+    let reloaded = Instant::now();
+    reload.store(true, std::sync::atomic::Ordering::Relaxed);
+    let ids_of = |h: &Health| {
+        h.cameras
+            .iter()
+            .map(|c| c.camera.clone())
+            .collect::<Vec<_>>()
+    };
+    wait_for("health with cam0 and cam2", Duration::from_secs(5), &|| {
+        health
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(at, h)| *at > reloaded && ids_of(h) == ["cam0", "cam2"])
+    });
+    wait_for("tracks from cam2", Duration::from_secs(30), &|| {
+        seen("cam2", reloaded)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    // No cam1 tracks once the tracks of the old set have passed (a tick in flight at most).
+    let late_cam1 = tracks.lock().expect("lock").iter().any(|(at, m)| {
+        *at > reloaded + Duration::from_secs(1)
+            && m.tracks
+                .iter()
+                .any(|t| t.cameras.iter().any(|c| c == "cam1"))
+    });
+    assert!(!late_cam1, "cam1 still seen after it was removed");
+    // cam0 was never restarted: no reconnects, its frame count went on from where it was.
+    let cam0_after = health
+        .lock()
+        .expect("lock")
+        .last()
+        .and_then(|(_, h)| h.cameras.iter().find(|c| c.camera == "cam0").cloned())
+        .expect("cam0 in health");
+    println!(
+        "cam0 before: {} frames, {} reconnects; after: {} frames, {} reconnects",
+        cam0_before.frames, cam0_before.reconnects, cam0_after.frames, cam0_after.reconnects
+    );
+    assert_eq!(cam0_after.reconnects, 0);
+    assert_eq!(cam0_after.state, walkout_types::CameraState::Streaming);
+    assert!(cam0_after.frames > cam0_before.frames);
+    // A restarted camera would count from 0 again: cam0's count never went down.
+    let cam0_counts: Vec<u64> = health
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|(_, h)| h.cameras.iter().find(|c| c.camera == "cam0"))
+        .map(|c| c.frames)
+        .collect();
+    assert!(
+        cam0_counts.windows(2).all(|w| w[1] >= w[0]),
+        "{cam0_counts:?}"
+    );
+    // The tracker went on: a track id of the last message before the reload is still published.
+    let (before, after): (Vec<_>, Vec<_>) = tracks
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(at, m)| (*at, m.tracks.iter().map(|t| t.id).collect::<Vec<_>>()))
+        .partition(|(at, _)| *at < reloaded);
+    let last_ids = &before.last().expect("tracks before").1;
+    assert!(
+        after
+            .iter()
+            .take(10)
+            .any(|(_, ids)| ids.iter().any(|id| last_ids.contains(id))),
+        "no track survived the reload: {last_ids:?} then {:?}",
+        after.iter().take(10).map(|(_, i)| i).collect::<Vec<_>>()
+    );
+
+    // A config that does not load is refused whole: the running cameras go on.
+    std::fs::write(&config, "this is = = not toml").expect("write");
+    let refused = Instant::now();
+    reload.store(true, std::sync::atomic::Ordering::Relaxed);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(seen("cam2", refused + Duration::from_secs(1)));
+    assert!(seen("cam0", refused) || seen("cam2", refused));
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let summary = daemon.join().expect("daemon thread").expect("daemon ran");
+    assert_eq!((summary.reloads, summary.reload_errors), (1, 1));
+    sub.close();
+    for s in [a, b, c] {
+        s.stop();
+    }
+    let _ = std::fs::remove_file(&config);
 }

@@ -208,6 +208,12 @@ fn report(s: &Summary, video_s: Option<f64>) {
         s.tracks_started,
         daemon::peak_rss_mib().unwrap_or(0.0)
     );
+    if s.reloads + s.reload_errors > 0 {
+        println!(
+            "  config reloads: {} applied, {} refused",
+            s.reloads, s.reload_errors
+        );
+    }
     if let Some(v) = video_s {
         println!(
             "  real-time factor {:.2} ({:.1} s of video in {:.1} s)",
@@ -251,6 +257,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     args.pipeline.apply(&mut o)?;
     o.bus = Some(args.bus.config(&args.config)?);
     o.seconds = args.seconds;
+    // SIGHUP: reload the store config (cameras added, removed or changed; the others go on).
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, o.reload.clone())
+        .context("installing the SIGHUP handler")?;
     o.role = match args.role.as_str() {
         "edge" => Role::Edge {
             cameras: args.cameras.clone(),
@@ -265,11 +274,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     // while ticks advance (a stuck pipeline stops the pings and systemd restarts us).
     let notifier = crate::notify::Notifier::from_env();
     let (mut ready, mut last_ticks) = (false, None);
+    let mut reloads = (0, 0);
     let s = daemon::run(&o, stop, |s| {
         eprintln!("{}", line(s));
         if !ready {
             notifier.send("READY=1\nSTATUS=cameras started");
             ready = true;
+        }
+        if (s.reloads, s.reload_errors) != reloads {
+            reloads = (s.reloads, s.reload_errors);
+            notifier.send(&format!(
+                "STATUS=config reloads: {} applied, {} refused (see the log)",
+                s.reloads, s.reload_errors
+            ));
         }
         if last_ticks.is_none_or(|t| s.ticks > t) {
             notifier.send(&format!(

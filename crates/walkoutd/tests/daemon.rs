@@ -33,6 +33,13 @@ fn a_separate_python_client_receives_valid_tracks_and_health_and_sigterm_exits_c
         .spawn()
         .expect("start walkoutd");
     std::thread::sleep(Duration::from_secs(3));
+    // SIGHUP reloads the config (unchanged here): the daemon goes on (the signal's default
+    // action would end it), and the ticks the client sees stay consecutive.
+    let hup = Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(hup.success());
     let probe = Command::new(&python)
         .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/zenoh_probe.py"))
         .args([&endpoint, "pets2009-s2l1"])
@@ -96,6 +103,13 @@ fn a_separate_python_client_receives_valid_tracks_and_health_and_sigterm_exits_c
         t.elapsed().as_secs_f64()
     );
     assert!(status.success(), "{status}");
+    let mut report = String::new();
+    std::io::Read::read_to_string(&mut daemon.stdout.take().expect("stdout"), &mut report)
+        .expect("read the report");
+    assert!(
+        report.contains("config reloads: 1 applied, 0 refused"),
+        "{report}"
+    );
 }
 
 #[test]
