@@ -8,4 +8,5 @@ pub mod queue;
 pub mod record;
 pub mod rtsp_server;
 pub mod source;
+pub mod stills;
 pub mod supervisor;

@@ -107,3 +107,42 @@ fn a_malformed_template_is_a_build_error() {
     assert!(matches!(err, IngestError::Build { .. }), "{err}");
     assert!(err.to_string().contains("cam1"));
 }
+
+#[test]
+fn multiviewx_stills_encode_to_a_video_that_decodes_frame_for_frame() {
+    let dir = walkout_types::setup::shared_root().join("data/multiviewx/Image_subsets/C1");
+    let out = std::env::temp_dir().join(format!("walkout-stills-{}.mkv", std::process::id()));
+    walkout_ingest::stills::encode_jpegs("cam0", &dir.join("%04d.jpg"), 2, &out).expect("encode");
+    let mut src =
+        Source::start("cam0", templates::FILE, &params(out.display().to_string())).expect("decode");
+    let mut pts = Vec::new();
+    while let Some(f) = src.next_frame(Duration::from_secs(10)).expect("no error") {
+        assert_eq!((f.width, f.height), (1920, 1080));
+        pts.push(f.pts_s);
+    }
+    let _ = std::fs::remove_file(&out);
+    // The sample's 10 frames, 0.5 s apart.
+    assert_eq!(pts.len(), 10, "{pts:?}");
+    assert!(
+        pts.windows(2).all(|w| (w[1] - w[0] - 0.5).abs() < 1e-3),
+        "{pts:?}"
+    );
+}
+
+#[test]
+fn stills_that_are_missing_are_a_named_error() {
+    let out =
+        std::env::temp_dir().join(format!("walkout-stills-missing-{}.mkv", std::process::id()));
+    let e = walkout_ingest::stills::encode_jpegs(
+        "cam3",
+        std::path::Path::new("/nonexistent/%04d.jpg"),
+        2,
+        &out,
+    )
+    .expect_err("no images");
+    let text = e.to_string();
+    assert!(
+        text.contains("cam3") && text.contains("/nonexistent/%04d.jpg"),
+        "{text}"
+    );
+}

@@ -4,5 +4,6 @@
 
 pub mod capture;
 pub mod daemon;
+pub mod demo;
 pub mod mot;
 pub mod replay;

@@ -64,9 +64,9 @@ pub struct PipelineArgs {
     /// Threads inside one ONNX operator.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Processing rate, ticks per second.
-    #[arg(long, default_value_t = 10.0)]
-    rate: f64,
+    /// Processing rate, ticks per second [default: 10; the MultiviewX demo: 2, its frame rate].
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 impl PipelineArgs {
@@ -75,12 +75,12 @@ impl PipelineArgs {
         o.detector = self.detector.clone();
         o.runtime.provider = self.provider.parse()?;
         o.runtime.intra_threads = self.threads;
+        let rate = self.rate.unwrap_or(10.0);
         anyhow::ensure!(
-            self.rate.is_finite() && self.rate > 0.0,
-            "--rate must be a positive number of ticks per second, got {}",
-            self.rate
+            rate.is_finite() && rate > 0.0,
+            "--rate must be a positive number of ticks per second, got {rate}"
         );
-        o.rate_hz = self.rate;
+        o.rate_hz = rate;
         Ok(())
     }
 }
@@ -109,12 +109,15 @@ pub struct RunArgs {
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// Store config of the demo (PETS 2009 S2L1, one camera).
+    /// Store config of the demo: PETS 2009 S2L1 (one camera, served over RTSP), or
+    /// calibration/multiviewx.toml (the MultiviewX sample: 6 cameras, their 10 frames encoded to
+    /// video at start).
     #[arg(long, default_value = "calibration/pets2009-s2l1.toml")]
     config: PathBuf,
-    /// How long to run, seconds (the PETS video lasts about 80 s at its 10 fps).
-    #[arg(long, default_value_t = 80.0)]
-    seconds: f64,
+    /// How long to run, seconds [default: the video's length: PETS about 80 s at its 10 fps,
+    /// MultiviewX 5 s at 2 fps].
+    #[arg(long)]
+    seconds: Option<f64>,
     /// Floor plan of the tracks, written at the end.
     #[arg(long, default_value = "demo-tracks.png")]
     png: PathBuf,
@@ -310,35 +313,58 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         _ => args.config.clone(),
     };
     let loc = walkout_types::setup::locations();
-    let video = loc
-        .demo_video
-        .clone()
-        .unwrap_or_else(|| loc.shared.join("data/pets2009/vtest.avi"));
-    anyhow::ensure!(
-        video.is_file(),
-        "the demo video {} is missing: run scripts/setup (it fetches it when ../shared is absent)",
-        video.display()
-    );
-    // The PETS video served as a live H.264 RTSP camera, in real time, from this process.
-    let launch = format!(
-        "( filesrc location=\"{}\" ! decodebin ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 )",
-        video.display()
-    );
-    let server = walkout_ingest::rtsp_server::RtspServer::start(0, "pets", &launch)
-        .context("starting the demo's RTSP server")?;
-    eprintln!("serving {} as {}", video.display(), server.url());
-    let mut o = DaemonOptions::new(
-        config.clone(),
-        DaemonInput::Cameras {
-            sources: HashMap::from([("cam0".to_string(), server.url())]),
-        },
-    );
+    let store = walkout_geometry::StoreConfig::load(&config)?;
+    let mut server = None;
+    let mut demo_dir = None;
+    let sources = if walkout_runtime::demo::is_multiviewx(&store) {
+        // The MultiviewX sample: each camera's stills encoded to a video, played in real time.
+        let dir = std::env::temp_dir().join(format!("walkout-demo-{}", std::process::id()));
+        let sources = walkout_runtime::demo::multiviewx_sources(&loc.shared, &store, &dir)
+            .context("encoding the MultiviewX sample's frames")?;
+        eprintln!(
+            "MultiviewX: {} cameras, 10 frames each at {} fps, encoded to {}",
+            sources.len(),
+            walkout_runtime::demo::MULTIVIEWX_FPS,
+            dir.display()
+        );
+        demo_dir = Some(dir);
+        sources
+    } else {
+        let video = loc
+            .demo_video
+            .clone()
+            .unwrap_or_else(|| loc.shared.join("data/pets2009/vtest.avi"));
+        anyhow::ensure!(
+            video.is_file(),
+            "the demo video {} is missing: run scripts/setup (it fetches it when ../shared is absent)",
+            video.display()
+        );
+        // The PETS video served as a live H.264 RTSP camera, in real time, from this process.
+        let launch = format!(
+            "( filesrc location=\"{}\" ! decodebin ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 )",
+            video.display()
+        );
+        let rtsp = walkout_ingest::rtsp_server::RtspServer::start(0, "pets", &launch)
+            .context("starting the demo's RTSP server")?;
+        eprintln!("serving {} as {}", video.display(), rtsp.url());
+        let first = store.cameras.first().map(|c| c.camera.id.clone());
+        let sources = HashMap::from([(first.unwrap_or_else(|| "cam0".into()), rtsp.url())]);
+        server = Some(rtsp);
+        sources
+    };
+    let multiviewx = walkout_runtime::demo::is_multiviewx(&store);
+    let mut o = DaemonOptions::new(config.clone(), DaemonInput::Cameras { sources });
     args.pipeline.apply(&mut o)?;
+    if multiviewx && args.pipeline.rate.is_none() {
+        o.rate_hz = f64::from(walkout_runtime::demo::MULTIVIEWX_FPS);
+    }
     o.bus = Some(args.bus.config(&config)?);
-    o.seconds = Some(args.seconds);
+    o.seconds = Some(args.seconds.unwrap_or(if multiviewx { 5.0 } else { 80.0 }));
     let s = daemon::run(&o, stop, |s| println!("{}", line(s)))
         .with_context(|| format!("running the demo store {}", config.display()))?;
-    server.stop();
+    if let Some(server) = server {
+        server.stop();
+    }
     report(&s, None);
     write_png(&config, &args.png, &s.rows)?;
     println!(
@@ -346,6 +372,18 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         paths(&s.rows).len(),
         args.png.display()
     );
+    if multiviewx {
+        let gt = walkout_runtime::demo::multiviewx_ground_truth(&loc.shared)
+            .map_err(|e| anyhow::anyhow!("reading the MultiviewX ground truth: {e}"))?;
+        // Only the frames the demo reached are scored.
+        let last = s.rows.iter().map(|r| r.frame).max().unwrap_or(-1);
+        let gt: Vec<_> = gt.into_iter().filter(|r| r.frame <= last).collect();
+        let scores = walkout_eval::evaluate(&gt, &s.rows, 0.5);
+        println!("MultiviewX frames 0-{last} scored at 0.5 m against its annotations: {scores}");
+    }
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     Ok(())
 }
 

@@ -167,3 +167,56 @@ fn bad_config_and_unreachable_zenoh_endpoint_and_missing_model_are_named_errors(
         "{err}"
     );
 }
+
+#[test]
+fn the_multiviewx_demo_runs_six_cameras_and_scores_against_the_annotations() {
+    let png = std::env::temp_dir().join(format!("walkout-mvx-{}.png", std::process::id()));
+    let port = free_port();
+    let o = Command::new(env!("CARGO_BIN_EXE_walkoutd"))
+        .args(["demo", "--config"])
+        .arg(repo().join("calibration/multiviewx.toml"))
+        .args(["--compute", "cpu", "--threads", "1"])
+        .args(["--listen", &format!("tcp/127.0.0.1:{port}")])
+        .arg("--png")
+        .arg(&png)
+        .output()
+        .expect("run the demo");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    println!("{out}");
+    // Six cameras, each with its 10 frames decoded (the looped video may start a second pass).
+    for k in 0..6 {
+        let line = out
+            .lines()
+            .find(|l| l.contains(&format!("camera cam{k}: ")))
+            .unwrap_or_else(|| panic!("cam{k} missing: {out}"));
+        let frames: u64 = line
+            .split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse().ok())
+            .expect("frame count");
+        assert!(frames >= 10, "{line}");
+    }
+    // Fused over six views and scored against the sample's ground truth (10 frames at 2 fps:
+    // tracks need a few frames to confirm, so recall is bounded).
+    let scored = out
+        .lines()
+        .find(|l| l.contains("scored at 0.5 m against its annotations"))
+        .expect("scores");
+    let value = |name: &str| -> f64 {
+        scored
+            .split(&format!("{name} "))
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {scored}"))
+    };
+    assert!(value("MODA") >= 0.5, "{scored}");
+    assert!(value("precision") >= 0.85, "{scored}");
+    assert!(png.is_file());
+    let _ = std::fs::remove_file(&png);
+}
