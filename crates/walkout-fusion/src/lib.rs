@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use glam::{DMat2, DVec2, DVec3};
 use walkout_geometry::Camera;
-use walkout_geometry::coverage::{CoverageMap, Grid, Polygon};
+use walkout_geometry::coverage::{CoverageMap, Grid, Occluders, Polygon};
 use walkout_gpu::bev::{BevGrid, BevKernel, BevObservation, Peak, sort_peaks};
 use walkout_gpu::{ComputePath, GpuContext, GpuError};
 use walkout_types::{Detection, FloorCandidate};
@@ -163,6 +163,7 @@ pub struct Fuser {
     /// This tick's boxes per camera: [left, top, right, bottom].
     boxes: Vec<Vec<[f64; 4]>>,
     pub last_stats: FusionStats,
+    occluders: Occluders,
 }
 
 impl Fuser {
@@ -197,7 +198,40 @@ impl Fuser {
             obs: Vec::new(),
             boxes: Vec::new(),
             last_stats: FusionStats::default(),
+            occluders: Occluders::default(),
         }
+    }
+
+    /// Shelves and walls that hide people: a camera counts for a floor cell only when its line
+    /// of sight to a person's middle there is clear, and a single view is dropped on negative
+    /// evidence only by cameras whose view of the whole body is clear. Call before
+    /// [`Fuser::set_compute`].
+    pub fn with_occluders(mut self, occluders: Occluders) -> Fuser {
+        if occluders.is_empty() {
+            return self;
+        }
+        let mid = 0.5 * self.config.body_height_m;
+        let g = self.grid;
+        for iy in 0..g.ny {
+            for ix in 0..g.nx {
+                let i = iy * g.nx + ix;
+                if self.visible[i] == 0 {
+                    continue;
+                }
+                let c = g.centre(ix, iy);
+                let p = DVec3::new(c.x, c.y, mid);
+                let n = self
+                    .cameras
+                    .iter()
+                    .filter(|cam| cam.sees(DVec3::new(c.x, c.y, 0.0)))
+                    .filter(|cam| !occluders.blocks(cam.centre(), p))
+                    .count();
+                self.visible[i] = n.min(255) as u8;
+                self.inv_visible[i] = 1.0 / n.max(1) as f32;
+            }
+        }
+        self.occluders = occluders;
+        self
     }
 
     /// Chooses where the occupancy grid and its peaks are computed: `Gpu` uses `ctx`; `Auto`
@@ -371,8 +405,19 @@ impl Fuser {
                 let px_cov = DMat2::from_diagonal(DVec2::new(sx * sx, sigma * sigma));
                 let u = d.left + d.width / 2.0;
                 let head_px = (!cut_top).then_some(DVec2::new(u, d.top));
-                let est = if !cut_bottom {
-                    back_project(cam, DVec2::new(u, d.top + d.height), 0.0, px_cov, 0.0)
+                let foot = (!cut_bottom)
+                    .then(|| back_project(cam, DVec2::new(u, d.top + d.height), 0.0, px_cov, 0.0))
+                    .flatten()
+                    // A box whose bottom is a shelf's edge (the feet hidden behind it): the
+                    // floor point seen there lies behind the shelf, so use the head.
+                    .filter(|(p, _)| {
+                        self.occluders.is_empty()
+                            || !self
+                                .occluders
+                                .blocks(cam.centre(), DVec3::new(p.x, p.y, 0.05))
+                    });
+                let est = if foot.is_some() {
+                    foot
                 } else if let Some(hp) = head_px {
                     back_project(cam, hp, c.head_height_m, px_cov, c.head_height_sigma_m)
                 } else {
@@ -660,6 +705,15 @@ impl Fuser {
             ) else {
                 continue;
             };
+            // A view through a shelf or a wall is no evidence of an empty spot.
+            if !self.occluders.is_empty()
+                && [0.1, 0.5, 0.9].iter().any(|f| {
+                    self.occluders
+                        .blocks(cam.centre(), DVec3::new(p.x, p.y, f * c.body_height_m))
+                })
+            {
+                continue;
+            }
             let h = (foot - head).length();
             let w = h * c.body_width_m / c.body_height_m;
             let u = 0.5 * (foot.x + head.x);

@@ -9,6 +9,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use glam::{DMat3, DVec2, DVec3};
+
+pub use crate::coverage::Wall;
 use serde::Deserialize;
 
 use crate::calib::CalibError;
@@ -58,7 +60,18 @@ struct RawConfig {
     #[serde(default)]
     shelves: Vec<RawShelf>,
     #[serde(default)]
+    walls: Vec<RawWall>,
+    #[serde(default)]
     bus: Option<BusSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWall {
+    id: String,
+    /// Floor points of the wall's ends, metres; walls are opaque from floor to ceiling.
+    from: [f64; 2],
+    to: [f64; 2],
 }
 
 /// `[bus]`: how the daemon joins zenoh (the command line's --mode/--listen/--connect override).
@@ -232,6 +245,8 @@ pub struct StoreConfig {
     pub cameras: Vec<CameraConfig>,
     pub zones: Vec<Zone>,
     pub shelves: Vec<Shelf>,
+    /// Opaque walls (floor to ceiling): cameras do not see through them.
+    pub walls: Vec<Wall>,
     /// The `[bus]` section, when present.
     pub bus: Option<BusSection>,
 }
@@ -307,6 +322,14 @@ impl StoreConfig {
 
     pub fn cameras(&self) -> impl Iterator<Item = &Camera> {
         self.cameras.iter().map(|c| &c.camera)
+    }
+
+    /// What hides people from the cameras: the shelves' boxes and the walls.
+    pub fn occluders(&self) -> crate::coverage::Occluders {
+        crate::coverage::Occluders {
+            boxes: self.shelves.iter().map(|s| (s.min, s.max)).collect(),
+            walls: self.walls.clone(),
+        }
     }
 }
 
@@ -489,6 +512,21 @@ impl Validator<'_> {
             }
             shelves.push(self.shelf(&key, id, s)?);
         }
+        let mut walls = Vec::new();
+        for (i, w) in raw.walls.into_iter().enumerate() {
+            let key = format!("walls[{i}]");
+            let id = self.ident(&format!("{key}.id"), &w.id)?;
+            for (name, p) in [("from", w.from), ("to", w.to)] {
+                for v in p {
+                    self.finite(&format!("{key}.{name}"), v)?;
+                }
+            }
+            let (from, to) = (DVec2::from(w.from), DVec2::from(w.to));
+            if from.distance(to) < 1e-6 {
+                return Err(self.invalid(format!("{key}.to"), "a wall needs two distinct ends"));
+            }
+            walls.push(Wall { id, from, to });
+        }
         Ok(StoreConfig {
             path: self.path.to_path_buf(),
             id,
@@ -498,6 +536,7 @@ impl Validator<'_> {
             cameras,
             zones,
             shelves,
+            walls,
             bus: raw.bus,
         })
     }

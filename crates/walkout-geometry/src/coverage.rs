@@ -109,6 +109,77 @@ impl Grid {
     }
 }
 
+/// An opaque wall from floor to ceiling, a segment on the floor plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wall {
+    pub id: String,
+    pub from: DVec2,
+    pub to: DVec2,
+}
+
+impl Wall {
+    /// Whether the floor-plan segment `a`-`b` crosses this wall (touching an end counts).
+    pub fn blocks(&self, a: DVec2, b: DVec2) -> bool {
+        let cross = |o: DVec2, p: DVec2, q: DVec2| (p - o).perp_dot(q - o);
+        let (c, d) = (self.from, self.to);
+        let (d1, d2) = (cross(c, d, a), cross(c, d, b));
+        let (d3, d4) = (cross(a, b, c), cross(a, b, d));
+        (d1 * d2 <= 0.0) && (d3 * d4 <= 0.0) && !(d1 == 0.0 && d2 == 0.0)
+    }
+}
+
+/// Whether a line of sight from `a` to `b` (floor plan) crosses any wall.
+pub fn walls_block(walls: &[Wall], a: DVec2, b: DVec2) -> bool {
+    walls.iter().any(|w| w.blocks(a, b))
+}
+
+/// What hides people from cameras: boxes (shelves) and walls (floor to ceiling).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Occluders {
+    /// Axis-aligned boxes: (min, max) corners, metres.
+    pub boxes: Vec<(DVec3, DVec3)>,
+    pub walls: Vec<Wall>,
+}
+
+impl Occluders {
+    pub fn is_empty(&self) -> bool {
+        self.boxes.is_empty() && self.walls.is_empty()
+    }
+
+    /// Whether the straight line from `a` to `b` passes through a box or crosses a wall.
+    pub fn blocks(&self, a: DVec3, b: DVec3) -> bool {
+        walls_block(&self.walls, a.truncate(), b.truncate())
+            || self
+                .boxes
+                .iter()
+                .any(|(min, max)| segment_hits_box(a, b, *min, *max))
+    }
+}
+
+/// Whether the segment `a`-`b` passes through the axis-aligned box `min`-`max` (slab test).
+pub fn segment_hits_box(a: DVec3, b: DVec3, min: DVec3, max: DVec3) -> bool {
+    let d = b - a;
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for k in 0..3 {
+        if d[k].abs() < 1e-12 {
+            if a[k] < min[k] || a[k] > max[k] {
+                return false;
+            }
+        } else {
+            let (mut lo, mut hi) = ((min[k] - a[k]) / d[k], (max[k] - a[k]) / d[k]);
+            if lo > hi {
+                std::mem::swap(&mut lo, &mut hi);
+            }
+            t0 = t0.max(lo);
+            t1 = t1.min(hi);
+            if t0 > t1 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Which cameras see each floor cell.
 #[derive(Debug, Clone)]
 pub struct CoverageMap {
@@ -143,6 +214,18 @@ impl CoverageMap {
         cell_m: f64,
         height_m: f64,
     ) -> CoverageMap {
+        Self::compute_with_walls(cameras, floor, cell_m, height_m, &[])
+    }
+
+    /// As [`CoverageMap::compute`], with opaque walls hiding what lies behind them.
+    pub fn compute_with_walls(
+        cameras: &[&Camera],
+        floor: &Polygon,
+        cell_m: f64,
+        height_m: f64,
+        walls: &[Wall],
+    ) -> CoverageMap {
+        let centres: Vec<DVec2> = cameras.iter().map(|c| c.centre().truncate()).collect();
         let grid = Grid::covering(floor, cell_m);
         let mut on_floor = Vec::with_capacity(grid.len());
         let mut masks = Vec::with_capacity(grid.len());
@@ -155,7 +238,7 @@ impl CoverageMap {
                     .iter()
                     .take(64)
                     .enumerate()
-                    .filter(|(_, cam)| cam.sees(p))
+                    .filter(|(k, cam)| cam.sees(p) && !walls_block(walls, centres[*k], c))
                     .fold(0u64, |m, (k, _)| m | (1 << k));
                 masks.push(mask);
             }
@@ -248,6 +331,34 @@ mod tests {
         assert_eq!(l.area(), 7.0);
         assert!(l.contains(DVec2::new(0.5, 3.0)));
         assert!(!l.contains(DVec2::new(3.0, 3.0)));
+    }
+
+    #[test]
+    fn walls_block_lines_of_sight_that_cross_them() {
+        let w = Wall {
+            id: "w".into(),
+            from: DVec2::new(0.0, 0.0),
+            to: DVec2::new(0.0, 2.0),
+        };
+        assert!(w.blocks(DVec2::new(-1.0, 1.0), DVec2::new(1.0, 1.0)));
+        assert!(!w.blocks(DVec2::new(-1.0, 3.0), DVec2::new(1.0, 3.0)));
+        assert!(!w.blocks(DVec2::new(1.0, 0.0), DVec2::new(1.0, 2.0)));
+        // Along the wall's own line but beyond its end.
+        assert!(!w.blocks(DVec2::new(0.0, 3.0), DVec2::new(0.0, 4.0)));
+    }
+
+    #[test]
+    fn boxes_block_segments_through_them_only() {
+        let o = Occluders {
+            boxes: vec![(DVec3::new(0.0, 0.0, 0.0), DVec3::new(1.0, 1.0, 1.5))],
+            walls: Vec::new(),
+        };
+        let cam = DVec3::new(-2.0, 0.5, 3.0);
+        // Behind the box, low: hidden; high above it: seen.
+        assert!(o.blocks(cam, DVec3::new(2.0, 0.5, 0.5)));
+        assert!(!o.blocks(cam, DVec3::new(2.0, 0.5, 2.9)));
+        // Beside it.
+        assert!(!o.blocks(cam, DVec3::new(2.0, 3.0, 0.5)));
     }
 
     #[test]

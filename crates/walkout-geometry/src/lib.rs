@@ -13,5 +13,5 @@ pub mod coverage;
 pub mod render;
 
 pub use camera::{Camera, GeometryError, Intrinsics, LensModel, Pose};
-pub use config::{BusSection, CameraConfig, ConfigError, StoreConfig};
-pub use coverage::{CoverageMap, Grid, Polygon};
+pub use config::{BusSection, CameraConfig, ConfigError, Shelf, StoreConfig, Zone, ZoneKind};
+pub use coverage::{CoverageMap, Grid, Occluders, Polygon, Wall};

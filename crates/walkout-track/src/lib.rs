@@ -50,6 +50,10 @@ pub struct TrackerConfig {
     pub height_min_samples: u32,
     /// 0..1: how far the reported position moves from the filter state to the measurement.
     pub report_measurement_weight: f64,
+    /// Two confirmed tracks that stay within this distance for `merge_after_s` follow one
+    /// person: the younger ends (0 disables).
+    pub merge_radius_m: f64,
+    pub merge_after_s: f64,
 }
 
 impl Default for TrackerConfig {
@@ -71,6 +75,8 @@ impl Default for TrackerConfig {
             height_sigma_m: 0.15,
             height_min_samples: 3,
             report_measurement_weight: 0.3,
+            merge_radius_m: 0.0,
+            merge_after_s: 1.0,
         }
     }
 }
@@ -128,6 +134,8 @@ pub struct Tracker {
     tracks: Vec<Track>,
     time: Option<f64>,
     ended: Vec<Track>,
+    /// Pairs of track ids (smaller first) closer than `merge_radius_m`, and since when.
+    close_since: std::collections::HashMap<(u64, u64), f64>,
 }
 
 impl Tracker {
@@ -138,6 +146,7 @@ impl Tracker {
             tracks: Vec::new(),
             time: None,
             ended: Vec::new(),
+            close_since: std::collections::HashMap::new(),
         }
     }
 
@@ -242,6 +251,40 @@ impl Tracker {
             }
         }
         self.tracks = keep;
+        // Duplicates: two tracks that keep to one place follow one person; the younger ends.
+        if cfg.merge_radius_m > 0.0 {
+            let mut close = std::collections::HashMap::new();
+            let mut dropped = Vec::new();
+            for a in 0..self.tracks.len() {
+                for b in a + 1..self.tracks.len() {
+                    let (ta, tb) = (&self.tracks[a], &self.tracks[b]);
+                    if ta.state == TrackState::Tentative || tb.state == TrackState::Tentative {
+                        continue;
+                    }
+                    let d = (ta.x[0] - tb.x[0]).hypot(ta.x[1] - tb.x[1]);
+                    if d >= cfg.merge_radius_m {
+                        continue;
+                    }
+                    let key = (ta.id.min(tb.id), ta.id.max(tb.id));
+                    let since = self.close_since.get(&key).copied().unwrap_or(time);
+                    close.insert(key, since);
+                    if time - since >= cfg.merge_after_s {
+                        dropped.push(key.1);
+                    }
+                }
+            }
+            self.close_since = close;
+            if !dropped.is_empty() {
+                let (gone, kept): (Vec<Track>, Vec<Track>) = std::mem::take(&mut self.tracks)
+                    .into_iter()
+                    .partition(|t| dropped.contains(&t.id));
+                self.tracks = kept;
+                for mut t in gone {
+                    t.state = TrackState::Ended;
+                    self.ended.push(t);
+                }
+            }
+        }
         // Births from unmatched strong candidates, then (optionally) from weak ones that no
         // track took, one per place.
         let mut births: Vec<(usize, u32)> = unmatched_strong

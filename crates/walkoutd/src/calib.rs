@@ -10,7 +10,13 @@ use walkout_geometry::{Camera, StoreConfig};
 pub fn check(config: &Path, png: Option<&Path>) -> anyhow::Result<()> {
     let store = StoreConfig::load(config)?;
     let cameras: Vec<&Camera> = store.cameras().collect();
-    let map = CoverageMap::compute(&cameras, &store.floor, store.coverage_cell_m, 0.0);
+    let map = CoverageMap::compute_with_walls(
+        &cameras,
+        &store.floor,
+        store.coverage_cell_m,
+        0.0,
+        &store.walls,
+    );
     let stats = map.stats();
 
     println!(
