@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use walkout_bus::{Bus, BusConfig, BusError};
 use walkout_eval::Row;
 use walkout_fusion::{Fuser, FusionConfig, View};
-use walkout_geometry::{Camera, CameraConfig, ConfigError, Polygon, StoreConfig};
+use walkout_geometry::{Camera, CameraConfig, ConfigError, Occluders, Polygon, StoreConfig};
 use walkout_gpu::preprocess::{
     self, ColorMatrix, Job, Letterbox, PixelFormat, PreprocessKernel, TensorSpec,
 };
@@ -523,6 +523,7 @@ pub fn run(
         ids: camera_ids.clone(),
         cameras: store.cameras().cloned().collect(),
         floor: store.floor.clone(),
+        occluders: store.occluders(),
         frames_in: slots.iter().map(|s| s.frames_in.clone()).collect(),
     });
     let (rewire_tx, rewire_rx) = std::sync::mpsc::channel::<Rewire>();
@@ -772,7 +773,8 @@ pub fn run(
                     None
                 };
                 let new_fuser = |l: &Layout| {
-                    let mut fuser = Fuser::new(l.cameras.clone(), &l.floor, fusion.clone());
+                    let mut fuser = Fuser::new(l.cameras.clone(), &l.floor, fusion.clone())
+                        .with_occluders(l.occluders.clone());
                     if let Some(ctx) = &gpu {
                         let _ = fuser.set_compute(compute, Some(ctx.clone()));
                     }
@@ -966,6 +968,7 @@ struct Layout {
     ids: Vec<String>,
     cameras: Vec<Camera>,
     floor: Polygon,
+    occluders: Occluders,
     /// Frames taken from each camera's queue.
     frames_in: Vec<Arc<AtomicU64>>,
 }
@@ -1220,6 +1223,7 @@ fn reload(
         ids,
         cameras: store.cameras().cloned().collect(),
         floor: store.floor.clone(),
+        occluders: store.occluders(),
         frames_in: slots.iter().map(|s| s.frames_in.clone()).collect(),
     });
     let rewire = Rewire {

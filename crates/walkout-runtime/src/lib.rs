@@ -7,3 +7,4 @@ pub mod daemon;
 pub mod demo;
 pub mod mot;
 pub mod replay;
+pub mod store_replay;

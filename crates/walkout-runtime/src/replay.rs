@@ -95,7 +95,9 @@ pub enum ReplayError {
     Gpu(#[from] GpuError),
     #[error("--fps must be a positive number, got {0}")]
     Fps(f64),
-    #[error("{path}: cannot write")]
+    #[error(transparent)]
+    Store(#[from] crate::store_replay::JsonlError),
+    #[error("{path}: cannot read or write")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -302,7 +304,8 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             let (frames, total) = read_detection_dir(&store, dir)?;
             result.detections = total;
             let cameras = store.cameras().cloned().collect();
-            let mut fuser = Fuser::new(cameras, &store.floor, opts.fusion.clone());
+            let mut fuser = Fuser::new(cameras, &store.floor, opts.fusion.clone())
+                .with_occluders(store.occluders());
             let ctx = match opts.compute {
                 ComputePath::Cpu => None,
                 ComputePath::Gpu => Some(GpuContext::new()?),

@@ -12,6 +12,7 @@ mod daemon;
 mod infer;
 mod notify;
 mod replay;
+mod sim;
 
 /// Exit status for an invalid store config (sysexits EX_CONFIG).
 const EXIT_CONFIG: u8 = 78;
@@ -47,6 +48,8 @@ enum Command {
     /// Run the ingest path alone (cameras, a recording or a video file) and report frame rates
     /// and CPU use.
     Ingest(capture::IngestArgs),
+    /// Simulate a store scenario: per-view detections, gate and shelf inputs, ground truth.
+    Sim(sim::SimArgs),
     /// Store calibration tools.
     Calib {
         #[command(subcommand)]
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => capture::ingest(&args),
         Command::Detect(args) => infer::detect(&args),
         Command::Embed(args) => infer::embed(&args),
+        Command::Sim(args) => sim::run(&args),
         Command::Calib {
             command: CalibCommand::Check { config, png },
         } => calib::check(&config, png.as_deref()),

@@ -23,7 +23,7 @@ impl Compute {
 }
 
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["detections", "ground_points"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["detections", "ground_points", "views"])))]
 pub struct ReplayArgs {
     /// Store config (TOML).
     #[arg(long)]
@@ -34,8 +34,24 @@ pub struct ReplayArgs {
     /// Already fused floor points: CSV with header `frame,x,y[,score]`, metres.
     #[arg(long)]
     ground_points: Option<PathBuf>,
-    /// Frame rate: time = frame / fps.
+    /// Recorded per-view messages (`<camera id>.jsonl` of walkout/<store>/views/<camera>
+    /// payloads): the fusion role with shoppers, interactions and carts.
     #[arg(long)]
+    views: Option<PathBuf>,
+    /// With --views: `gates.jsonl` and `shelves.jsonl` input messages.
+    #[arg(long, requires = "views")]
+    inputs: Option<PathBuf>,
+    /// With --views: the events published (JSONL).
+    #[arg(long, requires = "views")]
+    events: Option<PathBuf>,
+    /// With --views: each payment token's final cart, `{token: {sku: quantity}}`.
+    #[arg(long, requires = "views")]
+    carts: Option<PathBuf>,
+    /// With --views: a simulation's `truth/` directory to score identity, events and carts.
+    #[arg(long, requires = "views")]
+    truth: Option<PathBuf>,
+    /// Frame rate: time = frame / fps (detections and floor points; views carry their time).
+    #[arg(long, default_value_t = 10.0)]
     fps: f64,
     /// Output tracks CSV (`frame,id,x,y`, metres).
     #[arg(long)]
@@ -60,6 +76,9 @@ pub struct ReplayArgs {
 }
 
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
+    if let Some(views) = &args.views {
+        return run_store(args, views);
+    }
     let input = match (&args.detections, &args.ground_points) {
         (Some(dir), _) => ReplayInput::Detections(dir.clone()),
         (None, Some(file)) => ReplayInput::FloorPoints(file.clone()),
@@ -107,6 +126,61 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
             "scored at {} m against {}: {scores}",
             args.thr,
             gt.display()
+        );
+    }
+    Ok(())
+}
+
+fn run_store(args: &ReplayArgs, views: &std::path::Path) -> anyhow::Result<()> {
+    use walkout_runtime::store_replay;
+    let mut opts = store_replay::StoreReplayOptions::new(args.config.clone(), views.to_path_buf());
+    opts.inputs = args.inputs.clone();
+    let r = store_replay::run(&opts)?;
+    replay::write_tracks_csv(&args.out, &r.rows)?;
+    if let Some(path) = &args.events {
+        let text: String = r
+            .events
+            .iter()
+            .map(|e| serde_json::to_string(e).map(|s| s + "\n"))
+            .collect::<Result<_, _>>()?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.carts {
+        let carts: std::collections::BTreeMap<_, _> = r
+            .final_carts
+            .iter()
+            .map(|(t, (items, _))| (t, items))
+            .collect();
+        std::fs::write(path, serde_json::to_string_pretty(&carts)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let ambiguous = r.events.iter().filter(|e| e.ambiguous.is_some()).count();
+    println!(
+        "{} frames: {} track rows, {} events ({} ambiguous), {} shoppers",
+        r.frames,
+        r.rows.len(),
+        r.events.len(),
+        ambiguous,
+        r.final_carts.len()
+    );
+    if let Some(truth) = &args.truth {
+        let s = store_replay::score(&r, truth, args.fps)?;
+        println!(
+            "identity: IDF1 {:.3} MOTA {:.3} by shopper; clothing changes {} (alone {}, identity kept {}) | events: precision {:.3} recall {:.3} ({} right of {} predicted, {} true), {} ambiguous | carts: {}/{} exact, {} silently wrong",
+            s.idf1,
+            s.mota,
+            s.clothing_changes,
+            s.alone_changes,
+            s.alone_changes_kept,
+            s.precision(),
+            s.recall(),
+            s.events_tp,
+            s.events_predicted,
+            s.events_truth,
+            s.ambiguous_events,
+            s.carts_exact,
+            s.carts,
+            s.carts_silently_wrong
         );
     }
     Ok(())

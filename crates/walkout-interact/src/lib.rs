@@ -1,0 +1,706 @@
+//! walkout-interact: shoppers and their carts.
+//!
+//! **Identity (closed world).** A shopper exists from the entry gate to the exit and is bound to
+//! the gate's payment token (published under a pseudonymous id). A confirmed track born at the
+//! entrance takes the oldest gate entry not yet bound. Nobody appears in the middle of the
+//! store: a track born elsewhere is matched to the shoppers currently unaccounted for (lost
+//! tracks), by feasibility first (distance over elapsed time within walking speed), then head
+//! height; clothing appearance is not used, so a change of clothes in a blind spot does not
+//! break identity. When more than one shopper stays feasible and height does not decide, the
+//! binding is made to the likeliest but marked ambiguous, and every event of those shoppers
+//! carries the candidates until they leave.
+//!
+//! **Interactions.** Each shelf level's load cell is watched for a settled change (readings
+//! that leave the baseline and settle at a new level); the change is attributed to the shopper
+//! whose body was within reach of that shelf around the time it began; the quantity is the
+//! change over the unit weight of the SKU that explains it best (the level's SKU for a pick; for
+//! a return also any SKU in the shopper's cart, so an item put back on the wrong shelf is
+//! recognised by its weight). Nothing asks the shopper: carts change only on this evidence, and
+//! an event the evidence cannot attribute is flagged `ambiguous` and kept out of the cart
+//! (`pending`).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use glam::DVec2;
+use walkout_geometry::{Polygon, StoreConfig, ZoneKind};
+use walkout_types::{
+    Ambiguity, Candidate, Cart, Event, EventKind, GateDirection, GateMessage, SCHEMA_VERSION,
+    ShelfWeight, ShopperId,
+};
+
+/// Tuning of identity and interactions.
+#[derive(Debug, Clone)]
+pub struct InteractConfig {
+    /// A new track within this distance of the entrance zone can take a gate entry.
+    pub entry_radius_m: f64,
+    /// ... if the entry happened within this many seconds before (or just after).
+    pub entry_window_s: f64,
+    /// A bound track unseen this long is lost (or has exited, in the exit zone).
+    pub lost_after_s: f64,
+    /// Fastest plausible walk between a loss and a recovery, m/s (plus `slack_m`).
+    pub max_speed_mps: f64,
+    pub slack_m: f64,
+    /// Head heights within this margin of the best candidate's do not decide.
+    pub height_margin_m: f64,
+    /// Shoppers lost within this distance of the nearest one compete for a new track.
+    pub place_margin_m: f64,
+    /// A body within this distance of a shelf's box can reach into it.
+    pub reach_m: f64,
+    /// A second shopper within this margin of the nearest makes an attribution ambiguous.
+    pub reach_margin_m: f64,
+    /// Load cells: the smallest change that is an event, kg.
+    pub change_kg: f64,
+    /// Settled: this long ...
+    pub settle_window_s: f64,
+    /// ... with readings within this spread, kg.
+    pub settle_spread_kg: f64,
+}
+
+impl Default for InteractConfig {
+    fn default() -> Self {
+        InteractConfig {
+            entry_radius_m: 1.5,
+            entry_window_s: 10.0,
+            lost_after_s: 0.5,
+            max_speed_mps: 2.0,
+            slack_m: 1.0,
+            height_margin_m: 0.04,
+            place_margin_m: 1.5,
+            reach_m: 0.8,
+            reach_margin_m: 0.2,
+            change_kg: 0.04,
+            settle_window_s: 0.5,
+            settle_spread_kg: 0.02,
+        }
+    }
+}
+
+/// A confirmed track at one tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackObs {
+    pub id: u64,
+    pub x: f64,
+    pub y: f64,
+    /// Head height, metres (0 when unknown).
+    pub height_m: f64,
+}
+
+/// What the stage publishes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Event(Event),
+    Cart(Cart),
+}
+
+struct Shopper {
+    id: ShopperId,
+    token: String,
+    track: Option<u64>,
+    last_pos: DVec2,
+    last_seen: f64,
+    height: f64,
+    height_n: u32,
+    exited: bool,
+    cart: BTreeMap<String, u32>,
+    pending: BTreeMap<String, u32>,
+    /// Shoppers this one may have been swapped with (an ambiguous recovery).
+    confusable: Vec<usize>,
+}
+
+struct ShelfInfo {
+    id: String,
+    min: DVec2,
+    max: DVec2,
+    /// Per level: (SKU, unit weight) facings.
+    levels: Vec<Vec<(String, f64)>>,
+}
+
+#[derive(Default)]
+struct Cell {
+    baseline: Option<f64>,
+    window: VecDeque<(f64, f64)>,
+    disturbed_since: Option<f64>,
+}
+
+/// The interaction stage's state.
+pub struct Interact {
+    cfg: InteractConfig,
+    store: String,
+    shelves: Vec<ShelfInfo>,
+    entrance: Option<Polygon>,
+    exit: Option<Polygon>,
+    shoppers: Vec<Shopper>,
+    by_track: HashMap<u64, usize>,
+    entries: VecDeque<(String, f64)>,
+    history: VecDeque<(f64, Vec<TrackObs>)>,
+    cells: HashMap<(String, u32), Cell>,
+    next_event: u64,
+    now: f64,
+}
+
+fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
+    if p.contains(x) {
+        return 0.0;
+    }
+    let v = &p.vertices;
+    (0..v.len())
+        .map(|i| {
+            let (a, b) = (v[i], v[(i + 1) % v.len()]);
+            let ab = b - a;
+            let t = ((x - a).dot(ab) / ab.length_squared().max(1e-12)).clamp(0.0, 1.0);
+            x.distance(a + ab * t)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn distance_to_box(min: DVec2, max: DVec2, p: DVec2) -> f64 {
+    let d = (min - p).max(p - max).max(DVec2::ZERO);
+    d.length()
+}
+
+/// A pseudonymous shopper id for a token (FNV-1a; tokens never leave the process).
+fn pseudonym(token: &str, salt: u64) -> ShopperId {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
+    for b in token.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    format!("s-{h:016x}")
+}
+
+/// The pseudonymous shopper id walkout publishes for a token.
+pub fn pseudonym_of(token: &str) -> ShopperId {
+    pseudonym(token, 0x5eed)
+}
+
+impl Interact {
+    pub fn new(store: &StoreConfig, cfg: InteractConfig) -> Interact {
+        let zone = |k: ZoneKind| {
+            store
+                .zones
+                .iter()
+                .find(|z| z.kind == k)
+                .map(|z| z.polygon.clone())
+        };
+        Interact {
+            cfg,
+            store: store.id.clone(),
+            shelves: store
+                .shelves
+                .iter()
+                .map(|s| ShelfInfo {
+                    id: s.id.clone(),
+                    min: s.min.truncate(),
+                    max: s.max.truncate(),
+                    levels: s
+                        .levels
+                        .iter()
+                        .map(|l| {
+                            l.facings
+                                .iter()
+                                .map(|f| (f.sku.clone(), f.unit_weight_kg))
+                                .collect()
+                        })
+                        .collect(),
+                })
+                .collect(),
+            entrance: zone(ZoneKind::Entrance),
+            exit: zone(ZoneKind::Exit),
+            shoppers: Vec::new(),
+            by_track: HashMap::new(),
+            entries: VecDeque::new(),
+            history: VecDeque::new(),
+            cells: HashMap::new(),
+            next_event: 0,
+            now: 0.0,
+        }
+    }
+
+    fn event(&mut self, time: f64, kind: EventKind, ambiguous: Option<Ambiguity>) -> Output {
+        self.next_event += 1;
+        Output::Event(Event {
+            schema: SCHEMA_VERSION,
+            store: self.store.clone(),
+            id: self.next_event,
+            time,
+            kind,
+            ambiguous,
+            corrects: None,
+        })
+    }
+
+    fn cart(&self, k: usize, time: f64, is_final: bool) -> Output {
+        let s = &self.shoppers[k];
+        Output::Cart(Cart {
+            schema: SCHEMA_VERSION,
+            store: self.store.clone(),
+            shopper: s.id.clone(),
+            time,
+            items: s.cart.clone(),
+            pending: s.pending.clone(),
+            is_final,
+        })
+    }
+
+    /// A gate message (entries open a shopper slot for the next track at the entrance).
+    pub fn gate(&mut self, m: &GateMessage) -> Vec<Output> {
+        if m.direction == GateDirection::Entry {
+            self.entries.push_back((m.token.clone(), m.time));
+        }
+        Vec::new()
+    }
+
+    /// The confirmed tracks of one tick.
+    pub fn tick(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
+        self.now = time;
+        let mut out = Vec::new();
+        self.history.push_back((time, tracks.to_vec()));
+        while self.history.front().is_some_and(|(t, _)| *t < time - 20.0) {
+            self.history.pop_front();
+        }
+        // Bound tracks: follow their shoppers.
+        for t in tracks {
+            if let Some(&k) = self.by_track.get(&t.id) {
+                let s = &mut self.shoppers[k];
+                s.last_pos = DVec2::new(t.x, t.y);
+                s.last_seen = time;
+                if t.height_m > 1.0 {
+                    s.height_n += 1;
+                    s.height += (t.height_m - s.height) / f64::from(s.height_n.min(50));
+                }
+            }
+        }
+        // New tracks: an entry at the gate, or a shopper found again.
+        for t in tracks {
+            if self.by_track.contains_key(&t.id) {
+                continue;
+            }
+            let p = DVec2::new(t.x, t.y);
+            let at_entrance = self
+                .entrance
+                .as_ref()
+                .is_some_and(|z| distance_to_polygon(z, p) <= self.cfg.entry_radius_m);
+            let entry = self
+                .entries
+                .iter()
+                .position(|(_, te)| *te <= time + 1.0 && time - *te <= self.cfg.entry_window_s);
+            if at_entrance && let Some(e) = entry {
+                let Some((token, _)) = self.entries.remove(e) else {
+                    continue;
+                };
+                let k = self.shoppers.len();
+                self.shoppers.push(Shopper {
+                    id: pseudonym_of(&token),
+                    token,
+                    track: Some(t.id),
+                    last_pos: p,
+                    last_seen: time,
+                    height: t.height_m,
+                    height_n: u32::from(t.height_m > 1.0),
+                    exited: false,
+                    cart: BTreeMap::new(),
+                    pending: BTreeMap::new(),
+                    confusable: Vec::new(),
+                });
+                self.by_track.insert(t.id, k);
+                let gate = "entrance".to_string();
+                let ev = self.event(
+                    time,
+                    EventKind::Entered {
+                        shopper: self.shoppers[k].id.clone(),
+                        track: t.id,
+                        gate,
+                    },
+                    None,
+                );
+                out.push(ev);
+                continue;
+            }
+            // Recovery: the shoppers unaccounted for who could have walked here since.
+            // (shopper, distance from where they were lost, head-height difference)
+            let mut feasible: Vec<(usize, f64, f64)> = self
+                .shoppers
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.track.is_none() && !s.exited)
+                .filter(|(_, s)| {
+                    s.last_pos.distance(p)
+                        <= self.cfg.max_speed_mps * (time - s.last_seen).max(0.0) + self.cfg.slack_m
+                })
+                .map(|(k, s)| {
+                    let dh = if t.height_m > 1.0 && s.height_n > 0 {
+                        (t.height_m - s.height).abs()
+                    } else {
+                        0.0
+                    };
+                    (k, s.last_pos.distance(p), dh)
+                })
+                .collect();
+            if feasible.is_empty() {
+                continue;
+            }
+            // Nearest to where they were lost first; a rival is one lost about as near (within
+            // `place_margin_m`) whose head height does not tell them apart either.
+            feasible.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let near: Vec<(usize, f64, f64)> = feasible
+                .iter()
+                .copied()
+                .filter(|f| f.1 - feasible[0].1 < self.cfg.place_margin_m)
+                .collect();
+            let best = *near
+                .iter()
+                .min_by(|a, b| a.2.total_cmp(&b.2))
+                .unwrap_or(&feasible[0]);
+            let rivals: Vec<usize> = near
+                .iter()
+                .filter(|f| f.0 != best.0 && f.2 - best.2 < self.cfg.height_margin_m)
+                .map(|f| f.0)
+                .collect();
+            let k = best.0;
+            self.shoppers[k].track = Some(t.id);
+            self.shoppers[k].last_pos = p;
+            self.shoppers[k].last_seen = time;
+            self.by_track.insert(t.id, k);
+            let ambiguity = if rivals.is_empty() {
+                None
+            } else {
+                for &r in &rivals {
+                    if !self.shoppers[k].confusable.contains(&r) {
+                        self.shoppers[k].confusable.push(r);
+                    }
+                    if !self.shoppers[r].confusable.contains(&k) {
+                        self.shoppers[r].confusable.push(k);
+                    }
+                }
+                let n = (rivals.len() + 1) as f64;
+                Some(Ambiguity {
+                    candidates: std::iter::once(k)
+                        .chain(rivals.iter().copied())
+                        .map(|j| Candidate {
+                            shopper: self.shoppers[j].id.clone(),
+                            likelihood: 1.0 / n,
+                        })
+                        .collect(),
+                    evidence: format!(
+                        "{} shoppers could have walked here and their head heights differ by < {:.0} cm",
+                        rivals.len() + 1,
+                        self.cfg.height_margin_m * 100.0
+                    ),
+                })
+            };
+            let ev = self.event(
+                time,
+                EventKind::IdentityRecovered {
+                    shopper: self.shoppers[k].id.clone(),
+                    track: t.id,
+                    x: t.x,
+                    y: t.y,
+                },
+                ambiguity,
+            );
+            out.push(ev);
+        }
+        // Tracks gone: lost, or exited at the exit.
+        let present: Vec<u64> = tracks.iter().map(|t| t.id).collect();
+        for k in 0..self.shoppers.len() {
+            let s = &self.shoppers[k];
+            let Some(track) = s.track else { continue };
+            if present.contains(&track) || time - s.last_seen < self.cfg.lost_after_s {
+                continue;
+            }
+            self.by_track.remove(&track);
+            let at_exit = self
+                .exit
+                .as_ref()
+                .is_some_and(|z| distance_to_polygon(z, s.last_pos) <= self.cfg.entry_radius_m);
+            let (id, pos) = (s.id.clone(), s.last_pos);
+            self.shoppers[k].track = None;
+            if at_exit {
+                self.shoppers[k].exited = true;
+                let ev = self.event(
+                    time,
+                    EventKind::Exited {
+                        shopper: id,
+                        track,
+                        gate: "exit".into(),
+                    },
+                    None,
+                );
+                out.push(ev);
+                out.push(self.cart(k, time, true));
+            } else {
+                let ev = self.event(
+                    time,
+                    EventKind::IdentityLost {
+                        shopper: id,
+                        track,
+                        x: pos.x,
+                        y: pos.y,
+                    },
+                    None,
+                );
+                out.push(ev);
+            }
+        }
+        out
+    }
+
+    /// One load-cell reading.
+    pub fn weight(&mut self, m: &ShelfWeight) -> Vec<Output> {
+        let cfg = self.cfg.clone();
+        let cell = self.cells.entry((m.shelf.clone(), m.level)).or_default();
+        cell.window.push_back((m.time, m.weight_kg));
+        while cell
+            .window
+            .front()
+            .is_some_and(|(t, _)| *t < m.time - cfg.settle_window_s)
+        {
+            cell.window.pop_front();
+        }
+        let (lo, hi) = cell
+            .window
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), (_, w)| {
+                (lo.min(*w), hi.max(*w))
+            });
+        let mean = cell.window.iter().map(|(_, w)| w).sum::<f64>() / cell.window.len() as f64;
+        let span =
+            cell.window.back().map_or(0.0, |b| b.0) - cell.window.front().map_or(0.0, |f| f.0);
+        let settled = hi - lo <= cfg.settle_spread_kg && span >= cfg.settle_window_s * 0.8;
+        let Some(base) = cell.baseline else {
+            if settled {
+                cell.baseline = Some(mean);
+            }
+            return Vec::new();
+        };
+        if (m.weight_kg - base).abs() > cfg.change_kg / 2.0 && cell.disturbed_since.is_none() {
+            cell.disturbed_since = Some(m.time);
+        }
+        if !settled {
+            return Vec::new();
+        }
+        let Some(since) = cell.disturbed_since.take() else {
+            // Quiet: follow slow drift.
+            cell.baseline = Some(base + 0.05 * (mean - base));
+            return Vec::new();
+        };
+        let delta = mean - base;
+        cell.baseline = Some(mean);
+        if delta.abs() < cfg.change_kg {
+            return Vec::new();
+        }
+        self.shelf_change(&m.shelf, m.level, since, delta)
+    }
+
+    /// Shoppers within reach of `shelf` around `time`, nearest first, with their distance.
+    fn in_reach(&self, shelf: &ShelfInfo, time: f64) -> Vec<(usize, f64)> {
+        let mut best: HashMap<usize, f64> = HashMap::new();
+        for (t, tracks) in &self.history {
+            if *t < time - 1.0 || *t > time + 1.0 {
+                continue;
+            }
+            for tr in tracks {
+                let Some(&k) = self.by_track.get(&tr.id) else {
+                    continue;
+                };
+                let d = distance_to_box(shelf.min, shelf.max, DVec2::new(tr.x, tr.y));
+                let e = best.entry(k).or_insert(f64::INFINITY);
+                *e = e.min(d);
+            }
+        }
+        // Shoppers whose track ended since are still found through their last position.
+        let mut v: Vec<(usize, f64)> = best
+            .into_iter()
+            .filter(|(_, d)| *d <= self.cfg.reach_m)
+            .collect();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    fn shelf_change(&mut self, shelf_id: &str, level: u32, since: f64, delta: f64) -> Vec<Output> {
+        let Some(si) = self.shelves.iter().position(|s| s.id == shelf_id) else {
+            tracing::warn!(
+                shelf = shelf_id,
+                "a load cell of a shelf not in the store config"
+            );
+            return Vec::new();
+        };
+        let near = self.in_reach(&self.shelves[si], since);
+        let decided = match near.as_slice() {
+            [] => None,
+            [only] => Some((only.0, Vec::new())),
+            [first, rest @ ..] => {
+                let rivals: Vec<usize> = rest
+                    .iter()
+                    .filter(|(_, d)| *d - first.1 < self.cfg.reach_margin_m)
+                    .map(|(k, _)| *k)
+                    .collect();
+                Some((first.0, rivals))
+            }
+        };
+        // Identity doubts travel with the shopper's events.
+        let (who, mut rivals) = match decided {
+            Some((k, r)) => (Some(k), r),
+            None => (None, Vec::new()),
+        };
+        if let Some(k) = who {
+            for &c in &self.shoppers[k].confusable {
+                if !rivals.contains(&c) {
+                    rivals.push(c);
+                }
+            }
+        }
+        // Which SKU and how many: the level's facings, and for a return also what the
+        // candidates carry (an item put back on the wrong shelf).
+        let mut skus: Vec<(String, f64)> = self.shelves[si]
+            .levels
+            .get(level as usize)
+            .cloned()
+            .unwrap_or_default();
+        if delta > 0.0 {
+            for k in who.iter().chain(rivals.iter()) {
+                for sku in self.shoppers[*k]
+                    .cart
+                    .keys()
+                    .chain(self.shoppers[*k].pending.keys())
+                {
+                    if let Some(w) = self.unit_weight(sku)
+                        && !skus.iter().any(|(s, _)| s == sku)
+                    {
+                        skus.push((sku.clone(), w));
+                    }
+                }
+            }
+        }
+        let fit = skus
+            .iter()
+            .flat_map(|(sku, w)| {
+                (1..=5u32).map(move |q| (sku.clone(), q, (delta.abs() - w * f64::from(q)).abs()))
+            })
+            .min_by(|a, b| a.2.total_cmp(&b.2));
+        let Some((sku, quantity, residual)) = fit else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let ambiguous = who.is_none() || !rivals.is_empty() || residual > 0.05;
+        let ambiguity = ambiguous.then(|| Ambiguity {
+            candidates: who
+                .iter()
+                .chain(rivals.iter())
+                .map(|&k| Candidate {
+                    shopper: self.shoppers[k].id.clone(),
+                    likelihood: 1.0 / (1 + rivals.len()) as f64,
+                })
+                .collect(),
+            evidence: if who.is_none() {
+                format!("{delta:+.3} kg on {shelf_id} level {level} with nobody within reach")
+            } else if residual > 0.05 {
+                format!("{delta:+.3} kg matches no SKU within 50 g (best {sku} x{quantity})")
+            } else {
+                format!(
+                    "{delta:+.3} kg on {shelf_id} level {level}: {} shoppers within reach or confusable (distances {})",
+                    rivals.len() + 1,
+                    near.iter()
+                        .map(|(_, d)| format!("{d:.2} m"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        });
+        let shopper = who.map(|k| self.shoppers[k].id.clone());
+        let kind = if delta < 0.0 {
+            EventKind::Pick {
+                shopper,
+                shelf: shelf_id.to_string(),
+                level,
+                sku: sku.clone(),
+                quantity,
+                weight_delta_kg: delta,
+            }
+        } else {
+            EventKind::Return {
+                shopper,
+                shelf: shelf_id.to_string(),
+                level,
+                sku: sku.clone(),
+                quantity,
+                weight_delta_kg: delta,
+            }
+        };
+        out.push(self.event(since, kind, ambiguity));
+        if let Some(k) = who {
+            let s = &mut self.shoppers[k];
+            let bucket = if ambiguous {
+                &mut s.pending
+            } else {
+                &mut s.cart
+            };
+            if delta < 0.0 {
+                *bucket.entry(sku).or_default() += quantity;
+            } else {
+                // A return leaves the cart (or the pending items) it came from.
+                let from = if s.cart.get(&sku).copied().unwrap_or(0) >= quantity && !ambiguous {
+                    &mut s.cart
+                } else {
+                    &mut s.pending
+                };
+                let q = from.entry(sku.clone()).or_default();
+                *q = q.saturating_sub(quantity);
+                from.retain(|_, q| *q > 0);
+                if ambiguous {
+                    // The return is not settled either: note it as pending (negative evidence).
+                    s.pending.retain(|_, q| *q > 0);
+                }
+            }
+            out.push(self.cart(k, self.now, false));
+        }
+        out
+    }
+
+    fn unit_weight(&self, sku: &str) -> Option<f64> {
+        self.shelves
+            .iter()
+            .flat_map(|s| s.levels.iter().flatten())
+            .find(|(s, _)| s == sku)
+            .map(|(_, w)| *w)
+    }
+
+    /// Ends the run: shoppers still inside get their cart as it stands (not final).
+    pub fn finish(&mut self) -> Vec<Output> {
+        (0..self.shoppers.len())
+            .filter(|&k| !self.shoppers[k].exited)
+            .map(|k| self.cart(k, self.now, false))
+            .collect()
+    }
+
+    /// token -> (settled items, pending items), for every shopper seen.
+    #[allow(clippy::type_complexity)]
+    pub fn carts_by_token(
+        &self,
+    ) -> BTreeMap<String, (BTreeMap<String, u32>, BTreeMap<String, u32>)> {
+        self.shoppers
+            .iter()
+            .map(|s| (s.token.clone(), (s.cart.clone(), s.pending.clone())))
+            .collect()
+    }
+
+    /// track id -> token, for scoring identity.
+    pub fn shopper_of_track(&self) -> HashMap<u64, String> {
+        self.by_track
+            .iter()
+            .map(|(t, &k)| (*t, self.shoppers[k].token.clone()))
+            .collect()
+    }
+
+    /// The shopper id (pseudonym) of a track, when bound.
+    pub fn shopper_id(&self, track: u64) -> Option<&ShopperId> {
+        self.by_track.get(&track).map(|&k| &self.shoppers[k].id)
+    }
+
+    /// The token of a shopper, when bound (for the replay's identity scoring).
+    pub fn token_of_track(&self, track: u64) -> Option<&str> {
+        self.by_track
+            .get(&track)
+            .map(|&k| self.shoppers[k].token.as_str())
+    }
+}

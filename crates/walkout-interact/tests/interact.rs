@@ -1,0 +1,217 @@
+//! Identity and carts on hand-made tracks and load-cell streams over the sample store.
+
+use std::path::PathBuf;
+
+use walkout_geometry::StoreConfig;
+use walkout_interact::{Interact, InteractConfig, Output, TrackObs, pseudonym_of};
+use walkout_types::{EventKind, GateDirection, GateMessage, SCHEMA_VERSION, ShelfWeight};
+
+fn store() -> StoreConfig {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../calibration/sample-store.toml");
+    StoreConfig::load(&path).expect("sample store")
+}
+
+fn gate(token: &str, time: f64) -> GateMessage {
+    GateMessage {
+        schema: SCHEMA_VERSION,
+        store: "sample-store".into(),
+        gate: "entrance".into(),
+        time,
+        token: token.into(),
+        direction: GateDirection::Entry,
+    }
+}
+
+fn track(id: u64, x: f64, y: f64, h: f64) -> TrackObs {
+    TrackObs {
+        id,
+        x,
+        y,
+        height_m: h,
+    }
+}
+
+/// A level's load cell over [t0, t1): `base` before `at`, `base + delta` after.
+fn cell(
+    shelf: &str,
+    level: u32,
+    t0: f64,
+    t1: f64,
+    at: f64,
+    base: f64,
+    delta: f64,
+) -> Vec<ShelfWeight> {
+    let mut v = Vec::new();
+    let mut t = t0;
+    while t < t1 {
+        v.push(ShelfWeight {
+            schema: SCHEMA_VERSION,
+            store: "sample-store".into(),
+            shelf: shelf.into(),
+            level,
+            time: t,
+            weight_kg: if t >= at { base + delta } else { base },
+        });
+        t += 0.1;
+    }
+    v
+}
+
+fn events(out: &[Output]) -> Vec<&walkout_types::Event> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The shelf id, a level and its SKU and unit weight.
+fn level(s: &StoreConfig, shelf: &str, level: usize) -> (String, f64) {
+    let f = &s
+        .shelves
+        .iter()
+        .find(|x| x.id == shelf)
+        .expect("shelf")
+        .levels[level]
+        .facings[0];
+    (f.sku.clone(), f.unit_weight_kg)
+}
+
+#[test]
+fn a_shopper_who_changes_out_of_sight_alone_is_recovered_and_picks_into_their_cart() {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.0));
+    // Track 1 is born at the entrance and walks to the restroom door, then vanishes.
+    for k in 0..20 {
+        out.extend(it.tick(
+            1.0 + k as f64 * 0.1,
+            &[track(1, 2.0 + k as f64 * 0.9, 0.8 + k as f64 * 0.45, 1.82)],
+        ));
+    }
+    out.extend(it.tick(5.0, &[]));
+    // 15 s later someone (new clothes: nothing here knows clothes) comes out of the door.
+    out.extend(it.tick(20.0, &[track(7, 19.5, 10.5, 1.81)]));
+    let ev = events(&out);
+    assert!(matches!(ev[0].kind, EventKind::Entered { .. }));
+    let recovered = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::IdentityRecovered { track: 7, .. }))
+        .expect("recovered");
+    assert!(recovered.ambiguous.is_none());
+    assert_eq!(it.token_of_track(7), Some("tok-a"));
+    // They walk to bay C2-2f (front face at y = 9.0) and pick one item from level 1.
+    let (sku, w) = level(&s, "C2-2f", 1);
+    let mut out = Vec::new();
+    for k in 0..40 {
+        let t = 20.1 + k as f64 * 0.1;
+        out.extend(it.tick(t, &[track(7, 11.9, 8.55, 1.81)]));
+        for r in cell("C2-2f", 1, t, t + 0.1, 22.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+    }
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert!(pick.ambiguous.is_none(), "{pick:?}");
+    match &pick.kind {
+        EventKind::Pick {
+            shopper,
+            sku: got,
+            quantity,
+            ..
+        } => {
+            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-a").as_str()));
+            assert_eq!((got.as_str(), *quantity), (sku.as_str(), 1));
+        }
+        _ => unreachable!(),
+    }
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
+}
+
+#[test]
+fn two_shoppers_of_one_height_swapping_out_of_sight_are_flagged_and_their_picks_kept_pending() {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    it.gate(&gate("tok-a", 0.0));
+    it.gate(&gate("tok-b", 0.5));
+    it.tick(1.0, &[track(1, 2.0, 0.5, 1.75), track(2, 2.5, 0.6, 1.76)]);
+    // Both walk into the corridor and are lost together.
+    it.tick(
+        2.0,
+        &[track(1, 19.6, 10.4, 1.75), track(2, 19.6, 10.6, 1.76)],
+    );
+    it.tick(3.0, &[]);
+    // Two people come out; heights do not tell them apart.
+    let out = it.tick(15.0, &[track(8, 19.5, 10.5, 1.755)]);
+    let ev = events(&out);
+    let rec = ev.first().expect("recovery");
+    assert!(rec.ambiguous.is_some(), "{rec:?}");
+    // The one who came out picks an item: the event names the candidates, the item is pending.
+    let (_, w) = level(&s, "C2-4b", 0);
+    let mut out = Vec::new();
+    for k in 0..40 {
+        let t = 15.1 + k as f64 * 0.1;
+        out.extend(it.tick(t, &[track(8, 14.4, 10.05, 1.755)]));
+        for r in cell("C2-4b", 0, t, t + 0.1, 17.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+    }
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    let amb = pick.ambiguous.as_ref().expect("flagged ambiguous");
+    assert_eq!(amb.candidates.len(), 2);
+    let carts = it.carts_by_token();
+    let (items_a, pending_a) = &carts["tok-a"];
+    let (items_b, pending_b) = &carts["tok-b"];
+    assert!(
+        items_a.is_empty() && items_b.is_empty(),
+        "no item silently in a cart"
+    );
+    assert_eq!(pending_a.len() + pending_b.len(), 1);
+}
+
+#[test]
+fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    it.gate(&gate("tok-a", 0.0));
+    it.tick(1.0, &[track(1, 2.0, 0.5, 1.7)]);
+    // Pick from A1-1f level 2 (front face y = 3.0).
+    let (sku, w) = level(&s, "A1-1f", 2);
+    for k in 0..40 {
+        let t = 1.1 + k as f64 * 0.1;
+        it.tick(t, &[track(1, 3.6, 2.55, 1.7)]);
+        for r in cell("A1-1f", 2, t, t + 0.1, 3.0, 20.0, -w) {
+            it.weight(&r);
+        }
+    }
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+    // Put it back on B2-3b level 0, a shelf of another SKU: recognised by its weight.
+    let (other, _) = level(&s, "B2-3b", 0);
+    assert_ne!(other, sku);
+    let mut out = Vec::new();
+    for k in 0..40 {
+        let t = 6.0 + k as f64 * 0.1;
+        out.extend(it.tick(t, &[track(1, 13.1, 7.05, 1.7)]));
+        for r in cell("B2-3b", 0, t, t + 0.1, 8.0, 15.0, w) {
+            out.extend(it.weight(&r));
+        }
+    }
+    let ret = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Return { .. }))
+        .expect("a return");
+    assert!(ret.ambiguous.is_none(), "{ret:?}");
+    match &ret.kind {
+        EventKind::Return { sku: got, .. } => assert_eq!(got, &sku),
+        _ => unreachable!(),
+    }
+    assert!(it.carts_by_token()["tok-a"].0.is_empty());
+}

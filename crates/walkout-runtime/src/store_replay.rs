@@ -1,0 +1,454 @@
+//! The fusion role on recorded per-view messages and inputs (`walkoutd replay --views DIR
+//! [--inputs DIR]`): per-view detections -> fusion -> tracking -> shoppers, interactions, carts.
+//! Also the store-scenario scores against a simulator's ground truth.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use walkout_eval::Row;
+use walkout_fusion::{Fuser, FusionConfig, View};
+use walkout_geometry::StoreConfig;
+use walkout_interact::{Interact, InteractConfig, Output, TrackObs};
+use walkout_track::{TrackIds, Tracker, TrackerConfig};
+use walkout_types::{
+    Cart, Detection, Event, EventKind, GateMessage, ShelfWeight, TrackState, ViewDetections,
+};
+
+use crate::replay::ReplayError;
+
+/// A line of a JSONL file that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}, line {line}: {message}")]
+pub struct JsonlError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, ReplayError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReplayError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v = serde_json::from_str(line).map_err(|e| {
+            ReplayError::Store(JsonlError {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: e.to_string(),
+            })
+        })?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreReplayOptions {
+    pub config: PathBuf,
+    /// `<camera id>.jsonl` of `ViewDetections` per camera.
+    pub views: PathBuf,
+    /// `gates.jsonl` (`GateMessage`) and `shelves.jsonl` (`ShelfWeight`), when present.
+    pub inputs: Option<PathBuf>,
+    pub fusion: FusionConfig,
+    pub tracker: TrackerConfig,
+    pub interact: InteractConfig,
+}
+
+impl StoreReplayOptions {
+    pub fn new(config: PathBuf, views: PathBuf) -> StoreReplayOptions {
+        StoreReplayOptions {
+            config,
+            views,
+            inputs: None,
+            // Store defaults (tuned on the simulator's calm scenario, seed 1): people stop at
+            // shelves abruptly (high acceleration noise), stand next to each other (wider peak
+            // suppression, duplicate tracks merged) and hide behind shelves (longer coasting).
+            fusion: FusionConfig {
+                nms_radius_m: 0.5,
+                ..FusionConfig::default()
+            },
+            tracker: TrackerConfig {
+                max_coast_s: 3.0,
+                accel_sigma: 2.0,
+                merge_radius_m: 0.4,
+                ..TrackerConfig::default()
+            },
+            interact: InteractConfig::default(),
+        }
+    }
+}
+
+/// What a store replay produced.
+#[derive(Debug, Clone, Default)]
+pub struct StoreReplayResult {
+    /// `frame,id,x,y` of confirmed tracks (track ids).
+    pub rows: Vec<Row>,
+    /// `frame,token,x,y` of confirmed tracks bound to a shopper.
+    pub shopper_rows: Vec<(i64, String, f64, f64)>,
+    /// Unbound confirmed tracks: `frame,track,x,y`.
+    pub unbound_rows: Vec<Row>,
+    pub events: Vec<Event>,
+    pub carts: Vec<Cart>,
+    /// token -> (items, pending).
+    #[allow(clippy::type_complexity)]
+    pub final_carts: BTreeMap<String, (BTreeMap<String, u32>, BTreeMap<String, u32>)>,
+    pub frames: usize,
+}
+
+enum Input {
+    Gate(GateMessage),
+    Weight(ShelfWeight),
+}
+
+/// Runs the fusion role with identity and interactions over recorded views and inputs.
+pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> {
+    let store = StoreConfig::load(&opts.config)?;
+    let ncam = store.cameras.len();
+    let mut frames: BTreeMap<u64, (f64, Vec<Vec<Detection>>)> = BTreeMap::new();
+    for (c, cam) in store.cameras.iter().enumerate() {
+        let path = opts.views.join(format!("{}.jsonl", cam.camera.id));
+        if !path.is_file() {
+            return Err(ReplayError::MissingCamera {
+                dir: opts.views.clone(),
+                camera: cam.camera.id.clone(),
+                expected: path,
+            });
+        }
+        for v in read_jsonl::<ViewDetections>(&path)? {
+            let e = frames
+                .entry(v.frame)
+                .or_insert_with(|| (v.time, vec![Vec::new(); ncam]));
+            e.1[c] = v.detections;
+        }
+    }
+    let mut inputs: Vec<(f64, Input)> = Vec::new();
+    if let Some(dir) = &opts.inputs {
+        let gates = dir.join("gates.jsonl");
+        if gates.is_file() {
+            inputs.extend(
+                read_jsonl::<GateMessage>(&gates)?
+                    .into_iter()
+                    .map(|g| (g.time, Input::Gate(g))),
+            );
+        }
+        let shelves = dir.join("shelves.jsonl");
+        if shelves.is_file() {
+            inputs.extend(
+                read_jsonl::<ShelfWeight>(&shelves)?
+                    .into_iter()
+                    .map(|w| (w.time, Input::Weight(w))),
+            );
+        }
+    }
+    inputs.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    let cameras: Vec<_> = store.cameras().cloned().collect();
+    let mut fuser =
+        Fuser::new(cameras, &store.floor, opts.fusion.clone()).with_occluders(store.occluders());
+    let mut tracker = Tracker::new(opts.tracker.clone(), TrackIds::new());
+    let mut interact = Interact::new(&store, opts.interact.clone());
+    let mut result = StoreReplayResult {
+        frames: frames.len(),
+        ..Default::default()
+    };
+    let mut next_input = 0;
+    let collect = |outs: Vec<Output>, result: &mut StoreReplayResult| {
+        for o in outs {
+            match o {
+                Output::Event(e) => result.events.push(e),
+                Output::Cart(c) => result.carts.push(c),
+            }
+        }
+    };
+    for (frame, (time, per_camera)) in &frames {
+        while next_input < inputs.len() && inputs[next_input].0 <= *time {
+            let outs = match &inputs[next_input].1 {
+                Input::Gate(g) => interact.gate(g),
+                Input::Weight(w) => interact.weight(w),
+            };
+            collect(outs, &mut result);
+            next_input += 1;
+        }
+        let views = View::per_camera(per_camera);
+        let cands = fuser.fuse(&views);
+        tracker.update(*time, &cands);
+        let confirmed: Vec<TrackObs> = tracker
+            .tracks()
+            .iter()
+            // Coasting tracks (briefly unseen) stay: a shopper is not lost behind a shelf.
+            .filter(|t| t.state == TrackState::Confirmed)
+            .map(|t| TrackObs {
+                id: t.id,
+                x: t.position[0],
+                y: t.position[1],
+                height_m: t.height_m,
+            })
+            .collect();
+        collect(interact.tick(*time, &confirmed), &mut result);
+        for t in &confirmed {
+            result.rows.push(Row {
+                frame: *frame as i64,
+                id: t.id as i64,
+                x: t.x,
+                y: t.y,
+            });
+            match interact.token_of_track(t.id) {
+                Some(token) => {
+                    result
+                        .shopper_rows
+                        .push((*frame as i64, token.to_string(), t.x, t.y))
+                }
+                None => result.unbound_rows.push(Row {
+                    frame: *frame as i64,
+                    id: t.id as i64,
+                    x: t.x,
+                    y: t.y,
+                }),
+            }
+        }
+    }
+    while next_input < inputs.len() {
+        let outs = match &inputs[next_input].1 {
+            Input::Gate(g) => interact.gate(g),
+            Input::Weight(w) => interact.weight(w),
+        };
+        collect(outs, &mut result);
+        next_input += 1;
+    }
+    collect(interact.finish(), &mut result);
+    result.final_carts = interact.carts_by_token();
+    Ok(result)
+}
+
+/// How a store replay compares with the simulator's ground truth.
+#[derive(Debug, Clone, Default)]
+pub struct StoreScores {
+    /// Tracks scored by shopper (a track counts as its bound shopper's).
+    pub idf1: f64,
+    pub mota: f64,
+    pub clothing_changes: usize,
+    /// Changes by a shopper alone in the blind spot, and how many kept their identity.
+    pub alone_changes: usize,
+    pub alone_changes_kept: usize,
+    /// Pick/return events: true positives (shopper, SKU, quantity, kind right; not ambiguous),
+    /// predicted (not ambiguous), truth.
+    pub events_tp: usize,
+    pub events_predicted: usize,
+    pub events_truth: usize,
+    /// Ambiguous pick/return events raised.
+    pub ambiguous_events: usize,
+    pub carts: usize,
+    pub carts_exact: usize,
+    /// Wrong carts whose shopper has no ambiguous event (silently wrong).
+    pub carts_silently_wrong: usize,
+}
+
+impl StoreScores {
+    pub fn precision(&self) -> f64 {
+        self.events_tp as f64 / self.events_predicted.max(1) as f64
+    }
+    pub fn recall(&self) -> f64 {
+        self.events_tp as f64 / self.events_truth.max(1) as f64
+    }
+}
+
+/// A ground-truth interaction as `walkoutd sim` writes it (`truth/events.jsonl`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TruthEvent {
+    pub time: f64,
+    pub token: String,
+    pub sku: String,
+    pub action: String,
+    #[serde(default)]
+    pub quantity: Option<u32>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TruthChange {
+    pub token: String,
+    pub time: f64,
+    pub alone: bool,
+}
+
+/// Scores a replay against a simulation directory's `truth/`.
+pub fn score(
+    result: &StoreReplayResult,
+    truth_dir: &Path,
+    fps: f64,
+) -> Result<StoreScores, ReplayError> {
+    let read = |name: &str| {
+        let p = truth_dir.join(name);
+        std::fs::read_to_string(&p).map_err(|source| ReplayError::Write { path: p, source })
+    };
+    let parse_err = |name: &str, e: serde_json::Error| {
+        ReplayError::Store(JsonlError {
+            path: truth_dir.join(name),
+            line: e.line(),
+            message: e.to_string(),
+        })
+    };
+    let tokens: BTreeMap<String, i64> =
+        serde_json::from_str(&read("tokens.json")?).map_err(|e| parse_err("tokens.json", e))?;
+    let carts: BTreeMap<String, BTreeMap<String, u32>> =
+        serde_json::from_str(&read("carts.json")?).map_err(|e| parse_err("carts.json", e))?;
+    let changes: Vec<TruthChange> = serde_json::from_str(&read("clothing_changes.json")?)
+        .map_err(|e| parse_err("clothing_changes.json", e))?;
+    let truth_events: Vec<TruthEvent> = read_jsonl(&truth_dir.join("events.jsonl"))?;
+    let gt = walkout_eval::read_csv(&truth_dir.join("tracks.csv")).map_err(|e| {
+        ReplayError::Store(JsonlError {
+            path: truth_dir.join("tracks.csv"),
+            line: 0,
+            message: e.to_string(),
+        })
+    })?;
+    // Predicted rows by shopper: bound tracks take their token's id; unbound ones unique ids.
+    let mut pred: Vec<Row> = result
+        .shopper_rows
+        .iter()
+        .map(|(f, tok, x, y)| Row {
+            frame: *f,
+            id: tokens.get(tok).copied().unwrap_or(-1),
+            x: *x,
+            y: *y,
+        })
+        .collect();
+    pred.extend(result.unbound_rows.iter().map(|r| Row {
+        id: 1_000_000 + r.id,
+        ..*r
+    }));
+    let s = walkout_eval::evaluate(&gt, &pred, 0.5);
+    let mut out = StoreScores {
+        idf1: s.idf1,
+        mota: s.mota,
+        clothing_changes: changes.len(),
+        ..Default::default()
+    };
+    // A change keeps identity when, after it, the shopper's truth positions are matched by
+    // rows of the same shopper (and not of another) in the first seconds they are seen again.
+    for ch in &changes {
+        let Some(&id) = tokens.get(&ch.token) else {
+            continue;
+        };
+        if !ch.alone {
+            continue;
+        }
+        out.alone_changes += 1;
+        let from = (ch.time * fps) as i64;
+        let later: Vec<&Row> = gt
+            .iter()
+            .filter(|r| r.id == id && r.frame > from && r.frame <= from + (30.0 * fps) as i64)
+            .collect();
+        let (mut same, mut other) = (0, 0);
+        for g in later {
+            let near = pred
+                .iter()
+                .filter(|p| p.frame == g.frame && (p.x - g.x).hypot(p.y - g.y) < 0.5)
+                .min_by(|a, b| {
+                    (a.x - g.x)
+                        .hypot(a.y - g.y)
+                        .total_cmp(&(b.x - g.x).hypot(b.y - g.y))
+                });
+            match near {
+                Some(p) if p.id == id => same += 1,
+                Some(_) => other += 1,
+                None => {}
+            }
+        }
+        if same > 0 && same >= 4 * other {
+            out.alone_changes_kept += 1;
+        }
+    }
+    // Events.
+    let token_of = token_by_shopper(result);
+    out.events_truth = truth_events
+        .iter()
+        .filter(|e| e.action == "pick" || e.action == "return")
+        .count();
+    let mut used = vec![false; truth_events.len()];
+    let mut ambiguous_tokens: Vec<String> = Vec::new();
+    for e in &result.events {
+        let (shopper, sku, quantity, kind) = match &e.kind {
+            EventKind::Pick {
+                shopper,
+                sku,
+                quantity,
+                ..
+            } => (shopper, sku, *quantity, "pick"),
+            EventKind::Return {
+                shopper,
+                sku,
+                quantity,
+                ..
+            } => (shopper, sku, *quantity, "return"),
+            _ => continue,
+        };
+        if let Some(a) = &e.ambiguous {
+            out.ambiguous_events += 1;
+            for c in &a.candidates {
+                if let Some(t) = token_of.get(&c.shopper) {
+                    ambiguous_tokens.push(t.clone());
+                }
+            }
+            continue;
+        }
+        out.events_predicted += 1;
+        let token = shopper.as_ref().and_then(|s| token_of.get(s));
+        let hit = truth_events.iter().enumerate().position(|(i, t)| {
+            !used[i]
+                && Some(&t.token) == token
+                && &t.sku == sku
+                && t.action == kind
+                && t.quantity.unwrap_or(1) == quantity
+                && (t.time - e.time).abs() < 3.0
+        });
+        if let Some(i) = hit {
+            used[i] = true;
+            out.events_tp += 1;
+        }
+    }
+    for (token, truth) in &carts {
+        out.carts += 1;
+        let got = result
+            .final_carts
+            .get(token)
+            .map(|(items, _)| items.clone())
+            .unwrap_or_default();
+        if &got == truth
+            && result
+                .final_carts
+                .get(token)
+                .is_none_or(|(_, pending)| pending.is_empty())
+        {
+            out.carts_exact += 1;
+        } else if !ambiguous_tokens.contains(token)
+            && result
+                .final_carts
+                .get(token)
+                .is_none_or(|(_, pending)| pending.is_empty())
+        {
+            out.carts_silently_wrong += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Pseudonymous shopper id -> token (the replay knows both; tokens never leave the process).
+fn token_by_shopper(result: &StoreReplayResult) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for e in &result.events {
+        if let EventKind::Entered { shopper, .. } = &e.kind {
+            // The final carts are keyed by token; carts published carry the shopper id.
+            for (token, _) in result.final_carts.iter() {
+                if walkout_interact::pseudonym_of(token) == *shopper {
+                    map.insert(shopper.clone(), token.clone());
+                }
+            }
+        }
+    }
+    map
+}
