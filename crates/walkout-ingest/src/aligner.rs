@@ -102,8 +102,10 @@ impl<T> Aligner<T> {
         let tick = self.next_tick?;
         // A camera is settled for this tick once it has a frame at or after the tick time
         // (frames come in time order, so any later one would be farther from the tick); a frame
-        // within half the window before it counts too (clock rounding, capture jitter).
-        let settle = tick - 0.5 * self.cfg.window_s;
+        // inside the window before it counts too: ticks are phased by the first frame, and a
+        // camera whose clock then shifts (arrival time -> RTCP/NTP time) would otherwise make
+        // every tick wait one frame interval for the next frame.
+        let settle = tick - self.cfg.window_s;
         let complete = self
             .buffers
             .iter()

@@ -44,12 +44,16 @@ pub struct InteractConfig {
     pub height_margin_m: f64,
     /// Shoppers lost within this distance of the nearest one compete for a new track.
     pub place_margin_m: f64,
+    /// A new track this close to a bound one is the same person seen twice: left unbound.
+    pub duplicate_radius_m: f64,
     /// A body within this distance of a shelf's box can reach into it.
     pub reach_m: f64,
     /// A second shopper within this margin of the nearest makes an attribution ambiguous.
     pub reach_margin_m: f64,
     /// Load cells: the smallest change that is an event, kg.
     pub change_kg: f64,
+    /// Seconds after a shelf change starts before it is attributed (tracks near it get bound).
+    pub attribution_delay_s: f64,
     /// Settled: this long ...
     pub settle_window_s: f64,
     /// ... with readings within this spread, kg.
@@ -66,9 +70,11 @@ impl Default for InteractConfig {
             slack_m: 1.0,
             height_margin_m: 0.04,
             place_margin_m: 1.5,
+            duplicate_radius_m: 0.8,
             reach_m: 0.8,
             reach_margin_m: 0.2,
             change_kg: 0.04,
+            attribution_delay_s: 4.0,
             settle_window_s: 0.5,
             settle_spread_kg: 0.02,
         }
@@ -83,6 +89,8 @@ pub struct TrackObs {
     pub y: f64,
     /// Head height, metres (0 when unknown).
     pub height_m: f64,
+    /// Seen at this tick (false: coasting, the position is a prediction).
+    pub seen: bool,
 }
 
 /// What the stage publishes.
@@ -131,11 +139,16 @@ pub struct Interact {
     exit: Option<Polygon>,
     shoppers: Vec<Shopper>,
     by_track: HashMap<u64, usize>,
+    /// Every binding ever made (track ids are never reused): who a track was.
+    owner: HashMap<u64, usize>,
     entries: VecDeque<(String, f64)>,
     history: VecDeque<(f64, Vec<TrackObs>)>,
     cells: HashMap<(String, u32), Cell>,
     next_event: u64,
     now: f64,
+    /// Settled shelf changes waiting for the tracks around them to be bound: (shelf, level,
+    /// start time, delta kg).
+    deferred: Vec<(String, u32, f64, f64)>,
 }
 
 fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
@@ -208,11 +221,13 @@ impl Interact {
             exit: zone(ZoneKind::Exit),
             shoppers: Vec::new(),
             by_track: HashMap::new(),
+            owner: HashMap::new(),
             entries: VecDeque::new(),
             history: VecDeque::new(),
             cells: HashMap::new(),
             next_event: 0,
             now: 0.0,
+            deferred: Vec::new(),
         }
     }
 
@@ -253,14 +268,19 @@ impl Interact {
     /// The confirmed tracks of one tick.
     pub fn tick(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
         self.now = time;
-        let mut out = Vec::new();
-        self.history.push_back((time, tracks.to_vec()));
+        let mut out = self.decide_due(time);
+        // Reach is judged on where people were seen, not on predictions.
+        self.history
+            .push_back((time, tracks.iter().filter(|t| t.seen).cloned().collect()));
         while self.history.front().is_some_and(|(t, _)| *t < time - 20.0) {
             self.history.pop_front();
         }
         // Bound tracks: follow their shoppers.
         for t in tracks {
             if let Some(&k) = self.by_track.get(&t.id) {
+                if !t.seen {
+                    continue;
+                }
                 let s = &mut self.shoppers[k];
                 s.last_pos = DVec2::new(t.x, t.y);
                 s.last_seen = time;
@@ -303,6 +323,7 @@ impl Interact {
                     confusable: Vec::new(),
                 });
                 self.by_track.insert(t.id, k);
+                self.owner.insert(t.id, k);
                 let gate = "entrance".to_string();
                 let ev = self.event(
                     time,
@@ -314,6 +335,16 @@ impl Interact {
                     None,
                 );
                 out.push(ev);
+                continue;
+            }
+            // A track right beside a shopper's track is a split view of that shopper (the
+            // tracker merges such duplicates), not someone found again.
+            let beside = tracks.iter().any(|o| {
+                o.id != t.id
+                    && self.by_track.contains_key(&o.id)
+                    && (o.x - t.x).hypot(o.y - t.y) < self.cfg.duplicate_radius_m
+            });
+            if beside {
                 continue;
             }
             // Recovery: the shoppers unaccounted for who could have walked here since.
@@ -361,6 +392,7 @@ impl Interact {
             self.shoppers[k].last_pos = p;
             self.shoppers[k].last_seen = time;
             self.by_track.insert(t.id, k);
+            self.owner.insert(t.id, k);
             let ambiguity = if rivals.is_empty() {
                 None
             } else {
@@ -489,7 +521,22 @@ impl Interact {
         if delta.abs() < cfg.change_kg {
             return Vec::new();
         }
-        self.shelf_change(&m.shelf, m.level, since, delta)
+        // Decided once the tracks around it have had time to be bound (a shopper found again
+        // after a brief loss is bound within `lost_after_s` plus a tick or two).
+        self.deferred.push((m.shelf.clone(), m.level, since, delta));
+        Vec::new()
+    }
+
+    /// Shelf changes whose attribution is due at `time`.
+    fn decide_due(&mut self, time: f64) -> Vec<Output> {
+        let wait = self.cfg.attribution_delay_s;
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|d| d.2 + wait <= time);
+        self.deferred = later;
+        due.into_iter()
+            .flat_map(|(shelf, level, since, delta)| self.shelf_change(&shelf, level, since, delta))
+            .collect()
     }
 
     /// Shoppers within reach of `shelf` around `time`, nearest first, with their distance.
@@ -500,7 +547,7 @@ impl Interact {
                 continue;
             }
             for tr in tracks {
-                let Some(&k) = self.by_track.get(&tr.id) else {
+                let Some(&k) = self.owner.get(&tr.id) else {
                     continue;
                 };
                 let d = distance_to_box(shelf.min, shelf.max, DVec2::new(tr.x, tr.y));
@@ -665,12 +712,16 @@ impl Interact {
             .map(|(_, w)| *w)
     }
 
-    /// Ends the run: shoppers still inside get their cart as it stands (not final).
+    /// Ends the run: pending shelf changes are decided, shoppers still inside get their cart as
+    /// it stands (not final).
     pub fn finish(&mut self) -> Vec<Output> {
-        (0..self.shoppers.len())
-            .filter(|&k| !self.shoppers[k].exited)
-            .map(|k| self.cart(k, self.now, false))
-            .collect()
+        let mut out = self.decide_due(f64::INFINITY);
+        out.extend(
+            (0..self.shoppers.len())
+                .filter(|&k| !self.shoppers[k].exited)
+                .map(|k| self.cart(k, self.now, false)),
+        );
+        out
     }
 
     /// token -> (settled items, pending items), for every shopper seen.

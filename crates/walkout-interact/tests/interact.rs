@@ -29,6 +29,7 @@ fn track(id: u64, x: f64, y: f64, h: f64) -> TrackObs {
         x,
         y,
         height_m: h,
+        seen: true,
     }
 }
 
@@ -105,7 +106,7 @@ fn a_shopper_who_changes_out_of_sight_alone_is_recovered_and_picks_into_their_ca
     // They walk to bay C2-2f (front face at y = 9.0) and pick one item from level 1.
     let (sku, w) = level(&s, "C2-2f", 1);
     let mut out = Vec::new();
-    for k in 0..40 {
+    for k in 0..100 {
         let t = 20.1 + k as f64 * 0.1;
         out.extend(it.tick(t, &[track(7, 11.9, 8.55, 1.81)]));
         for r in cell("C2-2f", 1, t, t + 0.1, 22.0, 20.0, -w) {
@@ -154,7 +155,7 @@ fn two_shoppers_of_one_height_swapping_out_of_sight_are_flagged_and_their_picks_
     // The one who came out picks an item: the event names the candidates, the item is pending.
     let (_, w) = level(&s, "C2-4b", 0);
     let mut out = Vec::new();
-    for k in 0..40 {
+    for k in 0..100 {
         let t = 15.1 + k as f64 * 0.1;
         out.extend(it.tick(t, &[track(8, 14.4, 10.05, 1.755)]));
         for r in cell("C2-4b", 0, t, t + 0.1, 17.0, 20.0, -w) {
@@ -185,7 +186,7 @@ fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
     it.tick(1.0, &[track(1, 2.0, 0.5, 1.7)]);
     // Pick from A1-1f level 2 (front face y = 3.0).
     let (sku, w) = level(&s, "A1-1f", 2);
-    for k in 0..40 {
+    for k in 0..100 {
         let t = 1.1 + k as f64 * 0.1;
         it.tick(t, &[track(1, 3.6, 2.55, 1.7)]);
         for r in cell("A1-1f", 2, t, t + 0.1, 3.0, 20.0, -w) {
@@ -197,10 +198,10 @@ fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
     let (other, _) = level(&s, "B2-3b", 0);
     assert_ne!(other, sku);
     let mut out = Vec::new();
-    for k in 0..40 {
-        let t = 6.0 + k as f64 * 0.1;
+    for k in 0..100 {
+        let t = 12.0 + k as f64 * 0.1;
         out.extend(it.tick(t, &[track(1, 13.1, 7.05, 1.7)]));
-        for r in cell("B2-3b", 0, t, t + 0.1, 8.0, 15.0, w) {
+        for r in cell("B2-3b", 0, t, t + 0.1, 14.0, 15.0, w) {
             out.extend(it.weight(&r));
         }
     }

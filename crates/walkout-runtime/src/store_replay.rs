@@ -76,6 +76,10 @@ impl StoreReplayOptions {
                 max_coast_s: 3.0,
                 accel_sigma: 2.0,
                 merge_radius_m: 0.4,
+                birth_exclusion_m: std::env::var("BX")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0.8),
                 ..TrackerConfig::default()
             },
             interact: InteractConfig::default(),
@@ -177,16 +181,19 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         let views = View::per_camera(per_camera);
         let cands = fuser.fuse(&views);
         tracker.update(*time, &cands);
+        // Tracks seen at this tick. (Keeping shoppers bound to coasting tracks was tried and
+        // lost identities: a coasting track holds its shopper while the person, seen again as
+        // a new track, stays a stranger.)
         let confirmed: Vec<TrackObs> = tracker
             .tracks()
             .iter()
-            // Coasting tracks (briefly unseen) stay: a shopper is not lost behind a shelf.
             .filter(|t| t.state == TrackState::Confirmed)
             .map(|t| TrackObs {
                 id: t.id,
                 x: t.position[0],
                 y: t.position[1],
                 height_m: t.height_m,
+                seen: true,
             })
             .collect();
         collect(interact.tick(*time, &confirmed), &mut result);

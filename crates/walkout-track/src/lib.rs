@@ -54,6 +54,9 @@ pub struct TrackerConfig {
     /// person: the younger ends (0 disables).
     pub merge_radius_m: f64,
     pub merge_after_s: f64,
+    /// No track is born from a strong candidate within this distance of a confirmed track
+    /// (0 disables; crowds of people closer than this need it off).
+    pub birth_exclusion_m: f64,
 }
 
 impl Default for TrackerConfig {
@@ -77,6 +80,7 @@ impl Default for TrackerConfig {
             report_measurement_weight: 0.3,
             merge_radius_m: 0.0,
             merge_after_s: 1.0,
+            birth_exclusion_m: 0.0,
         }
     }
 }
@@ -287,8 +291,18 @@ impl Tracker {
         }
         // Births from unmatched strong candidates, then (optionally) from weak ones that no
         // track took, one per place.
+        // A strong candidate right beside a confirmed track is a split view of that person, not
+        // someone new (when `birth_exclusion_m` is set).
+        let beside_track = |c: &FloorCandidate| {
+            cfg.birth_exclusion_m > 0.0
+                && self.tracks.iter().any(|t| {
+                    t.state != TrackState::Tentative
+                        && (t.x[0] - c.x).hypot(t.x[1] - c.y) < cfg.birth_exclusion_m
+                })
+        };
         let mut births: Vec<(usize, u32)> = unmatched_strong
             .iter()
+            .filter(|&&ci| !beside_track(&candidates[ci]))
             .map(|&ci| (ci, cfg.confirm_hits))
             .collect();
         if weak_births {
