@@ -149,6 +149,8 @@ pub struct Interact {
     /// Settled shelf changes waiting for the tracks around them to be bound: (shelf, level,
     /// start time, delta kg).
     deferred: Vec<(String, u32, f64, f64)>,
+    /// Shared event-id source (the daemon's camera events use it too).
+    ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
@@ -228,11 +230,21 @@ impl Interact {
             next_event: 0,
             now: 0.0,
             deferred: Vec::new(),
+            ids: None,
         }
     }
 
+    /// Takes event ids from `ids` (shared with other event sources of the store).
+    pub fn with_event_ids(mut self, ids: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Interact {
+        self.ids = Some(ids);
+        self
+    }
+
     fn event(&mut self, time: f64, kind: EventKind, ambiguous: Option<Ambiguity>) -> Output {
-        self.next_event += 1;
+        self.next_event = match &self.ids {
+            Some(ids) => ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            None => self.next_event + 1,
+        };
         Output::Event(Event {
             schema: SCHEMA_VERSION,
             store: self.store.clone(),

@@ -32,10 +32,11 @@ use walkout_ingest::queue;
 use walkout_ingest::record::{Pace, Player, Repeat};
 use walkout_ingest::source::{Frame, FrameFormat, Source, SourceParams, templates};
 use walkout_ingest::supervisor::{Supervisor, SupervisorConfig};
+use walkout_interact::{Interact, InteractConfig, Output as InteractOutput, TrackObs};
 use walkout_track::{TrackIds, Tracker, TrackerConfig};
 use walkout_types::{
-    CameraHealth, CameraState, Detection, Event, EventKind, Health, SCHEMA_VERSION, StageHealth,
-    TrackState, TracksMessage, ViewDetections,
+    CameraHealth, CameraState, Detection, Event, EventKind, GateMessage, Health, SCHEMA_VERSION,
+    ShelfWeight, StageHealth, TrackState, TracksMessage, ViewDetections,
 };
 
 use crate::replay::published_track;
@@ -198,6 +199,23 @@ pub struct Summary {
     /// Config reloads applied (SIGHUP) and refused.
     pub reloads: u64,
     pub reload_errors: u64,
+    /// Per payment token: (cart items, pending items) when the run ended (in-process only).
+    pub carts: FinalCarts,
+}
+
+/// Per payment token: (cart items, pending items).
+pub type FinalCarts = std::collections::BTreeMap<
+    String,
+    (
+        std::collections::BTreeMap<String, u32>,
+        std::collections::BTreeMap<String, u32>,
+    ),
+>;
+
+/// A gate or shelf input on its way to the interaction stage.
+enum StoreInput {
+    Gate(GateMessage),
+    Weight(ShelfWeight),
 }
 
 /// One tick's detections on their way to fusion.
@@ -748,6 +766,23 @@ pub fn run(
             .map_err(|e| DaemonError::Stage(format!("cannot start the detect thread: {e}")))?
     };
 
+    // Gate and shelf inputs from the bus (fusion and all-in-one roles).
+    let (inputs_tx, inputs_rx) = std::sync::mpsc::channel::<(f64, StoreInput)>();
+    if let Some(bus) = &bus
+        && !matches!(opts.role, Role::Edge { .. })
+    {
+        let tx = inputs_tx.clone();
+        bus.subscribe::<GateMessage, _>("gates/*", move |_, g| {
+            let _ = tx.send((g.time, StoreInput::Gate(g)));
+        })?;
+        let tx = inputs_tx;
+        bus.subscribe::<ShelfWeight, _>("shelves/*/weight", move |_, w| {
+            let _ = tx.send((w.time, StoreInput::Weight(w)));
+        })?;
+    }
+    let event_ids = Arc::new(AtomicU64::new(0));
+    let final_carts: Arc<Mutex<FinalCarts>> = Arc::default();
+
     // Track stage.
     let rows = Arc::new(Mutex::new(Vec::new()));
     let live_tracks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -760,10 +795,19 @@ pub fn run(
             live_tracks.clone(),
             track_ids.clone(),
         );
-        let (fusion, tracker_cfg) = (opts.fusion.clone(), opts.tracker.clone());
+        // A store with shelves runs the store profile (as `walkoutd replay --views` does).
+        let (fusion, tracker_cfg) = if store.shelves.is_empty() {
+            (opts.fusion.clone(), opts.tracker.clone())
+        } else {
+            crate::store_replay::store_profile()
+        };
         let store_id = store.id.clone();
         let compute = opts.compute;
         let first = layout.clone();
+        let mut interact = (!matches!(opts.role, Role::Edge { .. })).then(|| {
+            Interact::new(&store, InteractConfig::default()).with_event_ids(event_ids.clone())
+        });
+        let carts_out = final_carts.clone();
         std::thread::Builder::new()
             .name("track".into())
             .spawn(move || -> Result<(), String> {
@@ -784,6 +828,30 @@ pub fn run(
                 let mut generation = first.generation;
                 // The tracker outlives reloads: tracks keep their ids across a camera change.
                 let mut tracker = Tracker::new(tracker_cfg, ids);
+                // Gate and shelf inputs, applied in time order up to each tick's time.
+                let mut pending: Vec<(f64, StoreInput)> = Vec::new();
+                // The latest cart of every shopper, for the `state/carts` query.
+                let current = std::cell::RefCell::new(std::collections::BTreeMap::new());
+                let publish = |outs: Vec<InteractOutput>| {
+                    let Some(bus) = &bus else { return };
+                    for o in outs {
+                        match o {
+                            InteractOutput::Event(e) => {
+                                let _ = bus.put(&format!("events/{}", e.kind.key()), &e);
+                            }
+                            InteractOutput::Cart(c) => {
+                                let _ = bus.put(&format!("carts/{}", c.shopper), &c);
+                                let mut current = current.borrow_mut();
+                                current.insert(c.shopper.clone(), c);
+                                bus.set_state("carts", &*current);
+                            }
+                        }
+                    }
+                };
+                let apply = |interact: &mut Interact, input: &StoreInput| match input {
+                    StoreInput::Gate(g) => interact.gate(g),
+                    StoreInput::Weight(w) => interact.weight(w),
+                };
                 loop {
                     let Some(d) = det_rx.recv_timeout(Duration::from_millis(100)) else {
                         if det_rx.is_finished() {
@@ -791,6 +859,14 @@ pub fn run(
                         }
                         continue;
                     };
+                    if let Some(it) = interact.as_mut() {
+                        pending.extend(inputs_rx.try_iter());
+                        pending.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        let due = pending.partition_point(|(t, _)| *t <= d.time_s);
+                        for (_, input) in pending.drain(..due) {
+                            publish(apply(it, &input));
+                        }
+                    }
                     let t0 = Instant::now();
                     if d.layout.generation != generation {
                         fuser = new_fuser(&d.layout);
@@ -805,6 +881,19 @@ pub fn run(
                         .filter(|t| t.state == TrackState::Confirmed)
                         .collect();
                     live_tracks.store(confirmed.len(), Ordering::Relaxed);
+                    if let Some(it) = interact.as_mut() {
+                        let obs: Vec<TrackObs> = confirmed
+                            .iter()
+                            .map(|t| TrackObs {
+                                id: t.id,
+                                x: t.position[0],
+                                y: t.position[1],
+                                height_m: t.height_m,
+                                seen: true,
+                            })
+                            .collect();
+                        publish(it.tick(d.time_s, &obs));
+                    }
                     let msg = TracksMessage {
                         schema: SCHEMA_VERSION,
                         store: store_id.clone(),
@@ -812,7 +901,13 @@ pub fn run(
                         time: d.time_s,
                         tracks: confirmed
                             .iter()
-                            .map(|t| published_track(t, &d.layout.ids))
+                            .map(|t| {
+                                let mut p = published_track(t, &d.layout.ids);
+                                p.shopper = interact
+                                    .as_ref()
+                                    .and_then(|it| it.shopper_id(t.id).cloned());
+                                p
+                            })
                             .collect(),
                     };
                     {
@@ -834,6 +929,15 @@ pub fn run(
                     s[1].1.push(t0.elapsed().as_secs_f64() * 1e3);
                     s[2].1.push(d.started.elapsed().as_secs_f64() * 1e3);
                 }
+                if let Some(it) = interact.as_mut() {
+                    pending.extend(inputs_rx.try_iter());
+                    pending.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    for (_, input) in pending.drain(..) {
+                        publish(apply(it, &input));
+                    }
+                    publish(it.finish());
+                    *carts_out.lock().unwrap_or_else(|e| e.into_inner()) = it.carts_by_token();
+                }
                 Ok(())
             })
             .map_err(|e| DaemonError::Stage(format!("cannot start the track thread: {e}")))?
@@ -842,7 +946,6 @@ pub fn run(
     // Health, camera events, reloads, time limit.
     let start = Instant::now();
     let mut last_health = Instant::now();
-    let mut event_id = 0u64;
     let mut summary = Summary {
         store: store.id.clone(),
         ..Default::default()
@@ -887,11 +990,10 @@ pub fn run(
         if let Some(bus) = &bus {
             for (slot, c) in slots.iter_mut().zip(&summary.cameras) {
                 for kind in slot.transitions(c) {
-                    event_id += 1;
                     let ev = Event {
                         schema: SCHEMA_VERSION,
                         store: store.id.clone(),
-                        id: event_id,
+                        id: event_ids.fetch_add(1, Ordering::Relaxed) + 1,
                         time: unix_now(),
                         kind,
                         ambiguous: None,
@@ -942,6 +1044,7 @@ pub fn run(
         }
     }
     summary.tracks_started = track_ids.next() - 1;
+    summary.carts = std::mem::take(&mut *final_carts.lock().unwrap_or_else(|e| e.into_inner()));
     summary.rows = std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
     if let Some(bus) = bus {
         // A final health message, then close.

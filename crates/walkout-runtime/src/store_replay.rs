@@ -65,26 +65,32 @@ impl StoreReplayOptions {
             config,
             views,
             inputs: None,
-            // Store defaults (tuned on the simulator's calm scenario, seed 1): people stop at
-            // shelves abruptly (high acceleration noise), stand next to each other (wider peak
-            // suppression, duplicate tracks merged) and hide behind shelves (longer coasting).
-            fusion: FusionConfig {
-                nms_radius_m: 0.5,
-                ..FusionConfig::default()
-            },
-            tracker: TrackerConfig {
-                max_coast_s: 3.0,
-                accel_sigma: 2.0,
-                merge_radius_m: 0.4,
-                birth_exclusion_m: std::env::var("BX")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0.8),
-                ..TrackerConfig::default()
-            },
+            fusion: store_profile().0,
+            tracker: store_profile().1,
             interact: InteractConfig::default(),
         }
     }
+}
+
+/// Fusion and tracking settings for a store with shelves (the daemon uses them too when the
+/// store config has shelves). Tuned on the simulator's calm scenario, seed 1: people stop at
+/// shelves abruptly (high acceleration noise), stand next to each other (wider peak
+/// suppression, duplicate tracks merged, no births beside a confirmed track) and hide behind
+/// shelves (longer coasting).
+pub fn store_profile() -> (FusionConfig, TrackerConfig) {
+    (
+        FusionConfig {
+            nms_radius_m: 0.5,
+            ..FusionConfig::default()
+        },
+        TrackerConfig {
+            max_coast_s: 3.0,
+            accel_sigma: 2.0,
+            merge_radius_m: 0.4,
+            birth_exclusion_m: 0.8,
+            ..TrackerConfig::default()
+        },
+    )
 }
 
 /// What a store replay produced.
