@@ -278,21 +278,21 @@ impl Interact {
     }
 
     /// The confirmed tracks of one tick.
+    ///
+    /// `tracks` may include coasting tracks (`seen: false`): they count for who is within reach
+    /// of a shelf (a shopper standing at a shelf is often hidden by it), not for identity.
     pub fn tick(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
         self.now = time;
         let mut out = self.decide_due(time);
-        // Reach is judged on where people were seen, not on predictions.
-        self.history
-            .push_back((time, tracks.iter().filter(|t| t.seen).cloned().collect()));
+        self.history.push_back((time, tracks.to_vec()));
         while self.history.front().is_some_and(|(t, _)| *t < time - 20.0) {
             self.history.pop_front();
         }
+        let seen: Vec<TrackObs> = tracks.iter().filter(|t| t.seen).cloned().collect();
+        let tracks = &seen[..];
         // Bound tracks: follow their shoppers.
         for t in tracks {
             if let Some(&k) = self.by_track.get(&t.id) {
-                if !t.seen {
-                    continue;
-                }
                 let s = &mut self.shoppers[k];
                 s.last_pos = DVec2::new(t.x, t.y);
                 s.last_seen = time;

@@ -882,14 +882,18 @@ pub fn run(
                         .collect();
                     live_tracks.store(confirmed.len(), Ordering::Relaxed);
                     if let Some(it) = interact.as_mut() {
-                        let obs: Vec<TrackObs> = confirmed
+                        let obs: Vec<TrackObs> = tracker
+                            .tracks()
                             .iter()
+                            .filter(|t| {
+                                matches!(t.state, TrackState::Confirmed | TrackState::Occluded)
+                            })
                             .map(|t| TrackObs {
                                 id: t.id,
                                 x: t.position[0],
                                 y: t.position[1],
                                 height_m: t.height_m,
-                                seen: true,
+                                seen: t.state == TrackState::Confirmed,
                             })
                             .collect();
                         publish(it.tick(d.time_s, &obs));

@@ -187,22 +187,23 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         let views = View::per_camera(per_camera);
         let cands = fuser.fuse(&views);
         tracker.update(*time, &cands);
-        // Tracks seen at this tick. (Keeping shoppers bound to coasting tracks was tried and
-        // lost identities: a coasting track holds its shopper while the person, seen again as
-        // a new track, stays a stranger.)
-        let confirmed: Vec<TrackObs> = tracker
+        // Tracks seen at this tick, and coasting ones for reach only. (Keeping shoppers bound to
+        // coasting tracks was tried and lost identities: a coasting track holds its shopper
+        // while the person, seen again as a new track, stays a stranger.)
+        let live: Vec<TrackObs> = tracker
             .tracks()
             .iter()
-            .filter(|t| t.state == TrackState::Confirmed)
+            .filter(|t| matches!(t.state, TrackState::Confirmed | TrackState::Occluded))
             .map(|t| TrackObs {
                 id: t.id,
                 x: t.position[0],
                 y: t.position[1],
                 height_m: t.height_m,
-                seen: true,
+                seen: t.state == TrackState::Confirmed,
             })
             .collect();
-        collect(interact.tick(*time, &confirmed), &mut result);
+        collect(interact.tick(*time, &live), &mut result);
+        let confirmed: Vec<TrackObs> = live.into_iter().filter(|t| t.seen).collect();
         for t in &confirmed {
             result.rows.push(Row {
                 frame: *frame as i64,
