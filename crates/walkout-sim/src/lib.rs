@@ -459,6 +459,8 @@ struct Agent {
     outfit: usize,
     /// Reaching into a shelf: the 3D hand point, until this time.
     reach: Option<(DVec3, f64)>,
+    /// Someone else was in the blind spot during this restroom visit.
+    company: bool,
 }
 
 /// One load-cell event: a settled change at `time` with a hand in the shelf around it.
@@ -513,6 +515,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
             step: 0,
             phase: Phase::Waiting,
             reach: None,
+            company: false,
         })
         .collect();
     // Load cells: (shelf, level) -> events.
@@ -532,9 +535,16 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
             })
             .map(|(i, _)| i)
             .collect();
+        // Per agent: whether it is in the restroom now or has been (a swap partner who has
+        // already left does not keep the other waiting).
         let positions: Vec<(DVec2, bool)> = agents
             .iter()
-            .map(|a| (a.pos, matches!(a.phase, Phase::InRestroom { .. })))
+            .map(|a| {
+                let been = a.s.steps[..a.step.min(a.s.steps.len())]
+                    .iter()
+                    .any(|s| matches!(s, Step::Restroom { .. }));
+                (a.pos, been || matches!(a.phase, Phase::InRestroom { .. }))
+            })
             .collect();
         for (i, a) in agents.iter_mut().enumerate() {
             a.reach = a.reach.filter(|(_, until)| *until >= t);
@@ -650,6 +660,9 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                     };
                 }
                 Phase::InRestroom { until } => {
+                    if in_blind.iter().any(|&j| j != i) {
+                        a.company = true;
+                    }
                     let partner_here = match &a.s.steps[a.step] {
                         Step::Restroom { with: Some(j), .. } => {
                             positions.get(*j).is_some_and(|(_, in_room)| *in_room)
@@ -662,8 +675,9 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                             out.clothing_changes.push(ClothingChange {
                                 token: a.s.token.clone(),
                                 time: t,
-                                alone: in_blind.iter().all(|&j| j == i),
+                                alone: !a.company,
                             });
+                            a.company = false;
                         }
                         a.step += 1;
                         a.phase = start_step(&nav, a, exit)?;
