@@ -32,7 +32,9 @@ use walkout_ingest::queue;
 use walkout_ingest::record::{Pace, Player, Repeat};
 use walkout_ingest::source::{Frame, FrameFormat, Source, SourceParams, templates};
 use walkout_ingest::supervisor::{Supervisor, SupervisorConfig};
-use walkout_interact::{Interact, InteractConfig, Output as InteractOutput, TrackObs};
+use walkout_interact::{Interact, InteractConfig, Output as InteractOutput};
+
+use crate::store_replay::StoreInput;
 use walkout_track::{TrackIds, Tracker, TrackerConfig};
 use walkout_types::{
     CameraHealth, CameraState, Detection, Event, EventKind, GateMessage, Health, SCHEMA_VERSION,
@@ -211,12 +213,6 @@ pub type FinalCarts = std::collections::BTreeMap<
         std::collections::BTreeMap<String, u32>,
     ),
 >;
-
-/// A gate or shelf input on its way to the interaction stage.
-enum StoreInput {
-    Gate(GateMessage),
-    Weight(ShelfWeight),
-}
 
 /// One tick's detections on their way to fusion.
 struct Detected {
@@ -848,10 +844,6 @@ pub fn run(
                         }
                     }
                 };
-                let apply = |interact: &mut Interact, input: &StoreInput| match input {
-                    StoreInput::Gate(g) => interact.gate(g),
-                    StoreInput::Weight(w) => interact.weight(w),
-                };
                 loop {
                     let Some(d) = det_rx.recv_timeout(Duration::from_millis(100)) else {
                         if det_rx.is_finished() {
@@ -864,7 +856,7 @@ pub fn run(
                         pending.sort_by(|a, b| a.0.total_cmp(&b.0));
                         let due = pending.partition_point(|(t, _)| *t <= d.time_s);
                         for (_, input) in pending.drain(..due) {
-                            publish(apply(it, &input));
+                            publish(input.apply(it));
                         }
                     }
                     let t0 = Instant::now();
@@ -882,20 +874,7 @@ pub fn run(
                         .collect();
                     live_tracks.store(confirmed.len(), Ordering::Relaxed);
                     if let Some(it) = interact.as_mut() {
-                        let obs: Vec<TrackObs> = tracker
-                            .tracks()
-                            .iter()
-                            .filter(|t| {
-                                matches!(t.state, TrackState::Confirmed | TrackState::Occluded)
-                            })
-                            .map(|t| TrackObs {
-                                id: t.id,
-                                x: t.position[0],
-                                y: t.position[1],
-                                height_m: t.height_m,
-                                seen: t.state == TrackState::Confirmed,
-                            })
-                            .collect();
+                        let obs = crate::store_replay::track_obs(&tracker);
                         publish(it.tick(d.time_s, &obs));
                     }
                     let msg = TracksMessage {
@@ -937,7 +916,7 @@ pub fn run(
                     pending.extend(inputs_rx.try_iter());
                     pending.sort_by(|a, b| a.0.total_cmp(&b.0));
                     for (_, input) in pending.drain(..) {
-                        publish(apply(it, &input));
+                        publish(input.apply(it));
                     }
                     publish(it.finish());
                     *carts_out.lock().unwrap_or_else(|e| e.into_inner()) = it.carts_by_token();

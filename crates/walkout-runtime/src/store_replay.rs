@@ -110,9 +110,36 @@ pub struct StoreReplayResult {
     pub frames: usize,
 }
 
-enum Input {
+/// A gate or shelf input on its way to the interaction stage.
+pub enum StoreInput {
     Gate(GateMessage),
     Weight(ShelfWeight),
+}
+
+impl StoreInput {
+    pub fn apply(&self, interact: &mut Interact) -> Vec<Output> {
+        match self {
+            StoreInput::Gate(g) => interact.gate(g),
+            StoreInput::Weight(w) => interact.weight(w),
+        }
+    }
+}
+
+/// The tracks the interaction stage sees at a tick: confirmed ones, and coasting ones (for
+/// shelf reach only).
+pub fn track_obs(tracker: &Tracker) -> Vec<TrackObs> {
+    tracker
+        .tracks()
+        .iter()
+        .filter(|t| matches!(t.state, TrackState::Confirmed | TrackState::Occluded))
+        .map(|t| TrackObs {
+            id: t.id,
+            x: t.position[0],
+            y: t.position[1],
+            height_m: t.height_m,
+            seen: t.state == TrackState::Confirmed,
+        })
+        .collect()
 }
 
 /// Runs the fusion role with identity and interactions over recorded views and inputs.
@@ -136,14 +163,14 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
             e.1[c] = v.detections;
         }
     }
-    let mut inputs: Vec<(f64, Input)> = Vec::new();
+    let mut inputs: Vec<(f64, StoreInput)> = Vec::new();
     if let Some(dir) = &opts.inputs {
         let gates = dir.join("gates.jsonl");
         if gates.is_file() {
             inputs.extend(
                 read_jsonl::<GateMessage>(&gates)?
                     .into_iter()
-                    .map(|g| (g.time, Input::Gate(g))),
+                    .map(|g| (g.time, StoreInput::Gate(g))),
             );
         }
         let shelves = dir.join("shelves.jsonl");
@@ -151,7 +178,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
             inputs.extend(
                 read_jsonl::<ShelfWeight>(&shelves)?
                     .into_iter()
-                    .map(|w| (w.time, Input::Weight(w))),
+                    .map(|w| (w.time, StoreInput::Weight(w))),
             );
         }
     }
@@ -177,10 +204,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
     };
     for (frame, (time, per_camera)) in &frames {
         while next_input < inputs.len() && inputs[next_input].0 <= *time {
-            let outs = match &inputs[next_input].1 {
-                Input::Gate(g) => interact.gate(g),
-                Input::Weight(w) => interact.weight(w),
-            };
+            let outs = inputs[next_input].1.apply(&mut interact);
             collect(outs, &mut result);
             next_input += 1;
         }
@@ -190,18 +214,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         // Tracks seen at this tick, and coasting ones for reach only. (Keeping shoppers bound to
         // coasting tracks was tried and lost identities: a coasting track holds its shopper
         // while the person, seen again as a new track, stays a stranger.)
-        let live: Vec<TrackObs> = tracker
-            .tracks()
-            .iter()
-            .filter(|t| matches!(t.state, TrackState::Confirmed | TrackState::Occluded))
-            .map(|t| TrackObs {
-                id: t.id,
-                x: t.position[0],
-                y: t.position[1],
-                height_m: t.height_m,
-                seen: t.state == TrackState::Confirmed,
-            })
-            .collect();
+        let live = track_obs(&tracker);
         collect(interact.tick(*time, &live), &mut result);
         let confirmed: Vec<TrackObs> = live.into_iter().filter(|t| t.seen).collect();
         for t in &confirmed {
@@ -227,10 +240,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         }
     }
     while next_input < inputs.len() {
-        let outs = match &inputs[next_input].1 {
-            Input::Gate(g) => interact.gate(g),
-            Input::Weight(w) => interact.weight(w),
-        };
+        let outs = inputs[next_input].1.apply(&mut interact);
         collect(outs, &mut result);
         next_input += 1;
     }
