@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gstreamer::prelude::*;
-use walkout_bus::{Bus, BusConfig};
+use walkout_bus::Bus;
 use walkout_ingest::rtsp_server::RtspServer;
-use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions};
+mod common;
+
+use walkout_runtime::daemon::DaemonInput;
 use walkout_types::{Event, EventKind, Health, TracksMessage};
 
 /// The two tests each run two encoders and a daemon: one at a time.
@@ -45,8 +47,7 @@ struct Rig {
     a: RtspServer,
     /// Camera cam1's server (taken while it is killed).
     b: Option<RtspServer>,
-    stop: Arc<AtomicBool>,
-    daemon: std::thread::JoinHandle<Result<daemon::Summary, daemon::DaemonError>>,
+    daemon: common::TestDaemon,
     sub: Bus,
     tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>>,
     events: Arc<Mutex<Vec<Event>>>,
@@ -55,39 +56,13 @@ struct Rig {
 impl Rig {
     fn start() -> Rig {
         let (a, b) = (pets_server(0), pets_server(0));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let endpoint = format!("tcp/127.0.0.1:{port}");
-        let mut opts = DaemonOptions::new(
+        let sources = HashMap::from([("cam0".into(), a.url()), ("cam1".into(), b.url())]);
+        let daemon = common::start(
             two_camera_config(),
-            DaemonInput::Cameras {
-                sources: HashMap::from([("cam0".into(), a.url()), ("cam1".into(), b.url())]),
-            },
+            DaemonInput::Cameras { sources },
+            |_| {},
         );
-        opts.compute = walkout_gpu::ComputePath::Cpu;
-        opts.runtime.intra_threads = 1;
-        opts.bus = Some(BusConfig {
-            listen: vec![endpoint.clone()],
-            ..Default::default()
-        });
-        let stop = Arc::new(AtomicBool::new(false));
-        let daemon = {
-            let stop = stop.clone();
-            std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
-        };
-        std::thread::sleep(Duration::from_secs(2));
-        let sub = Bus::open(
-            "pets2009-s2l1",
-            &BusConfig {
-                mode: "client".into(),
-                connect: vec![endpoint],
-                ..Default::default()
-            },
-        )
-        .expect("subscriber session");
+        let sub = daemon.client("pets2009-s2l1");
         let tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>> = Arc::default();
         let events: Arc<Mutex<Vec<Event>>> = Arc::default();
         let (t, e) = (tracks.clone(), events.clone());
@@ -100,7 +75,6 @@ impl Rig {
         Rig {
             a,
             b: Some(b),
-            stop,
             daemon,
             sub,
             tracks,
@@ -119,13 +93,8 @@ impl Rig {
     }
 
     /// Stops the daemon (it must have run cleanly) and everything else.
-    fn finish(self) -> daemon::Summary {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let summary = self
-            .daemon
-            .join()
-            .expect("daemon thread")
-            .expect("daemon ran");
+    fn finish(self) -> walkout_runtime::daemon::Summary {
+        let summary = self.daemon.finish();
         self.sub.close();
         if let Some(b) = self.b {
             b.stop();
@@ -307,40 +276,15 @@ fn a_reload_adds_and_removes_cameras_without_restarting_the_others() {
     let (a, b, c) = (pets_server(0), pets_server(0), pets_server(0));
     let config = std::env::temp_dir().join(format!("walkout-reload-{}.toml", std::process::id()));
     config_with(&config, &[("cam0", a.url()), ("cam1", b.url())]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let endpoint = format!("tcp/127.0.0.1:{port}");
-    let mut opts = DaemonOptions::new(
+    let reload = Arc::new(AtomicBool::new(false));
+    let daemon = common::start(
         config.clone(),
         DaemonInput::Cameras {
             sources: HashMap::new(),
         },
+        |o| o.reload = reload.clone(),
     );
-    opts.compute = walkout_gpu::ComputePath::Cpu;
-    opts.runtime.intra_threads = 1;
-    opts.bus = Some(BusConfig {
-        listen: vec![endpoint.clone()],
-        ..Default::default()
-    });
-    let reload = opts.reload.clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let daemon = {
-        let stop = stop.clone();
-        std::thread::spawn(move || daemon::run(&opts, stop, |_| {}))
-    };
-    std::thread::sleep(Duration::from_secs(2));
-    let sub = Bus::open(
-        "pets2009-s2l1",
-        &BusConfig {
-            mode: "client".into(),
-            connect: vec![endpoint],
-            ..Default::default()
-        },
-    )
-    .expect("subscriber session");
+    let sub = daemon.client("pets2009-s2l1");
     let tracks: Arc<Mutex<Vec<(Instant, TracksMessage)>>> = Arc::default();
     let health: Arc<Mutex<Vec<(Instant, Health)>>> = Arc::default();
     let (t, h) = (tracks.clone(), health.clone());
@@ -457,8 +401,7 @@ fn a_reload_adds_and_removes_cameras_without_restarting_the_others() {
     assert!(seen("cam2", refused + Duration::from_secs(1)));
     assert!(seen("cam0", refused) || seen("cam2", refused));
 
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let summary = daemon.join().expect("daemon thread").expect("daemon ran");
+    let summary = daemon.finish();
     assert_eq!((summary.reloads, summary.reload_errors), (1, 1));
     sub.close();
     for s in [a, b, c] {

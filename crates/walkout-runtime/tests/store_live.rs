@@ -3,14 +3,14 @@
 //! fusion role subscribes and publishes events and carts, and its carts equal the file
 //! replay's (`walkoutd replay --views --inputs`) on the same recording.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use walkout_bus::{Bus, BusConfig};
-use walkout_runtime::daemon::{self, DaemonInput, DaemonOptions, Role};
+use walkout_runtime::daemon::{DaemonInput, Role};
 use walkout_runtime::store_replay::{self, StoreReplayOptions};
 use walkout_sim::{Scenario, SimParams};
 use walkout_types::Cart;
@@ -39,40 +39,17 @@ fn the_fusion_role_on_zenoh_gives_the_carts_of_the_file_replay() {
     );
 
     // The daemon, fusion role, listening on loopback.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let endpoint = format!("tcp/127.0.0.1:{port}");
-    let mut o = DaemonOptions::new(
+    let daemon = common::start(
         config(),
         DaemonInput::Cameras {
             sources: HashMap::new(),
         },
-    );
-    o.role = Role::Fusion;
-    o.compute = walkout_gpu::ComputePath::Cpu;
-    o.rate_hz = p.fps;
-    o.bus = Some(BusConfig {
-        listen: vec![endpoint.clone()],
-        ..Default::default()
-    });
-    let stop = Arc::new(AtomicBool::new(false));
-    let d = {
-        let stop = stop.clone();
-        std::thread::spawn(move || daemon::run(&o, stop, |_| {}))
-    };
-    std::thread::sleep(Duration::from_secs(2));
-    let bus = Bus::open(
-        &store.id,
-        &BusConfig {
-            mode: "client".into(),
-            connect: vec![endpoint],
-            ..Default::default()
+        |o| {
+            o.role = Role::Fusion;
+            o.rate_hz = p.fps;
         },
-    )
-    .expect("publisher session");
+    );
+    let bus = daemon.client(&store.id);
     let carts: Arc<Mutex<Vec<Cart>>> = Arc::default();
     let c = carts.clone();
     bus.subscribe::<Cart, _>("carts/*", move |_, m| c.lock().expect("lock").push(m))
@@ -103,8 +80,7 @@ fn the_fusion_role_on_zenoh_gives_the_carts_of_the_file_replay() {
         std::thread::sleep(Duration::from_millis(3));
     }
     std::thread::sleep(Duration::from_secs(2));
-    stop.store(true, Ordering::Relaxed);
-    let summary = d.join().expect("daemon thread").expect("daemon ran");
+    let summary = daemon.finish();
     std::thread::sleep(Duration::from_millis(500));
     println!("live: {:?}\nfile: {:?}", summary.carts, file.final_carts);
     assert_eq!(summary.carts, file.final_carts);
