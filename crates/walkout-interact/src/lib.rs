@@ -19,6 +19,8 @@
 //! an event the evidence cannot attribute is flagged `ambiguous` and kept out of the cart
 //! (`pending`).
 
+pub mod reach;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use glam::DVec2;
@@ -149,6 +151,8 @@ pub struct Interact {
     /// Settled shelf changes waiting for the tracks around them to be bound: (shelf, level,
     /// start time, delta kg).
     deferred: Vec<(String, u32, f64, f64)>,
+    /// Hands seen in shelves: (time, shelf index, point).
+    reaches: VecDeque<(f64, usize, glam::DVec3)>,
     /// Shared event-id source (the daemon's camera events use it too).
     ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
@@ -230,6 +234,7 @@ impl Interact {
             next_event: 0,
             now: 0.0,
             deferred: Vec::new(),
+            reaches: VecDeque::new(),
             ids: None,
         }
     }
@@ -267,6 +272,51 @@ impl Interact {
             pending: s.pending.clone(),
             is_final,
         })
+    }
+
+    /// Hands seen in shelves at `time` (see [`reach::reach_points`]).
+    pub fn reach(&mut self, time: f64, points: &[reach::Reach]) {
+        self.reaches
+            .extend(points.iter().map(|r| (time, r.shelf, r.p)));
+        while self
+            .reaches
+            .front()
+            .is_some_and(|(t, _, _)| *t < time - 20.0)
+        {
+            self.reaches.pop_front();
+        }
+    }
+
+    /// Shoppers near a hand seen in `shelf` around `time`: (shopper, distance from the hand),
+    /// nearest first. Empty when no hand was seen there.
+    fn by_hand(&self, shelf: usize, time: f64) -> Vec<(usize, f64)> {
+        let mut best: HashMap<usize, f64> = HashMap::new();
+        for &(tr, s, p) in &self.reaches {
+            if s != shelf || tr < time - 1.0 || tr > time + 1.0 {
+                continue;
+            }
+            // Where the shoppers were at that tick.
+            let Some((_, tracks)) = self
+                .history
+                .iter()
+                .min_by(|a, b| (a.0 - tr).abs().total_cmp(&(b.0 - tr).abs()))
+            else {
+                continue;
+            };
+            for t in tracks {
+                let Some(&k) = self.owner.get(&t.id) else {
+                    continue;
+                };
+                let d = (t.x - p.x).hypot(t.y - p.y);
+                if d <= self.cfg.reach_m {
+                    let e = best.entry(k).or_insert(f64::INFINITY);
+                    *e = e.min(d);
+                }
+            }
+        }
+        let mut v: Vec<(usize, f64)> = best.into_iter().collect();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        v
     }
 
     /// A gate message (entries open a shopper slot for the next track at the entrance).
@@ -584,7 +634,13 @@ impl Interact {
             );
             return Vec::new();
         };
-        let near = self.in_reach(&self.shelves[si], since);
+        // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
+        let by_hand = self.by_hand(si, since);
+        let near = if by_hand.is_empty() {
+            self.in_reach(&self.shelves[si], since)
+        } else {
+            by_hand
+        };
         let decided = match near.as_slice() {
             [] => None,
             [only] => Some((only.0, Vec::new())),

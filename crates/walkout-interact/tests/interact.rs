@@ -216,3 +216,59 @@ fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
     }
     assert!(it.carts_by_token()["tok-a"].0.is_empty());
 }
+
+fn wrist_at(cam: &walkout_geometry::Camera, p: glam::DVec3) -> walkout_types::Detection {
+    let px = cam.project(p).expect("in front");
+    walkout_types::Detection {
+        left: px.x - 20.0,
+        top: px.y - 60.0,
+        width: 40.0,
+        height: 120.0,
+        score: 0.9,
+        embedding: None,
+        wrists: vec![walkout_types::Keypoint {
+            u: px.x,
+            v: px.y,
+            score: 0.8,
+        }],
+    }
+}
+
+#[test]
+fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_is_not() {
+    use walkout_interact::reach::reach_points;
+    let s = store();
+    let cams: Vec<walkout_geometry::Camera> = s.cameras().cloned().collect();
+    let bay = s.shelves.iter().position(|x| x.id == "B1-2f").expect("bay");
+    let sh = &s.shelves[bay];
+    // On the bay's front face, mid-way along it, at level 1.
+    let hand = glam::DVec3::new((sh.min.x + sh.max.x) / 2.0, sh.min.y, 0.95);
+    let seeing: Vec<usize> = (0..cams.len())
+        .filter(|&c| {
+            cams[c].sees(hand)
+                && !s
+                    .occluders()
+                    .blocks(cams[c].centre(), hand - glam::DVec3::new(0.0, 0.01, 0.0))
+        })
+        .collect();
+    assert!(seeing.len() >= 2, "cameras seeing the hand: {seeing:?}");
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    for &c in &seeing {
+        per_camera[c].push(wrist_at(&cams[c], hand));
+    }
+    let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
+    assert!(!r.is_empty());
+    assert!(r.iter().all(|x| x.shelf == bay), "{r:?}");
+    assert!(r.iter().all(|x| x.p.distance(hand) < 0.1), "{r:?}");
+    // A hand hanging in the middle of an aisle: rays from different cameras end on different
+    // shelves or far apart.
+    let hanging = glam::DVec3::new(5.5, 4.8, 0.8);
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    for (c, cam) in cams.iter().enumerate() {
+        if cam.sees(hanging) {
+            per_camera[c].push(wrist_at(cam, hanging));
+        }
+    }
+    let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
+    assert!(r.is_empty(), "{r:?}");
+}

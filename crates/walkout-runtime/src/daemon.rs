@@ -804,6 +804,7 @@ pub fn run(
             Interact::new(&store, InteractConfig::default()).with_event_ids(event_ids.clone())
         });
         let carts_out = final_carts.clone();
+        let shelves = store.shelves.clone();
         std::thread::Builder::new()
             .name("track".into())
             .spawn(move || -> Result<(), String> {
@@ -874,6 +875,13 @@ pub fn run(
                         .collect();
                     live_tracks.store(confirmed.len(), Ordering::Relaxed);
                     if let Some(it) = interact.as_mut() {
+                        let hands = walkout_interact::reach::reach_points(
+                            &d.layout.cameras,
+                            &shelves,
+                            &d.per_camera,
+                            crate::store_replay::REACH_AGREE_M,
+                        );
+                        it.reach(d.time_s, &hands);
                         let obs = crate::store_replay::track_obs(&tracker);
                         publish(it.tick(d.time_s, &obs));
                     }

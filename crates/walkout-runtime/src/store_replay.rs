@@ -93,6 +93,9 @@ pub fn store_profile() -> (FusionConfig, TrackerConfig) {
     )
 }
 
+/// Wrists of two cameras on one shelf bay within this distance are a hand in that bay.
+pub const REACH_AGREE_M: f64 = 0.25;
+
 /// What a store replay produced.
 #[derive(Debug, Clone, Default)]
 pub struct StoreReplayResult {
@@ -185,6 +188,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
     inputs.sort_by(|a, b| a.0.total_cmp(&b.0));
 
     let cameras: Vec<_> = store.cameras().cloned().collect();
+    let reach_cameras = cameras.clone();
     let mut fuser =
         Fuser::new(cameras, &store.floor, opts.fusion.clone()).with_occluders(store.occluders());
     let mut tracker = Tracker::new(opts.tracker.clone(), TrackIds::new());
@@ -208,6 +212,13 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
             collect(outs, &mut result);
             next_input += 1;
         }
+        let hands = walkout_interact::reach::reach_points(
+            &reach_cameras,
+            &store.shelves,
+            per_camera,
+            REACH_AGREE_M,
+        );
+        interact.reach(*time, &hands);
         let views = View::per_camera(per_camera);
         let cands = fuser.fuse(&views);
         tracker.update(*time, &cands);
