@@ -288,13 +288,16 @@ impl Interact {
     }
 
     /// Shoppers near a hand seen in `shelf` around `time`: (shopper, distance from the hand),
-    /// nearest first. Empty when no hand was seen there.
-    fn by_hand(&self, shelf: usize, time: f64) -> Vec<(usize, f64)> {
+    /// nearest first; `None` when no hand was seen there (a hand with no known shopper near it
+    /// gives an empty list: nobody can be named).
+    fn by_hand(&self, shelf: usize, time: f64) -> Option<Vec<(usize, f64)>> {
         let mut best: HashMap<usize, f64> = HashMap::new();
+        let mut seen = false;
         for &(tr, s, p) in &self.reaches {
             if s != shelf || tr < time - 1.0 || tr > time + 1.0 {
                 continue;
             }
+            seen = true;
             // Where the shoppers were at that tick.
             let Some((_, tracks)) = self
                 .history
@@ -316,7 +319,7 @@ impl Interact {
         }
         let mut v: Vec<(usize, f64)> = best.into_iter().collect();
         v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        v
+        seen.then_some(v)
     }
 
     /// A gate message (entries open a shopper slot for the next track at the entrance).
@@ -635,11 +638,9 @@ impl Interact {
             return Vec::new();
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
-        let by_hand = self.by_hand(si, since);
-        let near = if by_hand.is_empty() {
-            self.in_reach(&self.shelves[si], since)
-        } else {
-            by_hand
+        let near = match self.by_hand(si, since) {
+            Some(by_hand) => by_hand,
+            None => self.in_reach(&self.shelves[si], since),
         };
         let decided = match near.as_slice() {
             [] => None,
