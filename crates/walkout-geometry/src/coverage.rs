@@ -156,28 +156,33 @@ impl Occluders {
     }
 }
 
-/// Whether the segment `a`-`b` passes through the axis-aligned box `min`-`max` (slab test).
+/// Whether the segment `a`-`b` passes through the axis-aligned box `min`-`max`.
 pub fn segment_hits_box(a: DVec3, b: DVec3, min: DVec3, max: DVec3) -> bool {
-    let d = b - a;
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    ray_box_entry(a, b - a, min, max, 1.0).is_some()
+}
+
+/// Where the ray `o + t d`, `0 <= t <= t_max`, enters the axis-aligned box `min`-`max` (slab
+/// test): the smallest such `t`, if the ray meets the box.
+pub fn ray_box_entry(o: DVec3, d: DVec3, min: DVec3, max: DVec3, t_max: f64) -> Option<f64> {
+    let (mut t0, mut t1) = (0.0f64, t_max);
     for k in 0..3 {
         if d[k].abs() < 1e-12 {
-            if a[k] < min[k] || a[k] > max[k] {
-                return false;
+            if o[k] < min[k] || o[k] > max[k] {
+                return None;
             }
         } else {
-            let (mut lo, mut hi) = ((min[k] - a[k]) / d[k], (max[k] - a[k]) / d[k]);
+            let (mut lo, mut hi) = ((min[k] - o[k]) / d[k], (max[k] - o[k]) / d[k]);
             if lo > hi {
                 std::mem::swap(&mut lo, &mut hi);
             }
             t0 = t0.max(lo);
             t1 = t1.min(hi);
             if t0 > t1 {
-                return false;
+                return None;
             }
         }
     }
-    true
+    Some(t0)
 }
 
 /// Which cameras see each floor cell.

@@ -4,6 +4,7 @@
 //! shelf from a hand in front of it).
 
 use glam::{DVec2, DVec3};
+use walkout_geometry::coverage::ray_box_entry;
 use walkout_geometry::{Camera, Shelf};
 use walkout_types::Detection;
 
@@ -12,29 +13,6 @@ use walkout_types::Detection;
 pub struct Reach {
     pub shelf: usize,
     pub p: DVec3,
-}
-
-/// Where the ray `o + t d` (t >= 0) enters the box, if it does.
-fn ray_box_entry(o: DVec3, d: DVec3, min: DVec3, max: DVec3) -> Option<f64> {
-    let (mut t0, mut t1) = (0.0f64, f64::INFINITY);
-    for k in 0..3 {
-        if d[k].abs() < 1e-12 {
-            if o[k] < min[k] || o[k] > max[k] {
-                return None;
-            }
-        } else {
-            let (mut a, mut b) = ((min[k] - o[k]) / d[k], (max[k] - o[k]) / d[k]);
-            if a > b {
-                std::mem::swap(&mut a, &mut b);
-            }
-            t0 = t0.max(a);
-            t1 = t1.min(b);
-            if t0 > t1 {
-                return None;
-            }
-        }
-    }
-    Some(t0)
 }
 
 /// The hands in shelves at one tick, from every camera's detections (in store camera order).
@@ -55,7 +33,9 @@ pub fn reach_points(
             let first = shelves
                 .iter()
                 .enumerate()
-                .filter_map(|(s, sh)| ray_box_entry(o, dir, sh.min, sh.max).map(|t| (s, t)))
+                .filter_map(|(s, sh)| {
+                    ray_box_entry(o, dir, sh.min, sh.max, f64::INFINITY).map(|t| (s, t))
+                })
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((s, t)) = first {
                 hits.push((c, s, o + dir * t));
