@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use glam::{DMat2, DVec2, DVec3};
+use glam::{DMat2, DMat3, DVec2, DVec3};
 use walkout_geometry::Camera;
 use walkout_geometry::coverage::{CoverageMap, Grid, Occluders, Polygon};
 use walkout_gpu::bev::{BevGrid, BevKernel, BevObservation, Peak, sort_peaks};
@@ -69,13 +69,20 @@ pub struct FusionConfig {
     /// Body size used to predict boxes: height and width, metres.
     pub body_height_m: f64,
     pub body_width_m: f64,
+    /// Box model: a box's horizontal centre is the projection of the body's axis at mid-height
+    /// (not of the feet: seen from above at an angle the two differ by a few per cent of the
+    /// box height), and each candidate's position and height are refined by Gauss-Newton over
+    /// its views' box centres, bottoms (feet) and tops (head), with `head_height_m` /
+    /// `head_height_sigma_m` as the prior on the height. 0 iterations: information-weighted
+    /// mean of the foot points only.
+    pub refine_iterations: u32,
 }
 
 impl Default for FusionConfig {
     fn default() -> Self {
         FusionConfig {
             cell_m: 0.1,
-            head_height_m: 1.7,
+            head_height_m: 1.8,
             head_height_sigma_m: 0.12,
             pixel_sigma_rel: 0.03,
             pixel_sigma_abs: 4.0,
@@ -94,6 +101,7 @@ impl Default for FusionConfig {
             explain_overlap: 0.3,
             body_height_m: 1.7,
             body_width_m: 0.55,
+            refine_iterations: 3,
         }
     }
 }
@@ -128,6 +136,22 @@ struct Obs {
     /// Pixel of the head (top centre) when the top is not truncated.
     head_px: Option<DVec2>,
     embedding: Option<Vec<f32>>,
+    /// The box, for the box-model refinement.
+    bx: BoxObs,
+}
+
+/// What a box says about the body, with the pixel noise of each edge; an edge cut by the
+/// image border (or feet hidden by a shelf) says nothing.
+#[derive(Debug, Clone, Copy)]
+struct BoxObs {
+    centre_u: f64,
+    bottom: f64,
+    top: f64,
+    sigma_u: f64,
+    sigma_v: f64,
+    centre_ok: bool,
+    bottom_ok: bool,
+    top_ok: bool,
 }
 
 /// Per-tick counters, for health and tuning.
@@ -404,10 +428,28 @@ impl Fuser {
                 };
                 let px_cov = DMat2::from_diagonal(DVec2::new(sx * sx, sigma * sigma));
                 let u = d.left + d.width / 2.0;
+                let bottom = d.top + d.height;
                 let head_px = (!cut_top).then_some(DVec2::new(u, d.top));
                 let foot = (!cut_bottom)
-                    .then(|| back_project(cam, DVec2::new(u, d.top + d.height), 0.0, px_cov, 0.0))
+                    .then(|| back_project(cam, DVec2::new(u, bottom), 0.0, px_cov, 0.0))
                     .flatten()
+                    // The box centre is the body's axis at mid-height: the feet are where the
+                    // axis meets the floor, a little to the side when seen at an angle.
+                    .map(|foot| {
+                        if c.refine_iterations == 0 || cut_left || cut_right {
+                            return foot;
+                        }
+                        let p = foot.0.extend(0.0);
+                        let mid = DVec3::new(p.x, p.y, 0.5 * c.head_height_m);
+                        match (cam.project(p), cam.project(mid)) {
+                            (Some(a), Some(b)) => {
+                                let u_foot = u - (b.x - a.x);
+                                back_project(cam, DVec2::new(u_foot, bottom), 0.0, px_cov, 0.0)
+                                    .unwrap_or(foot)
+                            }
+                            _ => foot,
+                        }
+                    })
                     // A box whose bottom is a shelf's edge (the feet hidden behind it): the
                     // floor point seen there lies behind the shelf, so use the head.
                     .filter(|(p, _)| {
@@ -423,6 +465,7 @@ impl Fuser {
                 } else {
                     None
                 };
+                let feet_seen = foot.is_some();
                 let Some((p, cov)) = est else { continue };
                 if p.x < lo.x || p.y < lo.y || p.x >= hi.x || p.y >= hi.y {
                     continue;
@@ -440,6 +483,16 @@ impl Fuser {
                     score: d.score,
                     head_px,
                     embedding: d.embedding.clone(),
+                    bx: BoxObs {
+                        centre_u: u,
+                        bottom,
+                        top: d.top,
+                        sigma_u: sx,
+                        sigma_v: sigma,
+                        centre_ok: !(cut_left || cut_right),
+                        bottom_ok: feet_seen,
+                        top_ok: !cut_top,
+                    },
                 });
             }
         }
@@ -762,9 +815,72 @@ impl Fuser {
             .map_or(1.0, |(ix, iy)| self.inv_visible[iy * self.grid.nx + ix])
     }
 
+    /// Gauss-Newton over (x, y, height) from `p`: each member box's centre is the projection of
+    /// the body's axis at mid-height, its bottom that of the feet, its top that of the head;
+    /// the nominal head height is the prior. `None` when the steps do not settle.
+    fn refine(&self, members: &[usize], p: DVec2) -> Option<(DVec2, f64, usize)> {
+        let c = &self.config;
+        let (h0, sh) = (c.head_height_m, c.head_height_sigma_m.max(1e-3));
+        let mut th = DVec3::new(p.x, p.y, h0);
+        let mut tops = 0;
+        for _ in 0..c.refine_iterations {
+            let mut a = DMat3::ZERO;
+            let mut b = DVec3::ZERO;
+            let mut add = |j: DVec3, r: f64, sigma: f64| {
+                let w = 1.0 / (sigma * sigma);
+                a += DMat3::from_cols(j * j.x, j * j.y, j * j.z) * w;
+                b += j * (r * w);
+            };
+            add(DVec3::Z, h0 - th.z, sh);
+            tops = 0;
+            for &i in members {
+                let o = &self.obs[i];
+                let cam = &self.cameras[o.camera];
+                let bx = o.bx;
+                if bx.bottom_ok {
+                    let (q, j) = cam.project_with_jacobian(DVec3::new(th.x, th.y, 0.0))?;
+                    add(DVec3::new(j[0].y, j[1].y, 0.0), bx.bottom - q.y, bx.sigma_v);
+                }
+                if bx.centre_ok {
+                    let (q, j) = cam.project_with_jacobian(DVec3::new(th.x, th.y, 0.5 * th.z))?;
+                    add(
+                        DVec3::new(j[0].x, j[1].x, 0.5 * j[2].x),
+                        bx.centre_u - q.x,
+                        bx.sigma_u,
+                    );
+                }
+                if bx.top_ok {
+                    let (q, j) = cam.project_with_jacobian(th)?;
+                    add(DVec3::new(j[0].y, j[1].y, j[2].y), bx.top - q.y, bx.sigma_v);
+                    tops += 1;
+                }
+            }
+            if a.determinant().abs() < 1e-18 {
+                return None;
+            }
+            let step = a.inverse() * b;
+            if !step.is_finite() {
+                return None;
+            }
+            th += step;
+            if step.truncate().length() < 1e-3 {
+                break;
+            }
+        }
+        ((th.truncate() - p).length() < 1.0 && (0.5..=2.5).contains(&th.z)).then_some((
+            th.truncate(),
+            th.z,
+            tops,
+        ))
+    }
+
     /// Information-weighted least squares over the member observations, and head height.
     fn candidate(&self, members: &[usize], score: f64, visible: u32) -> FloorCandidate {
         let (p, cov) = self.weighted_mean(members);
+        let refined = (self.config.refine_iterations > 0)
+            .then(|| self.refine(members, p))
+            .flatten();
+        let p = refined.map_or(p, |r| r.0);
         let mut heights: Vec<f64> = members
             .iter()
             .filter_map(|&i| {

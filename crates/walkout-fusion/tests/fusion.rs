@@ -38,13 +38,25 @@ fn room() -> (Vec<Camera>, Polygon) {
     (cams, Polygon::rectangle(DVec2::ZERO, DVec2::splat(10.0)))
 }
 
-/// The box of a person standing at `p` (height 1.75 m, width 0.45 m), clipped to the image.
+/// The box of a person standing at `p` (height 1.75 m, width 0.45 m), clipped to the image:
+/// from the feet up to the head, as wide as the body at both ends (seen at an angle, the
+/// head is not straight above the feet in the image).
 fn person_box(cam: &Camera, p: DVec2) -> Option<Detection> {
     let foot = cam.project(DVec3::new(p.x, p.y, 0.0))?;
     let head = cam.project(DVec3::new(p.x, p.y, 1.75))?;
-    let h = (foot - head).length();
-    let w = h * 0.45 / 1.75;
-    let (l, t, r, b) = (foot.x - w / 2.0, head.y, foot.x + w / 2.0, foot.y);
+    let half = |z: f64| {
+        let d = cam
+            .camera_from_world
+            .transform_point(DVec3::new(p.x, p.y, z))
+            .z;
+        0.5 * 0.45 * cam.intrinsics.fx / d
+    };
+    let (l, t, r, b) = (
+        (foot.x - half(0.0)).min(head.x - half(1.75)),
+        head.y,
+        (foot.x + half(0.0)).max(head.x + half(1.75)),
+        foot.y,
+    );
     let (iw, ih) = (
         f64::from(cam.intrinsics.width) - 1.0,
         f64::from(cam.intrinsics.height) - 1.0,
@@ -62,6 +74,14 @@ fn person_box(cam: &Camera, p: DVec2) -> Option<Detection> {
 }
 
 fn fuse(people: &[DVec2], skip: &[(usize, usize)]) -> Vec<walkout_types::FloorCandidate> {
+    fuse_with(people, skip, FusionConfig::default())
+}
+
+fn fuse_with(
+    people: &[DVec2],
+    skip: &[(usize, usize)],
+    config: FusionConfig,
+) -> Vec<walkout_types::FloorCandidate> {
     let (cams, floor) = room();
     let boxes: Vec<Vec<Detection>> = cams
         .iter()
@@ -75,7 +95,7 @@ fn fuse(people: &[DVec2], skip: &[(usize, usize)]) -> Vec<walkout_types::FloorCa
                 .collect()
         })
         .collect();
-    let mut fuser = Fuser::new(cams, &floor, FusionConfig::default());
+    let mut fuser = Fuser::new(cams, &floor, config);
     let views: Vec<View> = View::per_camera(&boxes);
     fuser.fuse(&views)
 }
@@ -106,6 +126,40 @@ fn people_seen_by_several_cameras_are_found_where_they_stand() {
         let h = c.height_m.expect("head height");
         assert!((h - 1.75).abs() < 0.05, "head height {h}");
     }
+}
+
+#[test]
+fn the_box_model_places_people_by_their_body_axis() {
+    // Near the room's edges the cameras see people at steep angles: the box centre (the body
+    // at mid-height) lies well to the side of the feet.
+    let people = [
+        DVec2::new(1.5, 8.0),
+        DVec2::new(8.5, 1.5),
+        DVec2::new(2.0, 2.5),
+    ];
+    let worst = |config: FusionConfig| {
+        let cands = fuse_with(&people, &[], config);
+        people
+            .iter()
+            .map(|p| {
+                cands
+                    .iter()
+                    .filter(|c| c.strong)
+                    .map(|c| (c.x - p.x).hypot(c.y - p.y))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .fold(0.0, f64::max)
+    };
+    let refined = worst(FusionConfig::default());
+    let feet_only = worst(FusionConfig {
+        refine_iterations: 0,
+        ..FusionConfig::default()
+    });
+    assert!(refined < 0.03, "box model: worst error {refined} m");
+    assert!(
+        feet_only > 2.0 * refined,
+        "feet only {feet_only} m vs box model {refined} m"
+    );
 }
 
 #[test]

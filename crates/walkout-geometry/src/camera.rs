@@ -397,6 +397,25 @@ impl Camera {
         Some(k * jd * jn)
     }
 
+    /// The pixel of a world point and the Jacobian d(pixel) / d(x, y, z) as its three columns;
+    /// `None` behind the camera.
+    pub fn project_with_jacobian(&self, p_world: DVec3) -> Option<(DVec2, [DVec2; 3])> {
+        let p = self.camera_from_world.transform_point(p_world);
+        if p.z <= 1e-9 {
+            return None;
+        }
+        let n = DVec2::new(p.x / p.z, p.y / p.z);
+        let (d, jd) = self.intrinsics.lens.distort(n);
+        let r = self.camera_from_world.rotation;
+        let k = DMat2::from_diagonal(DVec2::new(self.intrinsics.fx, self.intrinsics.fy));
+        let kd = k * jd;
+        let dn = |c: DVec3| kd * DVec2::new((c.x - n.x * c.z) / p.z, (c.y - n.y * c.z) / p.z);
+        Some((
+            self.intrinsics.distorted_to_pixel(d),
+            [dn(r.x_axis), dn(r.y_axis), dn(r.z_axis)],
+        ))
+    }
+
     /// Back-projects a pixel onto the plane z = `height_m` with the 2x2 covariance (m^2) of the
     /// resulting (x, y) for isotropic pixel noise of `sigma_px` (first-order, via the Jacobian).
     pub fn back_project_with_covariance(
@@ -507,6 +526,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn projection_jacobian_matches_finite_differences() {
+        for lens in lenses() {
+            let cam = camera(lens);
+            for p in [
+                DVec3::new(0.5, 1.0, 0.0),
+                DVec3::new(-1.2, 3.0, 1.7),
+                DVec3::new(0.3, 0.0, 0.9),
+            ] {
+                let (px, j) = cam.project_with_jacobian(p).expect("in front");
+                assert!((px - cam.project_unchecked(p)).length() < 1e-9);
+                let h = 1e-6;
+                for (axis, col) in [DVec3::X, DVec3::Y, DVec3::Z].into_iter().zip(j) {
+                    let fd = (cam.project_unchecked(p + axis * h)
+                        - cam.project_unchecked(p - axis * h))
+                        / (2.0 * h);
+                    assert!(
+                        (col - fd).length() < 1e-3 * fd.length().max(1.0),
+                        "{lens:?} {p:?} d/d{axis:?}: {col:?} vs {fd:?}"
+                    );
+                }
+            }
+        }
+        let cam = camera(LensModel::NONE);
+        assert!(
+            cam.project_with_jacobian(DVec3::new(0.0, -8.0, 0.0))
+                .is_none()
+        );
     }
 
     #[test]

@@ -56,8 +56,11 @@ fn main() {
             "rhits" => opts.report_coast_min_hits = f as u32,
             "backfill" => opts.backfill = f > 0.0,
             "gap" => opts.gap_fill = f > 0.0,
+            "smooth" => opts.smooth = f > 0.0,
             "meas" => opts.tracker.measurement_sigma_m = f,
             "minscore" => opts.fusion.min_score = f,
+            "iters" => opts.fusion.refine_iterations = f as u32,
+            "hh" => opts.fusion.head_height_m = f,
             _ => panic!("unknown key {k}"),
         }
     }

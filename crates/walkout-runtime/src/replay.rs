@@ -10,7 +10,7 @@ use walkout_fusion::{Fuser, FusionConfig, View};
 use walkout_geometry::{ConfigError, StoreConfig};
 pub use walkout_gpu::ComputePath;
 use walkout_gpu::{GpuContext, GpuError};
-use walkout_track::{TrackIds, Tracker, TrackerConfig};
+use walkout_track::{FilterState, TrackIds, Tracker, TrackerConfig};
 use walkout_types::{Detection, FloorCandidate, SCHEMA_VERSION, Track, TrackState, TracksMessage};
 
 use crate::mot::{self, InputError};
@@ -43,6 +43,10 @@ pub struct ReplayOptions {
     /// position interpolated between the last detection and the new one (the CSV is written
     /// after the fact; the published messages carry the live prediction).
     pub gap_fill: bool,
+    /// Smooth each track after the fact (Rauch-Tung-Striebel over its filter states) before
+    /// writing the CSV: a position seen by one camera or coasted through also learns from what
+    /// came after. The published messages stay live (filtered).
+    pub smooth: bool,
     /// Where fusion's occupancy grid runs (GPU, CPU, or GPU unless the adapter is software).
     pub compute: ComputePath,
     /// Covariance (standard deviation, metres) given to floor points.
@@ -61,6 +65,7 @@ impl ReplayOptions {
             report_coast_min_hits: 4,
             backfill: true,
             gap_fill: true,
+            smooth: true,
             floor_point_sigma_m: 0.1,
             compute: ComputePath::Auto,
         }
@@ -214,8 +219,18 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     // Per track: its last written row, and the frames it has coasted through since (gap fill).
     let mut last_row: HashMap<u64, Row> = HashMap::new();
     let mut coasted: HashMap<u64, Vec<i64>> = HashMap::new();
+    // Per track: its filter state at every tick it lived (smoothing).
+    let mut states: HashMap<u64, Vec<(i64, FilterState)>> = HashMap::new();
     let mut emit = |frame: u64, seq: u64, tracker: &Tracker, result: &mut ReplayResult| {
         let time = frame as f64 / opts.fps;
+        if opts.smooth {
+            for t in tracker.tracks() {
+                states
+                    .entry(t.id)
+                    .or_default()
+                    .push((frame as i64, t.filter_state(time)));
+            }
+        }
         let reported = |t: &walkout_track::Track| match t.state {
             TrackState::Confirmed => true,
             TrackState::Occluded => {
@@ -355,6 +370,21 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         }
     }
     result.tracks_started = ids.next() - 1;
+    if opts.smooth {
+        let mut smoothed: HashMap<(i64, i64), [f64; 4]> = HashMap::new();
+        for (id, st) in &states {
+            let filter: Vec<FilterState> = st.iter().map(|s| s.1).collect();
+            let out = walkout_track::smooth(&filter, opts.tracker.accel_sigma);
+            for ((frame, _), x) in st.iter().zip(out) {
+                smoothed.insert((*frame, *id as i64), x);
+            }
+        }
+        for r in &mut result.rows {
+            if let Some(x) = smoothed.get(&(r.frame, r.id)) {
+                (r.x, r.y) = (x[0], x[1]);
+            }
+        }
+    }
     result.rows.sort_by_key(|r| (r.frame, r.id));
     result.tick_us.sort_by(f64::total_cmp);
     Ok(result)

@@ -541,6 +541,68 @@ fn predict(t: &mut Track, dt: f64, accel_sigma: f64) {
     t.p = n;
 }
 
+/// A track's filter state after one tick, kept to smooth the track after the fact.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FilterState {
+    /// Seconds.
+    pub time: f64,
+    /// [x, y, vx, vy].
+    pub x: [f64; 4],
+    /// 4x4 covariance, row-major.
+    pub p: [[f64; 4]; 4],
+}
+
+impl Track {
+    /// The filter state now (after the latest update), at `time`.
+    pub fn filter_state(&self, time: f64) -> FilterState {
+        FilterState {
+            time,
+            x: self.x,
+            p: self.p,
+        }
+    }
+}
+
+/// Rauch-Tung-Striebel smoothing of one track's consecutive filter states (one per tick, in
+/// time order, as the tracker left them with `accel_sigma` its process noise): each state also
+/// learns from the measurements after it, so a position seen from one camera only, or coasted
+/// through, lies between what came before and after. Returns the smoothed [x, y, vx, vy].
+pub fn smooth(states: &[FilterState], accel_sigma: f64) -> Vec<[f64; 4]> {
+    use glam::{DMat4, DVec4};
+    let mat = |p: &[[f64; 4]; 4]| DMat4::from_cols_array_2d(p).transpose();
+    let mut out: Vec<DVec4> = states.iter().map(|s| DVec4::from_array(s.x)).collect();
+    for k in (0..states.len().saturating_sub(1)).rev() {
+        let dt = (states[k + 1].time - states[k].time).max(0.0);
+        let xk = DVec4::from_array(states[k].x);
+        let pk = mat(&states[k].p);
+        let f = DMat4::from_cols(
+            DVec4::new(1.0, 0.0, 0.0, 0.0),
+            DVec4::new(0.0, 1.0, 0.0, 0.0),
+            DVec4::new(dt, 0.0, 1.0, 0.0),
+            DVec4::new(0.0, dt, 0.0, 1.0),
+        );
+        let q = accel_sigma * accel_sigma;
+        let (q11, q12, q22) = (q * dt.powi(4) / 4.0, q * dt.powi(3) / 2.0, q * dt * dt);
+        let qm = DMat4::from_cols(
+            DVec4::new(q11, 0.0, q12, 0.0),
+            DVec4::new(0.0, q11, 0.0, q12),
+            DVec4::new(q12, 0.0, q22, 0.0),
+            DVec4::new(0.0, q12, 0.0, q22),
+        );
+        let pred = f * pk * f.transpose() + qm;
+        let det = pred.determinant();
+        if !(det.is_finite() && det.abs() > 1e-30) {
+            continue;
+        }
+        let gain = pk * f.transpose() * pred.inverse();
+        let s = xk + gain * (out[k + 1] - f * xk);
+        if s.is_finite() {
+            out[k] = s;
+        }
+    }
+    out.iter().map(DVec4::to_array).collect()
+}
+
 /// Innovation covariance S = H P H^T + R for a candidate.
 fn innovation_cov(t: &Track, c: &FloorCandidate, sigma: f64) -> [f64; 3] {
     let r = sigma * sigma;
@@ -634,6 +696,53 @@ mod tests {
             assert_eq!(started_low, t.x[1] > 3.0, "track {} swapped", t.id);
             assert!((t.x[2] - 0.85).abs() < 0.1, "vx {}", t.x[2]);
         }
+    }
+
+    #[test]
+    fn smoothing_uses_later_measurements() {
+        // A walker at 1 m/s along x, measured every 0.5 s with alternating +-0.2 m errors
+        // across the path, unseen for 1.5 s in the middle.
+        let mut tracker = Tracker::new(TrackerConfig::default(), TrackIds::new());
+        let mut states = Vec::new();
+        let mut truth = Vec::new();
+        for k in 0..20 {
+            let t = 0.5 * f64::from(k);
+            let err = if k % 2 == 0 { 0.2 } else { -0.2 };
+            let seen = !(8..11).contains(&k);
+            let cands: Vec<FloorCandidate> = if seen {
+                vec![cand(t, 1.0 + err, 3)]
+            } else {
+                Vec::new()
+            };
+            tracker.update(t, &cands);
+            let track = &tracker.tracks()[0];
+            states.push(track.filter_state(t));
+            truth.push([t, 1.0]);
+        }
+        let smoothed = smooth(&states, TrackerConfig::default().accel_sigma);
+        let rms = |pts: &mut dyn Iterator<Item = [f64; 2]>| {
+            let e: Vec<f64> = pts
+                .zip(&truth)
+                .skip(4)
+                .map(|(p, t)| (p[0] - t[0]).hypot(p[1] - t[1]))
+                .collect();
+            (e.iter().map(|v| v * v).sum::<f64>() / e.len() as f64).sqrt()
+        };
+        let filtered = rms(&mut states.iter().map(|s| [s.x[0], s.x[1]]));
+        let smooth_rms = rms(&mut smoothed.iter().map(|s| [s[0], s[1]]));
+        assert!(
+            smooth_rms < 0.7 * filtered,
+            "smoothed {smooth_rms:.3} m vs filtered {filtered:.3} m"
+        );
+        // Through the gap the smoothed track stays on the path.
+        for k in 8..11 {
+            let (p, t) = (smoothed[k], truth[k]);
+            assert!(
+                (p[0] - t[0]).hypot(p[1] - t[1]) < 0.15,
+                "{k}: {p:?} vs {t:?}"
+            );
+        }
+        assert!(smooth(&[], 0.3).is_empty());
     }
 
     #[test]
