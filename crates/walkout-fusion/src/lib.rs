@@ -54,8 +54,10 @@ pub struct FusionConfig {
     pub gate_chi2: f64,
     /// A candidate needs at least `ceil(fraction * visible cameras)` supporting views.
     pub min_support_fraction: f64,
-    /// Candidates with at least this many views (or all the views there are) are strong.
+    /// Candidates with at least this many views (or all the views there are, but never fewer
+    /// than `min_strong_views`) are strong.
     pub strong_views: u32,
+    pub min_strong_views: u32,
     /// Observations farther than this outside the floor polygon's bounding box are dropped.
     pub floor_margin_m: f64,
     /// Emit unclaimed single observations as weak candidates.
@@ -95,6 +97,7 @@ impl Default for FusionConfig {
             gate_chi2: 9.21,
             min_support_fraction: 0.25,
             strong_views: 2,
+            min_strong_views: 1,
             floor_margin_m: 0.5,
             weak_singles: true,
             reject_clear_views: 1,
@@ -907,7 +910,12 @@ impl Fuser {
             score: score.min(1.0),
             views,
             visible,
-            strong: views >= self.config.strong_views.min(visible),
+            strong: views
+                >= self
+                    .config
+                    .strong_views
+                    .min(visible)
+                    .max(self.config.min_strong_views),
             cameras,
             embedding,
         }

@@ -48,6 +48,10 @@ pub struct InteractConfig {
     pub place_margin_m: f64,
     /// A new track this close to a bound one is the same person seen twice: left unbound.
     pub duplicate_radius_m: f64,
+    /// A shopper whose track is lost this close to another shopper's track may have been
+    /// swapped with them (the other track may follow either): both are in doubt until a head
+    /// height tells them apart, metres.
+    pub swap_radius_m: f64,
     /// A body within this distance of a shelf's box can reach into it.
     pub reach_m: f64,
     /// A second shopper within this margin of the nearest makes an attribution ambiguous.
@@ -73,6 +77,7 @@ impl Default for InteractConfig {
             height_margin_m: 0.04,
             place_margin_m: 1.5,
             duplicate_radius_m: 0.8,
+            swap_radius_m: 1.0,
             reach_m: 0.8,
             reach_margin_m: 0.2,
             change_kg: 0.04,
@@ -111,10 +116,49 @@ struct Shopper {
     height: f64,
     height_n: u32,
     exited: bool,
+    /// When they came in and (once they left) went out.
+    entered: f64,
+    exited_at: f64,
     cart: BTreeMap<String, u32>,
     pending: BTreeMap<String, u32>,
     /// Shoppers this one may have been swapped with (an ambiguous recovery).
     confusable: Vec<usize>,
+}
+
+/// A possible swap: `lost`'s track ended beside `kept`'s track (on `kept_track`) at `time`.
+struct Doubt {
+    lost: usize,
+    kept: usize,
+    kept_track: u64,
+    time: f64,
+    /// Head heights of the two before they met.
+    h_lost: f64,
+    h_kept: f64,
+    /// The kept track's head-height sum and count when they met (what it measures after
+    /// that is whoever it follows now).
+    kept_h_at: (f64, u32),
+}
+
+/// A shopper found again, to be checked against their doubts once the new track has measured
+/// a head height for a while.
+struct Check {
+    lost: usize,
+    track: u64,
+    since: f64,
+    recovered_id: u64,
+}
+
+/// A shelf event held pending only because its shopper was in doubt.
+struct OpenEvent {
+    id: u64,
+    time: f64,
+    shopper: usize,
+    /// The shoppers it could also be (the doubt), at the time of the event.
+    doubt: Vec<usize>,
+    kind: EventKind,
+    sku: String,
+    quantity: u32,
+    pick: bool,
 }
 
 struct ShelfInfo {
@@ -155,6 +199,11 @@ pub struct Interact {
     reaches: VecDeque<(f64, usize, glam::DVec3)>,
     /// Shared event-id source (the daemon's camera events use it too).
     ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    doubts: Vec<Doubt>,
+    open_events: Vec<OpenEvent>,
+    checks: Vec<Check>,
+    /// Per track: sum and count of the head heights it reported while seen.
+    track_h: HashMap<u64, (f64, u32)>,
 }
 
 fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
@@ -236,6 +285,10 @@ impl Interact {
             deferred: Vec::new(),
             reaches: VecDeque::new(),
             ids: None,
+            doubts: Vec::new(),
+            open_events: Vec::new(),
+            checks: Vec::new(),
+            track_h: HashMap::new(),
         }
     }
 
@@ -343,6 +396,12 @@ impl Interact {
         }
         let seen: Vec<TrackObs> = tracks.iter().filter(|t| t.seen).cloned().collect();
         let tracks = &seen[..];
+        for t in tracks.iter().filter(|t| t.height_m > 1.0) {
+            let e = self.track_h.entry(t.id).or_insert((0.0, 0));
+            e.0 += t.height_m;
+            e.1 += 1;
+        }
+        out.extend(self.run_checks(time));
         // Bound tracks: follow their shoppers.
         for t in tracks {
             if let Some(&k) = self.by_track.get(&t.id) {
@@ -383,6 +442,8 @@ impl Interact {
                     height: t.height_m,
                     height_n: u32::from(t.height_m > 1.0),
                     exited: false,
+                    entered: time,
+                    exited_at: f64::INFINITY,
                     cart: BTreeMap::new(),
                     pending: BTreeMap::new(),
                     confusable: Vec::new(),
@@ -495,7 +556,19 @@ impl Interact {
                 },
                 ambiguity,
             );
+            let recovered_id = match &ev {
+                Output::Event(e) => e.id,
+                Output::Cart(_) => 0,
+            };
             out.push(ev);
+            if rivals.is_empty() && self.doubts.iter().any(|d| d.lost == k) {
+                self.checks.push(Check {
+                    lost: k,
+                    track: t.id,
+                    since: time,
+                    recovered_id,
+                });
+            }
         }
         // Tracks gone: lost, or exited at the exit.
         let present: Vec<u64> = tracks.iter().map(|t| t.id).collect();
@@ -514,6 +587,7 @@ impl Interact {
             self.shoppers[k].track = None;
             if at_exit {
                 self.shoppers[k].exited = true;
+                self.shoppers[k].exited_at = time;
                 let ev = self.event(
                     time,
                     EventKind::Exited {
@@ -526,6 +600,40 @@ impl Interact {
                 out.push(ev);
                 out.push(self.cart(k, time, true));
             } else {
+                let last_seen = self.shoppers[k].last_seen;
+                let beside = self.tracks_near(pos, last_seen, track);
+                let ambiguity = (!beside.is_empty()).then(|| {
+                    let mut candidates = vec![Candidate {
+                        shopper: self.shoppers[k].id.clone(),
+                        likelihood: 0.5,
+                    }];
+                    for &(j, _) in &beside {
+                        candidates.push(Candidate {
+                            shopper: self.shoppers[j].id.clone(),
+                            likelihood: 0.5,
+                        });
+                    }
+                    Ambiguity {
+                        candidates,
+                        evidence: format!(
+                            "lost within {:.1} m of {} other shopper(s): their tracks may have swapped",
+                            self.cfg.swap_radius_m,
+                            beside.len()
+                        ),
+                    }
+                });
+                for (j, kept_track) in beside {
+                    self.doubts.push(Doubt {
+                        lost: k,
+                        kept: j,
+                        kept_track,
+                        time: last_seen,
+                        h_lost: self.shoppers[k].height,
+                        h_kept: self.shoppers[j].height,
+                        kept_h_at: self.track_h.get(&kept_track).copied().unwrap_or_default(),
+                    });
+                    self.confuse(k, j);
+                }
                 let ev = self.event(
                     time,
                     EventKind::IdentityLost {
@@ -534,9 +642,226 @@ impl Interact {
                         x: pos.x,
                         y: pos.y,
                     },
-                    None,
+                    ambiguity,
                 );
                 out.push(ev);
+            }
+        }
+        out
+    }
+
+    /// Other shoppers' bound tracks within `swap_radius_m` of `p` at about `time`:
+    /// (shopper, track).
+    fn tracks_near(&self, p: DVec2, time: f64, except: u64) -> Vec<(usize, u64)> {
+        let Some((_, tracks)) = self
+            .history
+            .iter()
+            .min_by(|a, b| (a.0 - time).abs().total_cmp(&(b.0 - time).abs()))
+        else {
+            return Vec::new();
+        };
+        let mut v: Vec<(usize, u64)> = tracks
+            .iter()
+            .filter(|t| t.id != except && (t.x - p.x).hypot(t.y - p.y) < self.cfg.swap_radius_m)
+            .filter_map(|t| {
+                let &j = self.by_track.get(&t.id)?;
+                Some((j, t.id))
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup_by_key(|x| x.0);
+        v
+    }
+
+    fn confuse(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        if !self.shoppers[a].confusable.contains(&b) {
+            self.shoppers[a].confusable.push(b);
+        }
+        if !self.shoppers[b].confusable.contains(&a) {
+            self.shoppers[b].confusable.push(a);
+        }
+    }
+
+    /// `lost` was found again on `track` (head height `h`): the doubts about `lost` that the
+    /// head heights decide are resolved. A swap rebinds the two shoppers' tracks; either way
+    /// the events held for the doubt are published again, corrected, and the carts follow.
+    /// Checks due: the found track has measured head heights for `CHECK_AFTER_S`.
+    fn run_checks(&mut self, time: f64) -> Vec<Output> {
+        const CHECK_AFTER_S: f64 = 2.0;
+        let (due, later): (Vec<Check>, Vec<Check>) = std::mem::take(&mut self.checks)
+            .into_iter()
+            .partition(|c| time - c.since >= CHECK_AFTER_S);
+        self.checks = later;
+        let mut out = Vec::new();
+        for c in due {
+            // Still the same binding (a track lost meanwhile decides nothing).
+            if self.shoppers[c.lost].track != Some(c.track) {
+                continue;
+            }
+            let Some(&(sum, n)) = self.track_h.get(&c.track) else {
+                continue;
+            };
+            if n >= 5 {
+                out.extend(self.resolve_doubts(
+                    c.lost,
+                    c.track,
+                    sum / f64::from(n),
+                    time,
+                    c.recovered_id,
+                ));
+            }
+        }
+        out
+    }
+
+    /// `lost` was found again on `track`, whose head height measures `h`: the doubts about
+    /// `lost` that the head heights decide (the found track's and the kept track's since they
+    /// met, against the two shoppers' before) are resolved.
+    fn resolve_doubts(
+        &mut self,
+        lost: usize,
+        track: u64,
+        h: f64,
+        time: f64,
+        recovered_id: u64,
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        let margin = self.cfg.height_margin_m;
+        let mut i = 0;
+        while i < self.doubts.len() {
+            let d = &self.doubts[i];
+            if d.lost != lost || (d.h_lost - d.h_kept).abs() < margin {
+                i += 1;
+                continue;
+            }
+            // The kept track's mean head height since they met, when it has one.
+            let kept_after = self.track_h.get(&d.kept_track).and_then(|&(s, n)| {
+                let (s0, n0) = d.kept_h_at;
+                (n >= n0 + 5).then(|| (s - s0) / f64::from(n - n0))
+            });
+            let (mut keep_cost, mut swap_cost) = ((h - d.h_lost).abs(), (h - d.h_kept).abs());
+            if let Some(hk) = kept_after {
+                keep_cost += (hk - d.h_kept).abs();
+                swap_cost += (hk - d.h_lost).abs();
+            }
+            tracing::debug!(
+                lost = %self.shoppers[d.lost].id,
+                kept = %self.shoppers[d.kept].id,
+                h_lost = d.h_lost,
+                h_kept = d.h_kept,
+                found = h,
+                kept_after = ?kept_after,
+                "identity doubt: head heights"
+            );
+            let swap = if swap_cost + 2.0 * margin < keep_cost {
+                true
+            } else if keep_cost + 2.0 * margin < swap_cost {
+                false
+            } else {
+                i += 1;
+                continue;
+            };
+            let d = self.doubts.remove(i);
+            let (k, j) = (d.lost, d.kept);
+            if swap && self.shoppers[j].track == Some(d.kept_track) {
+                // The track that went on after they met follows `lost`; the track found
+                // now is `kept`.
+                self.by_track.insert(d.kept_track, k);
+                self.owner.insert(d.kept_track, k);
+                self.by_track.insert(track, j);
+                self.owner.insert(track, j);
+                self.shoppers[k].track = Some(d.kept_track);
+                self.shoppers[j].track = Some(track);
+                self.shoppers[j].last_seen = time;
+                let (last_k, last_j) = (self.shoppers[k].last_pos, self.shoppers[j].last_pos);
+                self.shoppers[k].last_pos = last_j;
+                self.shoppers[j].last_pos = last_k;
+                for (who, on, p) in [(k, d.kept_track, last_j), (j, track, last_k)] {
+                    let kind = EventKind::IdentityRecovered {
+                        shopper: self.shoppers[who].id.clone(),
+                        track: on,
+                        x: p.x,
+                        y: p.y,
+                    };
+                    if let Output::Event(mut ev) = self.event(time, kind, None) {
+                        ev.corrects = Some(recovered_id);
+                        out.push(Output::Event(ev));
+                    }
+                }
+            }
+            self.shoppers[k].confusable.retain(|&x| x != j);
+            self.shoppers[j].confusable.retain(|&x| x != k);
+            // Events held for this doubt.
+            let (mine, rest): (Vec<OpenEvent>, Vec<OpenEvent>) =
+                std::mem::take(&mut self.open_events)
+                    .into_iter()
+                    .partition(|e| {
+                        e.time >= d.time - 1.0
+                            && ((e.shopper == j && e.doubt == [k])
+                                || (e.shopper == k && e.doubt == [j]))
+                    });
+            self.open_events = rest;
+            for e in mine {
+                let who = if swap && e.shopper == j { k } else { e.shopper };
+                // Out of the pending items of the shopper it was held for ...
+                let held = &mut self.shoppers[e.shopper].pending;
+                let q = held.entry(e.sku.clone()).or_default();
+                *q = q.saturating_sub(e.quantity);
+                held.retain(|_, q| *q > 0);
+                // ... into the cart of the shopper it was.
+                let cart = &mut self.shoppers[who].cart;
+                if e.pick {
+                    *cart.entry(e.sku.clone()).or_default() += e.quantity;
+                } else {
+                    let q = cart.entry(e.sku.clone()).or_default();
+                    *q = q.saturating_sub(e.quantity);
+                    cart.retain(|_, q| *q > 0);
+                }
+                let shopper = Some(self.shoppers[who].id.clone());
+                let kind = match e.kind {
+                    EventKind::Pick {
+                        shelf,
+                        level,
+                        sku,
+                        quantity,
+                        weight_delta_kg,
+                        ..
+                    } => EventKind::Pick {
+                        shopper,
+                        shelf,
+                        level,
+                        sku,
+                        quantity,
+                        weight_delta_kg,
+                    },
+                    EventKind::Return {
+                        shelf,
+                        level,
+                        sku,
+                        quantity,
+                        weight_delta_kg,
+                        ..
+                    } => EventKind::Return {
+                        shopper,
+                        shelf,
+                        level,
+                        sku,
+                        quantity,
+                        weight_delta_kg,
+                    },
+                    other => other,
+                };
+                if let Output::Event(mut ev) = self.event(e.time, kind, None) {
+                    ev.corrects = Some(e.id);
+                    out.push(Output::Event(ev));
+                }
+                out.push(self.cart(e.shopper, time, false));
+                if who != e.shopper {
+                    out.push(self.cart(who, time, false));
+                }
             }
         }
         out
@@ -629,6 +954,52 @@ impl Interact {
         v
     }
 
+    /// Shoppers inside at `time` whom no track showed around then, and who could have walked
+    /// to `shelf` from where they were last seen before and to where they were seen next:
+    /// (shopper, distance from the shelf where last seen), nearest first.
+    fn unseen_candidates(&self, shelf: &ShelfInfo, time: f64) -> Vec<(usize, f64)> {
+        let mut seen_then = vec![false; self.shoppers.len()];
+        let mut before: Vec<Option<(f64, DVec2)>> = vec![None; self.shoppers.len()];
+        let mut after: Vec<Option<(f64, DVec2)>> = vec![None; self.shoppers.len()];
+        for (t, tracks) in &self.history {
+            for tr in tracks.iter().filter(|tr| tr.seen) {
+                let Some(&k) = self.owner.get(&tr.id) else {
+                    continue;
+                };
+                let p = DVec2::new(tr.x, tr.y);
+                if (t - time).abs() <= 1.0 {
+                    seen_then[k] = true;
+                }
+                if *t <= time {
+                    before[k] = Some((*t, p));
+                } else if after[k].is_none() {
+                    after[k] = Some((*t, p));
+                }
+            }
+        }
+        let reachable = |(t, p): (f64, DVec2)| {
+            distance_to_box(shelf.min, shelf.max, p)
+                <= self.cfg.reach_m + self.cfg.max_speed_mps * (t - time).abs() + self.cfg.slack_m
+        };
+        let mut v: Vec<(usize, f64)> = (0..self.shoppers.len())
+            .filter(|&k| {
+                let s = &self.shoppers[k];
+                !seen_then[k] && s.entered <= time && s.exited_at > time
+            })
+            .filter_map(|k| {
+                let s = &self.shoppers[k];
+                let last = before[k].or((s.last_seen <= time).then_some((s.last_seen, s.last_pos)));
+                let ok = last.is_none_or(reachable) && after[k].is_none_or(reachable);
+                ok.then(|| {
+                    let p = last.map_or(s.last_pos, |l| l.1);
+                    (k, distance_to_box(shelf.min, shelf.max, p))
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        v
+    }
+
     fn shelf_change(&mut self, shelf_id: &str, level: u32, since: f64, delta: f64) -> Vec<Output> {
         let Some(si) = self.shelves.iter().position(|s| s.id == shelf_id) else {
             tracing::warn!(
@@ -638,13 +1009,21 @@ impl Interact {
             return Vec::new();
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
-        let near = match self.by_hand(si, since) {
+        let mut near = match self.by_hand(si, since) {
             Some(by_hand) => by_hand,
             None => self.in_reach(&self.shelves[si], since),
         };
+        // Nobody seen there: the store is a closed world, so it was one of the shoppers
+        // nobody saw then who could have walked there (one such shopper decides it).
+        let unseen = near.is_empty();
+        if unseen {
+            near = self.unseen_candidates(&self.shelves[si], since);
+        }
         let decided = match near.as_slice() {
             [] => None,
             [only] => Some((only.0, Vec::new())),
+            // Any of the unseen could have been there.
+            [first, rest @ ..] if unseen => Some((first.0, rest.iter().map(|r| r.0).collect())),
             [first, rest @ ..] => {
                 let rivals: Vec<usize> = rest
                     .iter()
@@ -659,6 +1038,7 @@ impl Interact {
             Some((k, r)) => (Some(k), r),
             None => (None, Vec::new()),
         };
+        let near_rivals = rivals.len();
         if let Some(k) = who {
             for &c in &self.shoppers[k].confusable {
                 if !rivals.contains(&c) {
@@ -743,7 +1123,21 @@ impl Interact {
                 weight_delta_kg: delta,
             }
         };
-        out.push(self.event(since, kind, ambiguity));
+        let held_for_doubt = who.is_some() && near_rivals == 0 && residual <= 0.05 && ambiguous;
+        let ev = self.event(since, kind.clone(), ambiguity);
+        if let (true, Some(k), Output::Event(e)) = (held_for_doubt, who, &ev) {
+            self.open_events.push(OpenEvent {
+                id: e.id,
+                time: since,
+                shopper: k,
+                doubt: rivals.clone(),
+                kind,
+                sku: sku.clone(),
+                quantity,
+                pick: delta < 0.0,
+            });
+        }
+        out.push(ev);
         if let Some(k) = who {
             let s = &mut self.shoppers[k];
             let bucket = if ambiguous {

@@ -272,3 +272,170 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
     let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
     assert!(r.is_empty(), "{r:?}");
 }
+
+/// Two shoppers (heights 1.65 and 1.85 m) walk side by side; at t = 10 the first one's track
+/// ends beside the second one's, which goes on to bay A2-1f measuring `kept_h` (1.65 m: the
+/// tracker swapped them); someone picks there at t = 11. `found`: a new track 3 from
+/// (time, x, head height).
+fn swap_run(
+    it: &mut Interact,
+    s: &StoreConfig,
+    t_end: f64,
+    kept_h: f64,
+    found: Option<(f64, f64, f64)>,
+) -> Vec<Output> {
+    let (_, w) = level(s, "A2-1f", 1);
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < t_end {
+        let mut tracks = Vec::new();
+        if t < 10.0 {
+            let u = ((t - 1.0) / 8.0).min(1.0);
+            tracks.push(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.65));
+        }
+        if t >= 3.0 {
+            let u = ((t - 3.0) / 6.5).min(1.0);
+            let (x, y, h) = if t < 10.0 {
+                (2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.85)
+            } else {
+                // On to bay A2-1f (front face y = 3.0).
+                let v = ((t - 10.0) / 1.0).min(1.0);
+                (8.5 + 2.1 * v, 2.0 + 0.55 * v, kept_h)
+            };
+            tracks.push(track(2, x, y, h));
+        }
+        if let Some((at, x, h)) = found
+            && t >= at
+        {
+            tracks.push(track(3, x, 1.2, h));
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("A2-1f", 1, t, t + 0.1, 11.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    out
+}
+
+#[test]
+fn a_swap_beside_another_shopper_is_flagged_and_undone_when_head_heights_decide() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    // The pick at t = 11 is decided at t = 15 while the doubt is open: held pending.
+    let out = swap_run(&mut it, &s, 15.5, 1.65, None);
+    let ev = events(&out);
+    let lost = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::IdentityLost { track: 1, .. }))
+        .expect("lost");
+    assert!(lost.ambiguous.is_some(), "lost beside another: {lost:?}");
+    let pick = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert!(pick.ambiguous.is_some(), "held for the doubt: {pick:?}");
+    let carts = it.carts_by_token();
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty());
+    assert_eq!(
+        carts["tok-b"].1.get(&sku),
+        Some(&1),
+        "pending with the track's shopper"
+    );
+
+    // Run again with the other person found at t = 13.5 on a new track, measuring 1.85 m:
+    // two seconds later (after the pick was held) the heights say the tracks were swapped.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = swap_run(&mut it, &s, 17.5, 1.65, Some((13.5, 9.0, 1.85)));
+    let ev = events(&out);
+    let original = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }) && e.corrects.is_none())
+        .expect("the pick");
+    assert!(original.ambiguous.is_some());
+    let corrected = ev
+        .iter()
+        .find(|e| e.corrects == Some(original.id))
+        .expect("a correction of the pick");
+    assert!(corrected.ambiguous.is_none());
+    match &corrected.kind {
+        EventKind::Pick { shopper, .. } => {
+            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-a").as_str()))
+        }
+        k => panic!("{k:?}"),
+    }
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+}
+
+#[test]
+fn heights_that_say_no_swap_keep_the_bindings_and_release_the_held_pick() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // Track 2 keeps measuring 1.85 m and the found track 1.65 m: no swap.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = swap_run(&mut it, &s, 17.5, 1.85, Some((13.5, 9.0, 1.65)));
+    let ev = events(&out);
+    let corrected = ev
+        .iter()
+        .find(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. }))
+        .expect("the held pick released");
+    match &corrected.kind {
+        EventKind::Pick { shopper, .. } => {
+            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-b").as_str()))
+        }
+        k => panic!("{k:?}"),
+    }
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty());
+    assert_eq!(it.token_of_track(2), Some("tok-b"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    // With no height difference there is nothing to decide: the pick stays pending.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run(&mut it, &s, 17.5, 1.65, Some((13.5, 9.0, 1.65)));
+    assert_eq!(it.carts_by_token()["tok-b"].1.get(&sku), Some(&1));
+}
+
+#[test]
+fn a_pick_where_no_track_is_seen_goes_to_the_one_shopper_nobody_saw() {
+    let s = store();
+    let (sku, w) = level(&s, "B1-2f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 20.0 {
+        let mut tracks = Vec::new();
+        // tok-a walks into aisle 1 towards bay B1-2f (front face y = 6.0) and is lost there
+        // at t = 8 (a shelf hides them); tok-b stays in the front aisle, seen all along.
+        if t < 8.0 {
+            let u = ((t - 1.0) / 6.0).min(1.0);
+            tracks.push(track(1, 2.0 + 3.2 * u, 0.8 + 4.5 * u, 1.70));
+        }
+        if t >= 3.0 {
+            tracks.push(track(2, 2.0 + 0.5 * (t - 3.0), 1.0, 1.80));
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("B1-2f", 1, t, t + 0.1, 10.0, 30.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert!(pick.ambiguous.is_none(), "{pick:?}");
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].0.is_empty());
+}

@@ -67,6 +67,48 @@ fn main() {
                 _ => two += 1,
             }
         }
+        if std::env::var("FRAME")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            == Some(*frame)
+        {
+            println!("frame {frame}: truth {people:?}");
+            for c in &cands {
+                println!(
+                    "  candidate ({:.2}, {:.2}) views {} visible {} strong {} cameras {:?} height {:?}",
+                    c.x, c.y, c.views, c.visible, c.strong, c.cameras, c.height_m
+                );
+            }
+            for (k, dets) in per.iter().enumerate() {
+                let cam = &fuser.cameras()[k];
+                for d in dets {
+                    let foot = cam
+                        .back_project(
+                            glam::DVec2::new(d.left + d.width / 2.0, d.top + d.height),
+                            0.0,
+                        )
+                        .ok();
+                    let head = cam
+                        .back_project(glam::DVec2::new(d.left + d.width / 2.0, d.top), 1.7)
+                        .ok();
+                    println!(
+                        "  cam{k}: box l {:.0} t {:.0} w {:.0} h {:.0} foot {:?} head@1.7 {:?}",
+                        d.left,
+                        d.top,
+                        d.width,
+                        d.height,
+                        foot.map(|p| (
+                            (p.x * 100.0).round() / 100.0,
+                            (p.y * 100.0).round() / 100.0
+                        )),
+                        head.map(|p| (
+                            (p.x * 100.0).round() / 100.0,
+                            (p.y * 100.0).round() / 100.0
+                        )),
+                    );
+                }
+            }
+        }
         tracker.update(*time, &cands);
         for t in tracker.tracks() {
             if t.state == TrackState::Confirmed && !known.contains_key(&t.id) {

@@ -75,12 +75,14 @@ impl StoreReplayOptions {
 /// Fusion and tracking settings for a store with shelves (the daemon uses them too when the
 /// store config has shelves). Tuned on the simulator's calm scenario, seed 1: people stop at
 /// shelves abruptly (high acceleration noise), stand next to each other (wider peak
-/// suppression, duplicate tracks merged, no births beside a confirmed track) and hide behind
-/// shelves (longer coasting).
+/// suppression, duplicate tracks merged, no births beside a confirmed track), hide behind
+/// shelves (longer coasting) and are sometimes seen whole by one camera only where a box cut
+/// by a shelf or a person looks like someone farther away (no track starts from one view).
 pub fn store_profile() -> (FusionConfig, TrackerConfig) {
     (
         FusionConfig {
             nms_radius_m: 0.5,
+            min_strong_views: 2,
             ..FusionConfig::default()
         },
         TrackerConfig {
@@ -275,8 +277,11 @@ pub struct StoreScores {
     pub events_tp: usize,
     pub events_predicted: usize,
     pub events_truth: usize,
-    /// Ambiguous pick/return events raised.
+    /// Ambiguous pick/return events raised, how many were resolved later (a corrected event
+    /// published), and how many of those corrections are right.
     pub ambiguous_events: usize,
+    pub ambiguous_resolved: usize,
+    pub ambiguous_resolved_right: usize,
     pub carts: usize,
     pub carts_exact: usize,
     /// Wrong carts whose shopper has no ambiguous event (silently wrong).
@@ -406,6 +411,8 @@ pub fn score(
         .count();
     let mut used = vec![false; truth_events.len()];
     let mut ambiguous_tokens: Vec<String> = Vec::new();
+    let corrected: std::collections::HashSet<u64> =
+        result.events.iter().filter_map(|e| e.corrects).collect();
     for e in &result.events {
         let (shopper, sku, quantity, kind) = match &e.kind {
             EventKind::Pick {
@@ -424,6 +431,10 @@ pub fn score(
         };
         if let Some(a) = &e.ambiguous {
             out.ambiguous_events += 1;
+            if corrected.contains(&e.id) {
+                // Resolved later: the correction is scored in its place.
+                continue;
+            }
             for c in &a.candidates {
                 if let Some(t) = token_of.get(&c.shopper) {
                     ambiguous_tokens.push(t.clone());
@@ -441,9 +452,15 @@ pub fn score(
                 && t.quantity.unwrap_or(1) == quantity
                 && (t.time - e.time).abs() < 3.0
         });
+        if e.corrects.is_some() {
+            out.ambiguous_resolved += 1;
+        }
         if let Some(i) = hit {
             used[i] = true;
             out.events_tp += 1;
+            if e.corrects.is_some() {
+                out.ambiguous_resolved_right += 1;
+            }
         }
     }
     for (token, truth) in &carts {
@@ -467,6 +484,7 @@ pub fn score(
                 .is_none_or(|(_, pending)| pending.is_empty())
         {
             out.carts_silently_wrong += 1;
+            tracing::debug!(token, ?got, ?truth, "cart silently wrong");
         }
     }
     Ok(out)

@@ -451,7 +451,16 @@ enum Phase {
     Gone,
 }
 
+/// Walkers keep at least this far from each other (centre to centre), metres ...
+const PERSONAL_M: f64 = 0.6;
+/// ... unless kept waiting this long (a deadlock breaker), seconds.
+const MAX_BLOCKED_S: f64 = 5.0;
+
 struct Agent {
+    /// Seconds this walker has been kept from its path by others ...
+    blocked_s: f64,
+    /// ... and, once that reached MAX_BLOCKED_S, until when it walks on regardless.
+    push_until: f64,
     s: Shopper,
     pos: DVec2,
     step: usize,
@@ -516,6 +525,8 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
             phase: Phase::Waiting,
             reach: None,
             company: false,
+            blocked_s: 0.0,
+            push_until: 0.0,
         })
         .collect();
     // Load cells: (shelf, level) -> events.
@@ -546,30 +557,183 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                 (a.pos, been || matches!(a.phase, Phase::InRestroom { .. }))
             })
             .collect();
+        // Where the people on the floor are (the restroom is left out: shoppers who swap
+        // outfits there are together), updated as each one moves.
+        let mut on_floor: Vec<Option<DVec2>> = agents
+            .iter()
+            .map(|a| {
+                (!matches!(a.phase, Phase::Waiting | Phase::Gone) && !blind.contains(a.pos))
+                    .then_some(a.pos)
+            })
+            .collect();
+        // Who is squeezing past others now (they have the way: the others step aside).
+        let pushing: Vec<bool> = agents.iter().map(|a| t < a.push_until).collect();
         for (i, a) in agents.iter_mut().enumerate() {
             a.reach = a.reach.filter(|(_, until)| *until >= t);
+            // Stepping to `p` brings `a` closer than PERSONAL_M to someone (and closer than
+            // it already is).
+            let crowds = |on_floor: &[Option<DVec2>], from: DVec2, p: DVec2| {
+                !blind.contains(p)
+                    && on_floor.iter().enumerate().any(|(j, o)| {
+                        o.is_some_and(|o| {
+                            j != i && o.distance(p) < PERSONAL_M && o.distance(p) < o.distance(from)
+                        })
+                    })
+            };
             match a.phase.clone() {
                 Phase::Gone => continue,
                 Phase::Waiting => {
-                    if t >= a.s.enter_s {
+                    // Through the gate one at a time.
+                    if t >= a.s.enter_s && !crowds(&on_floor, entrance + DVec2::X * 1e3, entrance) {
                         a.pos = entrance;
                         a.phase = start_step(&nav, a, exit)?;
                     }
                 }
-                Phase::Walking { path, mut next } => {
+                Phase::Walking { mut path, mut next } => {
+                    let from = a.pos;
+                    // Someone squeezing past (with the way over this one) is close: step aside,
+                    // to wherever keeps farthest from everyone.
+                    let yield_to = on_floor.iter().enumerate().any(|(j, o)| {
+                        j != i
+                            && pushing[j]
+                            && (!pushing[i] || j < i)
+                            && o.is_some_and(|o| o.distance(from) < PERSONAL_M)
+                    });
+                    if yield_to {
+                        let clearance = |p: DVec2| {
+                            on_floor
+                                .iter()
+                                .enumerate()
+                                .filter(|(j, _)| *j != i)
+                                .filter_map(|(_, o)| o.map(|o| o.distance(p)))
+                                .fold(f64::INFINITY, f64::min)
+                        };
+                        let step = a.s.speed_mps * dt;
+                        if let Some(p) = (0..8)
+                            .map(|k| {
+                                from + DVec2::from_angle(k as f64 * std::f64::consts::FRAC_PI_4)
+                                    * step
+                            })
+                            .filter(|p| nav.line_free(from, *p))
+                            .max_by(|p, q| clearance(*p).total_cmp(&clearance(*q)))
+                            .filter(|p| clearance(*p) > clearance(from))
+                        {
+                            a.pos = p;
+                            if let Some(goal) = path.last().copied()
+                                && let Some(new_path) = nav.path(p, goal)
+                            {
+                                path = new_path;
+                                next = 0;
+                            }
+                        }
+                        on_floor[i] = (!blind.contains(a.pos)).then_some(a.pos);
+                        a.phase = Phase::Walking { path, next };
+                        continue;
+                    }
+                    let (mut want, mut want_next) = (a.pos, next);
                     let mut budget = a.s.speed_mps * dt;
-                    while budget > 0.0 && next < path.len() {
-                        let d = path[next] - a.pos;
+                    while budget > 0.0 && want_next < path.len() {
+                        let d = path[want_next] - want;
                         let len = d.length();
                         if len <= budget {
-                            a.pos = path[next];
+                            want = path[want_next];
                             budget -= len;
-                            next += 1;
+                            want_next += 1;
                         } else {
-                            a.pos += d / len * budget;
+                            want += d / len * budget;
                             budget = 0.0;
                         }
                     }
+                    let near_goal = path.last().is_some_and(|g| g.distance(from) < 1.5);
+                    if a.blocked_s >= MAX_BLOCKED_S && !near_goal {
+                        a.push_until = t + 2.0;
+                        a.blocked_s = 0.0;
+                    }
+                    if t < a.push_until {
+                        // Squeezing past: the step (straight on or turned up to ~35 degrees)
+                        // that keeps farthest from everyone.
+                        let step = want - from;
+                        let clearance = |p: DVec2| {
+                            on_floor
+                                .iter()
+                                .enumerate()
+                                .filter(|(j, _)| *j != i)
+                                .filter_map(|(_, o)| o.map(|o| o.distance(p)))
+                                .fold(f64::INFINITY, f64::min)
+                        };
+                        let best = [0.0f64, 0.6, -0.6]
+                            .into_iter()
+                            .map(|angle| from + DVec2::from_angle(angle).rotate(step))
+                            .filter(|p| nav.line_free(from, *p))
+                            .max_by(|p, q| clearance(*p).total_cmp(&clearance(*q)));
+                        a.pos = best.unwrap_or(want);
+                        if a.pos == want {
+                            next = want_next;
+                        } else if let Some(goal) = path.last().copied()
+                            && !nav.line_free(a.pos, path.get(next).copied().unwrap_or(goal))
+                            && let Some(new_path) = nav.path(a.pos, goal)
+                        {
+                            path = new_path;
+                            next = 0;
+                        }
+                        a.blocked_s = 0.0;
+                    } else if !crowds(&on_floor, from, want) {
+                        a.pos = want;
+                        next = want_next;
+                        a.blocked_s = 0.0;
+                    } else if let Some(goal) =
+                        path.last().copied().filter(|g| g.distance(from) < 1.5)
+                    {
+                        // Someone stands where this walker is going (at a shelf): it takes a
+                        // free spot beside them along the shelf, or waits its turn.
+                        let free_spot = [0.65, -0.65, 1.3, -1.3]
+                            .into_iter()
+                            .map(|dx| goal + DVec2::new(dx, 0.0))
+                            .filter(|p| {
+                                on_floor.iter().enumerate().all(|(j, o)| {
+                                    j == i || o.is_none_or(|o| o.distance(*p) >= PERSONAL_M)
+                                })
+                            })
+                            .find_map(|p| {
+                                nav.path(from, p)
+                                    .filter(|q| q.last().is_some_and(|e| e.distance(p) < 0.2))
+                            });
+                        if let Some(new_path) = free_spot {
+                            path = new_path;
+                            next = 0;
+                        } else if a.blocked_s >= MAX_BLOCKED_S {
+                            // Waited long enough: it reaches in from where it stands.
+                            next = path.len();
+                            a.blocked_s = 0.0;
+                        } else {
+                            a.blocked_s += dt;
+                        }
+                    } else {
+                        // Step around the person in the way (turning as little as needed),
+                        // then walk on from there; else wait.
+                        let step = want - from;
+                        let side = [0.6f64, -0.6, 1.2, -1.2, 1.8, -1.8]
+                            .into_iter()
+                            .map(|angle| from + DVec2::from_angle(angle).rotate(step))
+                            .find(|p| !crowds(&on_floor, from, *p) && nav.line_free(from, *p));
+                        match side.zip(path.last().copied()) {
+                            Some((p, goal)) => {
+                                a.pos = p;
+                                // Still kept from the path (two walkers may dance around
+                                // each other): the deadlock breaker keeps counting.
+                                a.blocked_s += dt;
+                                let ahead = path.get(next).copied().unwrap_or(goal);
+                                if !nav.line_free(p, ahead)
+                                    && let Some(new_path) = nav.path(p, goal)
+                                {
+                                    path = new_path;
+                                    next = 0;
+                                }
+                            }
+                            None => a.blocked_s += dt,
+                        }
+                    }
+                    on_floor[i] = (!blind.contains(a.pos)).then_some(a.pos);
                     a.phase = if next >= path.len() {
                         arrive(a, t, &mut rng)
                     } else {

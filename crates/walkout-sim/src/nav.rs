@@ -83,7 +83,8 @@ impl NavGrid {
             })
     }
 
-    fn line_free(&self, a: DVec2, b: DVec2) -> bool {
+    /// Whether the straight walk from `a` to `b` stays on free cells.
+    pub fn line_free(&self, a: DVec2, b: DVec2) -> bool {
         let n = (a.distance(b) / (self.cell * 0.5)).ceil() as usize + 1;
         (0..=n).all(|k| {
             let p = a.lerp(b, k as f64 / n as f64);

@@ -13,8 +13,10 @@ use crate::{SimParams, gauss};
 
 /// Body radius, metres.
 const RADIUS_M: f64 = 0.22;
-/// Fraction of a body's sample points that must be visible for a detection.
+/// Fraction of a body's sample points in the image that must be unhidden for a detection ...
 const MIN_VISIBLE: f64 = 0.6;
+/// ... and the fraction of them that must be in the image.
+const MIN_IN_IMAGE: f64 = 0.4;
 
 /// A person in the store at one frame.
 pub struct Body<'a> {
@@ -64,17 +66,6 @@ impl Renderer {
         }
     }
 
-    fn visible(&self, cam: &Camera, p: DVec3) -> Option<DVec2> {
-        let px = cam.project(p)?;
-        if !cam.intrinsics.contains(px) {
-            return None;
-        }
-        if self.occluders.blocks(cam.centre(), p) {
-            return None;
-        }
-        Some(px)
-    }
-
     /// Every camera's detections of `bodies` at one frame.
     pub fn render(
         &mut self,
@@ -89,21 +80,37 @@ impl Renderer {
                 // Sideways from the camera's point of view.
                 let dir = (b.pos - centre.truncate()).normalize_or_zero();
                 let side = DVec2::new(-dir.y, dir.x) * RADIUS_M;
+                // Points hidden by nothing count wherever they project: a body cut by the
+                // image border is detected (its box ends at the border) when enough of it is
+                // in the image and what is in the image is mostly unhidden.
                 let mut pts = Vec::new();
-                let mut total = 0usize;
+                let (mut total, mut inside, mut inside_clear) = (0usize, 0usize, 0usize);
                 for k in 0..8 {
                     let z = b.height_m * (k as f64 / 7.0);
                     for s in [-1.0, 0.0, 1.0] {
                         total += 1;
                         let q = b.pos + side * s;
-                        if let Some(px) = self.visible(cam, DVec3::new(q.x, q.y, z)) {
+                        let p = DVec3::new(q.x, q.y, z);
+                        let Some(px) = cam.project(p) else { continue };
+                        let clear = !self.occluders.blocks(centre, p);
+                        if cam.intrinsics.contains(px) {
+                            inside += 1;
+                            inside_clear += usize::from(clear);
+                        }
+                        if clear {
                             pts.push(px);
                         }
                     }
                 }
-                if (pts.len() as f64) < MIN_VISIBLE * total as f64 {
+                if (inside as f64) < MIN_IN_IMAGE * total as f64
+                    || (inside_clear as f64) < MIN_VISIBLE * inside as f64
+                {
                     continue;
                 }
+                let (wmax, hmax) = (
+                    f64::from(cam.intrinsics.width) - 1.0,
+                    f64::from(cam.intrinsics.height) - 1.0,
+                );
                 let (mut l, mut t, mut r, mut bt) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
                 for p in &pts {
                     l = l.min(p.x);
@@ -111,6 +118,12 @@ impl Renderer {
                     t = t.min(p.y);
                     bt = bt.max(p.y);
                 }
+                let (l, t, r, bt) = (
+                    l.clamp(0.0, wmax),
+                    t.clamp(0.0, hmax),
+                    r.clamp(0.0, wmax),
+                    bt.clamp(0.0, hmax),
+                );
                 boxes.push(Projected {
                     id: b.id,
                     depth: centre.truncate().distance(b.pos),
@@ -143,11 +156,20 @@ impl Renderer {
                 if rng.gen_bool(self.p_miss.clamp(0.0, 1.0)) {
                     continue;
                 }
-                let j = |rng: &mut ChaCha8Rng| self.jitter * gauss(rng);
-                let left = (b.left + j(rng)).clamp(0.0, wmax);
-                let right = (b.right + j(rng)).clamp(0.0, wmax);
-                let top = (b.top + j(rng)).clamp(0.0, hmax);
-                let bottom = (b.bottom + j(rng)).clamp(0.0, hmax);
+                // Edge jitter; an edge at the image border stays there (the detector's box is
+                // cut by the border too).
+                let j = |rng: &mut ChaCha8Rng, v: f64, max: f64| {
+                    let n = self.jitter * gauss(rng);
+                    if v <= 0.0 || v >= max {
+                        v
+                    } else {
+                        (v + n).clamp(0.0, max)
+                    }
+                };
+                let left = j(rng, b.left, wmax);
+                let right = j(rng, b.right, wmax);
+                let top = j(rng, b.top, hmax);
+                let bottom = j(rng, b.bottom, hmax);
                 if right - left < 2.0 || bottom - top < 4.0 {
                     continue;
                 }
@@ -182,8 +204,8 @@ impl Renderer {
                     for h in hands {
                         if let Some(px) = cam.project(h).filter(|p| cam.intrinsics.contains(*p)) {
                             wrists.push(Keypoint {
-                                u: px.x + j(rng) * 0.5,
-                                v: px.y + j(rng) * 0.5,
+                                u: px.x + self.jitter * gauss(rng) * 0.5,
+                                v: px.y + self.jitter * gauss(rng) * 0.5,
                                 score: 0.8,
                             });
                         }

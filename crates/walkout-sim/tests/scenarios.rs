@@ -157,3 +157,43 @@ fn load_cells_settle_at_the_picked_items_weight() {
         after - before
     );
 }
+
+#[test]
+fn shoppers_walk_around_each_other_and_take_turns_at_a_shelf() {
+    let s = store();
+    for (scenario, seed) in [
+        (Scenario::Calm, 3),
+        (Scenario::CrowdedShelf, 1),
+        (Scenario::Busy, 1),
+    ] {
+        let out = simulate(&s, &SimParams::new(scenario, seed)).expect("sim");
+        let mut by_frame: std::collections::BTreeMap<i64, Vec<(f64, f64)>> = Default::default();
+        for r in &out.truth_tracks {
+            // The restroom (x > 20 m) is left out: shoppers swap outfits there together.
+            if r.x < 20.0 {
+                by_frame.entry(r.frame).or_default().push((r.x, r.y));
+            }
+        }
+        let crowded = by_frame
+            .values()
+            .filter(|ps| {
+                ps.iter().enumerate().any(|(i, a)| {
+                    ps[i + 1..]
+                        .iter()
+                        .any(|b| (a.0 - b.0).hypot(a.1 - b.1) < 0.3)
+                })
+            })
+            .count();
+        assert!(
+            (crowded as f64) < 0.01 * by_frame.len() as f64,
+            "{scenario:?} seed {seed}: {crowded} of {} frames with two shoppers closer than 0.3 m",
+            by_frame.len()
+        );
+        // Nobody is stuck: every run ends within a few minutes.
+        assert!(
+            by_frame.len() < 3000,
+            "{scenario:?}: {} frames",
+            by_frame.len()
+        );
+    }
+}

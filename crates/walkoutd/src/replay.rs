@@ -166,7 +166,7 @@ fn run_store(args: &ReplayArgs, views: &std::path::Path) -> anyhow::Result<()> {
     if let Some(truth) = &args.truth {
         let s = store_replay::score(&r, truth, args.fps)?;
         println!(
-            "identity: IDF1 {:.3} MOTA {:.3} by shopper; clothing changes {} (alone {}, identity kept {}) | events: precision {:.3} recall {:.3} ({} right of {} predicted, {} true), {} ambiguous | carts: {}/{} exact, {} silently wrong",
+            "identity: IDF1 {:.3} MOTA {:.3} by shopper; clothing changes {} (alone {}, identity kept {}) | events: precision {:.3} recall {:.3} ({} right of {} predicted, {} true), {} ambiguous ({} resolved, {} right) | carts: {}/{} exact, {} silently wrong",
             s.idf1,
             s.mota,
             s.clothing_changes,
@@ -178,6 +178,8 @@ fn run_store(args: &ReplayArgs, views: &std::path::Path) -> anyhow::Result<()> {
             s.events_predicted,
             s.events_truth,
             s.ambiguous_events,
+            s.ambiguous_resolved,
+            s.ambiguous_resolved_right,
             s.carts_exact,
             s.carts,
             s.carts_silently_wrong
