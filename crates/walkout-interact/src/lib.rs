@@ -165,6 +165,9 @@ struct ShelfInfo {
     id: String,
     min: DVec2,
     max: DVec2,
+    /// Sides (-x, +x, -y, +y) a shopper can reach in from: not backed by another shelf box
+    /// (the two faces of a gondola are two bays back to back).
+    open: [bool; 4],
     /// Per level: (SKU, unit weight) facings.
     levels: Vec<Vec<(String, f64)>>,
 }
@@ -204,7 +207,12 @@ pub struct Interact {
     checks: Vec<Check>,
     /// Per track: sum and count of the head heights it reported while seen.
     track_h: HashMap<u64, (f64, u32)>,
+    /// Per track: its head heights of the last `RECENT_S` seconds.
+    recent_h: HashMap<u64, VecDeque<(f64, f64)>>,
 }
+
+/// Window of a track's recent head heights, seconds.
+const RECENT_S: f64 = 3.0;
 
 fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
     if p.contains(x) {
@@ -219,6 +227,54 @@ fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
             x.distance(a + ab * t)
         })
         .fold(f64::INFINITY, f64::min)
+}
+
+impl ShelfInfo {
+    /// Distance from a body at `p` to the bay, when the body stands on a side it can reach in
+    /// from (a shopper behind the gondola is not within reach of this face, however near).
+    fn reach_distance(&self, p: DVec2) -> Option<f64> {
+        let beyond = [
+            p.x < self.min.x,
+            p.x > self.max.x,
+            p.y < self.min.y,
+            p.y > self.max.y,
+        ];
+        let inside = !beyond.iter().any(|b| *b);
+        (inside || beyond.iter().zip(self.open).any(|(b, o)| *b && o))
+            .then(|| distance_to_box(self.min, self.max, p))
+    }
+}
+
+/// Which sides of each box (-x, +x, -y, +y) no other box touches.
+fn open_sides(boxes: &[(DVec2, DVec2)]) -> Vec<[bool; 4]> {
+    const TOUCH: f64 = 0.02;
+    boxes
+        .iter()
+        .enumerate()
+        .map(|(i, (lo, hi))| {
+            let mut open = [true; 4];
+            for (j, (a, b)) in boxes.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let overlap_y = a.y < hi.y - TOUCH && b.y > lo.y + TOUCH;
+                let overlap_x = a.x < hi.x - TOUCH && b.x > lo.x + TOUCH;
+                if overlap_y && (b.x - lo.x).abs() < TOUCH {
+                    open[0] = false;
+                }
+                if overlap_y && (a.x - hi.x).abs() < TOUCH {
+                    open[1] = false;
+                }
+                if overlap_x && (b.y - lo.y).abs() < TOUCH {
+                    open[2] = false;
+                }
+                if overlap_x && (a.y - hi.y).abs() < TOUCH {
+                    open[3] = false;
+                }
+            }
+            open
+        })
+        .collect()
 }
 
 fn distance_to_box(min: DVec2, max: DVec2, p: DVec2) -> f64 {
@@ -256,10 +312,18 @@ impl Interact {
             shelves: store
                 .shelves
                 .iter()
-                .map(|s| ShelfInfo {
+                .zip(open_sides(
+                    &store
+                        .shelves
+                        .iter()
+                        .map(|s| (s.min.truncate(), s.max.truncate()))
+                        .collect::<Vec<_>>(),
+                ))
+                .map(|(s, open)| ShelfInfo {
                     id: s.id.clone(),
                     min: s.min.truncate(),
                     max: s.max.truncate(),
+                    open,
                     levels: s
                         .levels
                         .iter()
@@ -289,6 +353,7 @@ impl Interact {
             open_events: Vec::new(),
             checks: Vec::new(),
             track_h: HashMap::new(),
+            recent_h: HashMap::new(),
         }
     }
 
@@ -364,7 +429,10 @@ impl Interact {
                     continue;
                 };
                 let d = (t.x - p.x).hypot(t.y - p.y);
-                if d <= self.cfg.reach_m {
+                let side_ok = self.shelves[shelf]
+                    .reach_distance(DVec2::new(t.x, t.y))
+                    .is_some();
+                if d <= self.cfg.reach_m && side_ok {
                     let e = best.entry(k).or_insert(f64::INFINITY);
                     *e = e.min(d);
                 }
@@ -400,7 +468,14 @@ impl Interact {
             let e = self.track_h.entry(t.id).or_insert((0.0, 0));
             e.0 += t.height_m;
             e.1 += 1;
+            let r = self.recent_h.entry(t.id).or_default();
+            r.push_back((time, t.height_m));
+            while r.front().is_some_and(|(tt, _)| *tt < time - RECENT_S) {
+                r.pop_front();
+            }
         }
+        self.recent_h
+            .retain(|_, r| r.back().is_some_and(|(tt, _)| *tt >= time - RECENT_S));
         out.extend(self.run_checks(time));
         // Bound tracks: follow their shoppers.
         for t in tracks {
@@ -410,7 +485,7 @@ impl Interact {
                 s.last_seen = time;
                 if t.height_m > 1.0 {
                     s.height_n += 1;
-                    s.height += (t.height_m - s.height) / f64::from(s.height_n.min(50));
+                    s.height += (t.height_m - s.height) / f64::from(s.height_n.min(300));
                 }
             }
         }
@@ -570,6 +645,7 @@ impl Interact {
                 });
             }
         }
+        out.extend(self.verify_heights(time, tracks));
         // Tracks gone: lost, or exited at the exit.
         let present: Vec<u64> = tracks.iter().map(|t| t.id).collect();
         for k in 0..self.shoppers.len() {
@@ -688,6 +764,94 @@ impl Interact {
     /// `lost` was found again on `track` (head height `h`): the doubts about `lost` that the
     /// head heights decide are resolved. A swap rebinds the two shoppers' tracks; either way
     /// the events held for the doubt are published again, corrected, and the carts follow.
+    /// A bound track that has measured, for `RECENT_S`, a head height well off its shopper's
+    /// (by more than twice `height_margin_m`) follows someone else: when exactly one lost
+    /// shopper who could have walked there has that height, the track is theirs, and its
+    /// former shopper is lost where it was (a doubt: their next recovery checks the heights).
+    fn verify_heights(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
+        let margin = self.cfg.height_margin_m;
+        let mut out = Vec::new();
+        for t in tracks {
+            let Some(&j) = self.by_track.get(&t.id) else {
+                continue;
+            };
+            let Some(r) = self.recent_h.get(&t.id) else {
+                continue;
+            };
+            let span = r.back().map_or(0.0, |b| b.0) - r.front().map_or(0.0, |f| f.0);
+            if r.len() < 20 || span < RECENT_S - 0.5 || self.shoppers[j].height_n < 50 {
+                continue;
+            }
+            let recent = r.iter().map(|x| x.1).sum::<f64>() / r.len() as f64;
+            if (recent - self.shoppers[j].height).abs() <= 2.0 * margin {
+                continue;
+            }
+            let p = DVec2::new(t.x, t.y);
+            let fits: Vec<usize> = (0..self.shoppers.len())
+                .filter(|&k| {
+                    let s = &self.shoppers[k];
+                    s.track.is_none()
+                        && !s.exited
+                        && s.height_n >= 10
+                        && (s.height - recent).abs() < margin
+                        && s.last_pos.distance(p)
+                            <= self.cfg.max_speed_mps * (time - s.last_seen).max(0.0)
+                                + self.cfg.slack_m
+                })
+                .collect();
+            let [k] = fits[..] else { continue };
+            tracing::debug!(
+                track = t.id,
+                was = %self.shoppers[j].id,
+                now = %self.shoppers[k].id,
+                recent,
+                "a bound track measures another shopper's head height"
+            );
+            self.by_track.insert(t.id, k);
+            self.owner.insert(t.id, k);
+            self.shoppers[k].track = Some(t.id);
+            self.shoppers[k].last_pos = p;
+            self.shoppers[k].last_seen = time;
+            self.shoppers[j].track = None;
+            self.recent_h.remove(&t.id);
+            self.doubts.push(Doubt {
+                lost: j,
+                kept: k,
+                kept_track: t.id,
+                time,
+                h_lost: self.shoppers[j].height,
+                h_kept: self.shoppers[k].height,
+                kept_h_at: self.track_h.get(&t.id).copied().unwrap_or_default(),
+            });
+            let (pj, id_j, id_k) = (
+                self.shoppers[j].last_pos,
+                self.shoppers[j].id.clone(),
+                self.shoppers[k].id.clone(),
+            );
+            out.push(self.event(
+                time,
+                EventKind::IdentityRecovered {
+                    shopper: id_k,
+                    track: t.id,
+                    x: p.x,
+                    y: p.y,
+                },
+                None,
+            ));
+            out.push(self.event(
+                time,
+                EventKind::IdentityLost {
+                    shopper: id_j,
+                    track: t.id,
+                    x: pj.x,
+                    y: pj.y,
+                },
+                None,
+            ));
+        }
+        out
+    }
+
     /// Checks due: the found track has measured head heights for `CHECK_AFTER_S`.
     fn run_checks(&mut self, time: f64) -> Vec<Output> {
         const CHECK_AFTER_S: f64 = 2.0;
@@ -756,7 +920,9 @@ impl Interact {
                 kept_after = ?kept_after,
                 "identity doubt: head heights"
             );
-            let swap = if swap_cost + 2.0 * margin < keep_cost {
+            // A swap needs both tracks to say so (the found track alone could be a third
+            // person); keeping the bindings needs the found track only.
+            let swap = if swap_cost + 2.0 * margin < keep_cost && kept_after.is_some() {
                 true
             } else if keep_cost + 2.0 * margin < swap_cost {
                 false
@@ -940,7 +1106,9 @@ impl Interact {
                 let Some(&k) = self.owner.get(&tr.id) else {
                     continue;
                 };
-                let d = distance_to_box(shelf.min, shelf.max, DVec2::new(tr.x, tr.y));
+                let Some(d) = shelf.reach_distance(DVec2::new(tr.x, tr.y)) else {
+                    continue;
+                };
                 let e = best.entry(k).or_insert(f64::INFINITY);
                 *e = e.min(d);
             }

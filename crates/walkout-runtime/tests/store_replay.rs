@@ -81,9 +81,15 @@ fn every_family_keeps_its_figures() {
             s.carts_silently_wrong
         );
         assert!(s.alone_changes_kept >= kept, "{name}: {s:?}");
-        assert!(s.alone_changes_kept == s.alone_changes, "{name}: a lone change lost: {s:?}");
+        assert!(
+            s.alone_changes_kept == s.alone_changes,
+            "{name}: a lone change lost: {s:?}"
+        );
         assert!(s.ambiguous_events >= ambiguous, "{name}: {s:?}");
-        assert_eq!(s.ambiguous_resolved, s.ambiguous_resolved_right, "{name}: {s:?}");
+        assert_eq!(
+            s.ambiguous_resolved, s.ambiguous_resolved_right,
+            "{name}: {s:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

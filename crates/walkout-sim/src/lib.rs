@@ -470,6 +470,8 @@ struct Agent {
     reach: Option<(DVec3, f64)>,
     /// Someone else was in the blind spot during this restroom visit.
     company: bool,
+    /// The clothing change of this visit, decided "alone" once they leave the blind spot.
+    pending_change: Option<usize>,
 }
 
 /// One load-cell event: a settled change at `time` with a hand in the shelf around it.
@@ -525,6 +527,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
             phase: Phase::Waiting,
             reach: None,
             company: false,
+            pending_change: None,
             blocked_s: 0.0,
             push_until: 0.0,
         })
@@ -570,6 +573,21 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
         let pushing: Vec<bool> = agents.iter().map(|a| t < a.push_until).collect();
         for (i, a) in agents.iter_mut().enumerate() {
             a.reach = a.reach.filter(|(_, until)| *until >= t);
+            // Alone in the blind spot: nobody else in it at any moment of the visit, walking
+            // in and out included (two people passing there could swap for all the cameras
+            // know); decided when they come out.
+            if !matches!(a.phase, Phase::Waiting | Phase::Gone) {
+                if blind.contains(a.pos) {
+                    if in_blind.iter().any(|&j| j != i) {
+                        a.company = true;
+                    }
+                } else {
+                    if let Some(c) = a.pending_change.take() {
+                        out.clothing_changes[c].alone = !a.company;
+                    }
+                    a.company = false;
+                }
+            }
             // Stepping to `p` brings `a` closer than PERSONAL_M to someone (and closer than
             // it already is).
             let crowds = |on_floor: &[Option<DVec2>], from: DVec2, p: DVec2| {
@@ -824,9 +842,6 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                     };
                 }
                 Phase::InRestroom { until } => {
-                    if in_blind.iter().any(|&j| j != i) {
-                        a.company = true;
-                    }
                     let partner_here = match &a.s.steps[a.step] {
                         Step::Restroom { with: Some(j), .. } => {
                             positions.get(*j).is_some_and(|(_, in_room)| *in_room)
@@ -839,9 +854,9 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                             out.clothing_changes.push(ClothingChange {
                                 token: a.s.token.clone(),
                                 time: t,
-                                alone: !a.company,
+                                alone: false,
                             });
-                            a.company = false;
+                            a.pending_change = Some(out.clothing_changes.len() - 1);
                         }
                         a.step += 1;
                         a.phase = start_step(&nav, a, exit)?;
