@@ -211,6 +211,10 @@ pub struct Interact {
     recent_h: HashMap<u64, VecDeque<(f64, f64)>>,
 }
 
+/// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
+/// seen there, metres.
+const UNSEEN_NEAR_M: f64 = 2.0;
+
 /// Window of a track's recent head heights, seconds.
 const RECENT_S: f64 = 3.0;
 
@@ -814,6 +818,17 @@ impl Interact {
             self.shoppers[k].last_seen = time;
             self.shoppers[j].track = None;
             self.recent_h.remove(&t.id);
+            // This settles a doubt from when they met, if there was one: they swapped then.
+            if let Some(i) = self
+                .doubts
+                .iter()
+                .position(|d| d.lost == k && d.kept == j && d.kept_track == t.id)
+            {
+                let d = self.doubts.remove(i);
+                self.shoppers[k].confusable.retain(|&x| x != j);
+                self.shoppers[j].confusable.retain(|&x| x != k);
+                out.extend(self.release_held(&d, true, time));
+            }
             self.doubts.push(Doubt {
                 lost: j,
                 kept: k,
@@ -848,6 +863,81 @@ impl Interact {
                 },
                 None,
             ));
+        }
+        out
+    }
+
+    /// The events held for doubt `d`, published again decided (to the shopper the resolution
+    /// says), with the carts they change.
+    fn release_held(&mut self, d: &Doubt, swap: bool, time: f64) -> Vec<Output> {
+        let (k, j) = (d.lost, d.kept);
+        let mut out = Vec::new();
+        // Events held for this doubt.
+        let (mine, rest): (Vec<OpenEvent>, Vec<OpenEvent>) = std::mem::take(&mut self.open_events)
+            .into_iter()
+            .partition(|e| {
+                e.time >= d.time - 1.0
+                    && ((e.shopper == j && e.doubt == [k]) || (e.shopper == k && e.doubt == [j]))
+            });
+        self.open_events = rest;
+        for e in mine {
+            let who = if swap && e.shopper == j { k } else { e.shopper };
+            // Out of the pending items of the shopper it was held for ...
+            let held = &mut self.shoppers[e.shopper].pending;
+            let q = held.entry(e.sku.clone()).or_default();
+            *q = q.saturating_sub(e.quantity);
+            held.retain(|_, q| *q > 0);
+            // ... into the cart of the shopper it was.
+            let cart = &mut self.shoppers[who].cart;
+            if e.pick {
+                *cart.entry(e.sku.clone()).or_default() += e.quantity;
+            } else {
+                let q = cart.entry(e.sku.clone()).or_default();
+                *q = q.saturating_sub(e.quantity);
+                cart.retain(|_, q| *q > 0);
+            }
+            let shopper = Some(self.shoppers[who].id.clone());
+            let kind = match e.kind {
+                EventKind::Pick {
+                    shelf,
+                    level,
+                    sku,
+                    quantity,
+                    weight_delta_kg,
+                    ..
+                } => EventKind::Pick {
+                    shopper,
+                    shelf,
+                    level,
+                    sku,
+                    quantity,
+                    weight_delta_kg,
+                },
+                EventKind::Return {
+                    shelf,
+                    level,
+                    sku,
+                    quantity,
+                    weight_delta_kg,
+                    ..
+                } => EventKind::Return {
+                    shopper,
+                    shelf,
+                    level,
+                    sku,
+                    quantity,
+                    weight_delta_kg,
+                },
+                other => other,
+            };
+            if let Output::Event(mut ev) = self.event(e.time, kind, None) {
+                ev.corrects = Some(e.id);
+                out.push(Output::Event(ev));
+            }
+            out.push(self.cart(e.shopper, time, false));
+            if who != e.shopper {
+                out.push(self.cart(who, time, false));
+            }
         }
         out
     }
@@ -960,75 +1050,7 @@ impl Interact {
             }
             self.shoppers[k].confusable.retain(|&x| x != j);
             self.shoppers[j].confusable.retain(|&x| x != k);
-            // Events held for this doubt.
-            let (mine, rest): (Vec<OpenEvent>, Vec<OpenEvent>) =
-                std::mem::take(&mut self.open_events)
-                    .into_iter()
-                    .partition(|e| {
-                        e.time >= d.time - 1.0
-                            && ((e.shopper == j && e.doubt == [k])
-                                || (e.shopper == k && e.doubt == [j]))
-                    });
-            self.open_events = rest;
-            for e in mine {
-                let who = if swap && e.shopper == j { k } else { e.shopper };
-                // Out of the pending items of the shopper it was held for ...
-                let held = &mut self.shoppers[e.shopper].pending;
-                let q = held.entry(e.sku.clone()).or_default();
-                *q = q.saturating_sub(e.quantity);
-                held.retain(|_, q| *q > 0);
-                // ... into the cart of the shopper it was.
-                let cart = &mut self.shoppers[who].cart;
-                if e.pick {
-                    *cart.entry(e.sku.clone()).or_default() += e.quantity;
-                } else {
-                    let q = cart.entry(e.sku.clone()).or_default();
-                    *q = q.saturating_sub(e.quantity);
-                    cart.retain(|_, q| *q > 0);
-                }
-                let shopper = Some(self.shoppers[who].id.clone());
-                let kind = match e.kind {
-                    EventKind::Pick {
-                        shelf,
-                        level,
-                        sku,
-                        quantity,
-                        weight_delta_kg,
-                        ..
-                    } => EventKind::Pick {
-                        shopper,
-                        shelf,
-                        level,
-                        sku,
-                        quantity,
-                        weight_delta_kg,
-                    },
-                    EventKind::Return {
-                        shelf,
-                        level,
-                        sku,
-                        quantity,
-                        weight_delta_kg,
-                        ..
-                    } => EventKind::Return {
-                        shopper,
-                        shelf,
-                        level,
-                        sku,
-                        quantity,
-                        weight_delta_kg,
-                    },
-                    other => other,
-                };
-                if let Output::Event(mut ev) = self.event(e.time, kind, None) {
-                    ev.corrects = Some(e.id);
-                    out.push(Output::Event(ev));
-                }
-                out.push(self.cart(e.shopper, time, false));
-                if who != e.shopper {
-                    out.push(self.cart(who, time, false));
-                }
-            }
+            out.extend(self.release_held(&d, swap, time));
         }
         out
     }
@@ -1206,6 +1228,14 @@ impl Interact {
             Some((k, r)) => (Some(k), r),
             None => (None, Vec::new()),
         };
+        // Someone nobody saw then, last seen right by this shelf, could have done it too.
+        if !unseen && let Some(k) = who {
+            for (u, d) in self.unseen_candidates(&self.shelves[si], since) {
+                if u != k && d <= UNSEEN_NEAR_M && !rivals.contains(&u) {
+                    rivals.push(u);
+                }
+            }
+        }
         let near_rivals = rivals.len();
         if let Some(k) = who {
             for &c in &self.shoppers[k].confusable {

@@ -320,11 +320,12 @@ fn swap_run(
 }
 
 #[test]
-fn a_swap_beside_another_shopper_is_flagged_and_undone_when_head_heights_decide() {
+fn a_swap_beside_another_shopper_is_flagged_and_undone_by_head_heights() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let mut it = Interact::new(&s, InteractConfig::default());
-    // The pick at t = 11 is decided at t = 15 while the doubt is open: held pending.
+    // Track 2 (the 1.85 m shopper's) measures 1.65 m from t = 10 on; a pick at t = 11 is
+    // decided at t = 15.
     let out = swap_run(&mut it, &s, 15.5, 1.65, None);
     let ev = events(&out);
     let lost = ev
@@ -332,48 +333,30 @@ fn a_swap_beside_another_shopper_is_flagged_and_undone_when_head_heights_decide(
         .find(|e| matches!(e.kind, EventKind::IdentityLost { track: 1, .. }))
         .expect("lost");
     assert!(lost.ambiguous.is_some(), "lost beside another: {lost:?}");
+    // Three seconds of 1.65 m gave track 2 to the lost 1.65 m shopper; the other one is lost.
+    let given = ev
+        .iter()
+        .find(|e| {
+            matches!(e.kind, EventKind::IdentityRecovered { track: 2, ref shopper, .. }
+                if *shopper == pseudonym_of("tok-a"))
+        })
+        .expect("track 2 given to tok-a");
+    assert!(given.time < 15.0, "{given:?}");
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
     let pick = ev
         .iter()
         .find(|e| matches!(e.kind, EventKind::Pick { .. }))
         .expect("a pick");
-    assert!(pick.ambiguous.is_some(), "held for the doubt: {pick:?}");
-    let carts = it.carts_by_token();
-    assert!(carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty());
-    assert_eq!(
-        carts["tok-b"].1.get(&sku),
-        Some(&1),
-        "pending with the track's shopper"
-    );
-
-    // Run again with the other person found at t = 13.5 on a new track, measuring 1.85 m:
-    // two seconds later (after the pick was held) the heights say the tracks were swapped.
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let out = swap_run(&mut it, &s, 17.5, 1.65, Some((13.5, 9.0, 1.85)));
-    let ev = events(&out);
-    let original = ev
-        .iter()
-        .find(|e| matches!(e.kind, EventKind::Pick { .. }) && e.corrects.is_none())
-        .expect("the pick");
-    assert!(original.ambiguous.is_some());
-    let corrected = ev
-        .iter()
-        .find(|e| e.corrects == Some(original.id))
-        .expect("a correction of the pick");
-    assert!(corrected.ambiguous.is_none());
-    match &corrected.kind {
-        EventKind::Pick { shopper, .. } => {
-            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-a").as_str()))
-        }
-        k => panic!("{k:?}"),
-    }
+    assert!(pick.ambiguous.is_none(), "{pick:?}");
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
-        "{carts:?}"
-    );
+    assert!(carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty());
+    // Found again on a new track measuring 1.85 m, the other one is tok-b.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run(&mut it, &s, 17.5, 1.65, Some((13.5, 9.0, 1.85)));
     assert_eq!(it.token_of_track(2), Some("tok-a"));
     assert_eq!(it.token_of_track(3), Some("tok-b"));
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
 #[test]
@@ -399,10 +382,6 @@ fn heights_that_say_no_swap_keep_the_bindings_and_release_the_held_pick() {
     assert!(carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty());
     assert_eq!(it.token_of_track(2), Some("tok-b"));
     assert_eq!(it.token_of_track(3), Some("tok-a"));
-    // With no height difference there is nothing to decide: the pick stays pending.
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let _ = swap_run(&mut it, &s, 17.5, 1.65, Some((13.5, 9.0, 1.65)));
-    assert_eq!(it.carts_by_token()["tok-b"].1.get(&sku), Some(&1));
 }
 
 #[test]
