@@ -125,12 +125,14 @@ struct Shopper {
     confusable: Vec<usize>,
 }
 
-/// A possible swap: `lost`'s track ended beside `kept`'s track (on `kept_track`) at `time`.
+/// A possible swap: `lost`'s track ended beside `kept`'s track (on `kept_track`) at `time`
+/// and `place`.
 struct Doubt {
     lost: usize,
     kept: usize,
     kept_track: u64,
     time: f64,
+    place: DVec2,
     /// Head heights of the two before they met.
     h_lost: f64,
     h_kept: f64,
@@ -708,6 +710,7 @@ impl Interact {
                         kept: j,
                         kept_track,
                         time: last_seen,
+                        place: pos,
                         h_lost: self.shoppers[k].height,
                         h_kept: self.shoppers[j].height,
                         kept_h_at: self.track_h.get(&kept_track).copied().unwrap_or_default(),
@@ -827,6 +830,9 @@ impl Interact {
                 let d = self.doubts.remove(i);
                 self.shoppers[k].confusable.retain(|&x| x != j);
                 self.shoppers[j].confusable.retain(|&x| x != k);
+                // `kept` was last seen where they met, not where the track is now.
+                self.shoppers[j].last_pos = d.place;
+                self.shoppers[j].last_seen = d.time;
                 out.extend(self.release_held(&d, true, time));
             }
             self.doubts.push(Doubt {
@@ -834,6 +840,7 @@ impl Interact {
                 kept: k,
                 kept_track: t.id,
                 time,
+                place: p,
                 h_lost: self.shoppers[j].height,
                 h_kept: self.shoppers[k].height,
                 kept_h_at: self.track_h.get(&t.id).copied().unwrap_or_default(),
