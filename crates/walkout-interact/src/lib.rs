@@ -283,6 +283,14 @@ fn open_sides(boxes: &[(DVec2, DVec2)]) -> Vec<[bool; 4]> {
         .collect()
 }
 
+/// A pick or return event's kind, naming `who`.
+fn with_shopper(mut kind: EventKind, who: Option<ShopperId>) -> EventKind {
+    if let EventKind::Pick { shopper, .. } | EventKind::Return { shopper, .. } = &mut kind {
+        *shopper = who;
+    }
+    kind
+}
+
 fn distance_to_box(min: DVec2, max: DVec2, p: DVec2) -> f64 {
     let d = (min - p).max(p - max).max(DVec2::ZERO);
     d.length()
@@ -903,40 +911,7 @@ impl Interact {
                 *q = q.saturating_sub(e.quantity);
                 cart.retain(|_, q| *q > 0);
             }
-            let shopper = Some(self.shoppers[who].id.clone());
-            let kind = match e.kind {
-                EventKind::Pick {
-                    shelf,
-                    level,
-                    sku,
-                    quantity,
-                    weight_delta_kg,
-                    ..
-                } => EventKind::Pick {
-                    shopper,
-                    shelf,
-                    level,
-                    sku,
-                    quantity,
-                    weight_delta_kg,
-                },
-                EventKind::Return {
-                    shelf,
-                    level,
-                    sku,
-                    quantity,
-                    weight_delta_kg,
-                    ..
-                } => EventKind::Return {
-                    shopper,
-                    shelf,
-                    level,
-                    sku,
-                    quantity,
-                    weight_delta_kg,
-                },
-                other => other,
-            };
+            let kind = with_shopper(e.kind, Some(self.shoppers[who].id.clone()));
             if let Output::Event(mut ev) = self.event(e.time, kind, None) {
                 ev.corrects = Some(e.id);
                 out.push(Output::Event(ev));

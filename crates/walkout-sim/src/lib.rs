@@ -451,6 +451,16 @@ enum Phase {
     Gone,
 }
 
+/// Distance from `p` to the nearest person on the floor other than `me`.
+fn clearance_from(on_floor: &[Option<DVec2>], me: usize, p: DVec2) -> f64 {
+    on_floor
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != me)
+        .filter_map(|(_, o)| o.map(|o| o.distance(p)))
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// Walkers keep at least this far from each other (centre to centre), metres ...
 const PERSONAL_M: f64 = 0.6;
 /// ... unless kept waiting this long (a deadlock breaker), seconds.
@@ -618,14 +628,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                             && o.is_some_and(|o| o.distance(from) < PERSONAL_M)
                     });
                     if yield_to {
-                        let clearance = |p: DVec2| {
-                            on_floor
-                                .iter()
-                                .enumerate()
-                                .filter(|(j, _)| *j != i)
-                                .filter_map(|(_, o)| o.map(|o| o.distance(p)))
-                                .fold(f64::INFINITY, f64::min)
-                        };
+                        let clearance = |p: DVec2| clearance_from(&on_floor, i, p);
                         let step = a.s.speed_mps * dt;
                         if let Some(p) = (0..8)
                             .map(|k| {
@@ -671,14 +674,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                         // Squeezing past: the step (straight on or turned up to ~35 degrees)
                         // that keeps farthest from everyone.
                         let step = want - from;
-                        let clearance = |p: DVec2| {
-                            on_floor
-                                .iter()
-                                .enumerate()
-                                .filter(|(j, _)| *j != i)
-                                .filter_map(|(_, o)| o.map(|o| o.distance(p)))
-                                .fold(f64::INFINITY, f64::min)
-                        };
+                        let clearance = |p: DVec2| clearance_from(&on_floor, i, p);
                         let best = [0.0f64, 0.6, -0.6]
                             .into_iter()
                             .map(|angle| from + DVec2::from_angle(angle).rotate(step))
