@@ -252,7 +252,7 @@ fn record_loop(
                 }
                 reason
             }
-            Err(e @ IngestError::Build { .. }) => {
+            Err(e @ (IngestError::Build { .. } | IngestError::NotPipeline { .. })) => {
                 set(status, camera, CameraState::Failed, Some(e.to_string()));
                 return;
             }
@@ -302,16 +302,7 @@ fn record_once(
         )
         .replace("{segment_ns}", &params.segment.as_nanos().to_string())
         .replace("{start_index}", &start_index.to_string());
-    let pipeline = gst::parse::launch(&description)
-        .map_err(|source| IngestError::Build {
-            camera: camera.into(),
-            description: description.clone(),
-            source,
-        })?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| IngestError::NoSink {
-            camera: camera.into(),
-        })?;
+    let pipeline = crate::source::launch(camera, &description)?;
     let rec = pipeline.by_name("rec").ok_or_else(|| IngestError::NoSink {
         camera: camera.into(),
     })?;

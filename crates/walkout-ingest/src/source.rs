@@ -67,6 +67,8 @@ pub enum IngestError {
         description: String,
         source: gst::glib::Error,
     },
+    #[error("camera {camera}: the description `{description}` is not a pipeline")]
+    NotPipeline { camera: String, description: String },
     #[error("camera {camera}: the pipeline has no appsink named `sink`")]
     NoSink { camera: String },
     #[error("camera {camera}: cannot start the pipeline")]
@@ -126,6 +128,21 @@ pub struct SourceParams {
 }
 
 /// Initialises GStreamer once per process.
+/// Builds the pipeline of a launch description (errors name the camera and the description).
+pub(crate) fn launch(camera: &str, description: &str) -> Result<gst::Pipeline, IngestError> {
+    gst::parse::launch(description)
+        .map_err(|source| IngestError::Build {
+            camera: camera.into(),
+            description: description.into(),
+            source,
+        })?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| IngestError::NotPipeline {
+            camera: camera.into(),
+            description: description.into(),
+        })
+}
+
 pub fn init() -> Result<(), IngestError> {
     gst::init().map_err(IngestError::Init)
 }
@@ -259,16 +276,7 @@ impl Source {
     ) -> Result<Source, IngestError> {
         init()?;
         let description = describe(template, params);
-        let element = gst::parse::launch(&description).map_err(|source| IngestError::Build {
-            camera: camera.into(),
-            description: description.clone(),
-            source,
-        })?;
-        let pipeline = element
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| IngestError::NoSink {
-                camera: camera.into(),
-            })?;
+        let pipeline = launch(camera, &description)?;
         let sink = pipeline
             .by_name("sink")
             .and_then(|e| e.downcast::<gst_app::AppSink>().ok())

@@ -23,18 +23,7 @@ pub fn encode_jpegs(camera: &str, pattern: &Path, fps: u32, out: &Path) -> Resul
         .replace("{location}", &quote(pattern))
         .replace("{fps}", &fps.max(1).to_string())
         .replace("{out}", &quote(out));
-    let pipeline = gst::parse::launch(&description)
-        .map_err(|source| IngestError::Build {
-            camera: camera.into(),
-            description: description.clone(),
-            source,
-        })?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| IngestError::Stream {
-            camera: camera.into(),
-            element: "pipeline".into(),
-            message: "the description is not a pipeline".into(),
-        })?;
+    let pipeline = crate::source::launch(camera, &description)?;
     let stop = |p: &gst::Pipeline| {
         let _ = p.set_state(gst::State::Null);
     };

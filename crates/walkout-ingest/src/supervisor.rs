@@ -203,7 +203,10 @@ fn run(
         set_state(status, CameraState::Connecting, None);
         let reason = match Source::start(camera, template, params) {
             Err(
-                e @ (IngestError::Build { .. } | IngestError::NoSink { .. } | IngestError::Init(_)),
+                e @ (IngestError::Build { .. }
+                | IngestError::NotPipeline { .. }
+                | IngestError::NoSink { .. }
+                | IngestError::Init(_)),
             ) => {
                 // The configuration is wrong: retrying cannot help.
                 set_state(status, CameraState::Failed, Some(e.to_string()));
