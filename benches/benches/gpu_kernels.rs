@@ -93,8 +93,18 @@ fn kernels(c: &mut Criterion) {
             });
             let t = k.last_timings;
             eprintln!(
-                "  gpu {n} cameras: upload {:.0} us, dispatch {:.0} us, readback {:.0} us",
-                t.upload_us, t.dispatch_us, t.readback_us
+                "  gpu {n} cameras: upload {:.0} us, dispatch {:.0} us, readback {:.0} us (copy out {:.0} us)",
+                t.upload_us, t.dispatch_us, t.readback_us, t.readback_copy_us
+            );
+            // The daemon's way: one output tensor kept across ticks.
+            let mut out = Vec::new();
+            group.bench_function(format!("{n} cameras / gpu, output kept"), |b| {
+                b.iter(|| black_box(k.run_into(&frames, &jobs, &mut out).map(|()| out.len())))
+            });
+            let t = k.last_timings;
+            eprintln!(
+                "  gpu {n} cameras, output kept: upload {:.0} us, dispatch {:.0} us, readback {:.0} us (copy out {:.0} us)",
+                t.upload_us, t.dispatch_us, t.readback_us, t.readback_copy_us
             );
         }
         group.bench_function(format!("{n} cameras / cpu"), |b| {

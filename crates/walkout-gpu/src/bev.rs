@@ -428,15 +428,16 @@ impl BevKernel {
             upload_us: (t1 - t0).as_secs_f64() * 1e6,
             dispatch_us: (t2 - t1).as_secs_f64() * 1e6,
             readback_us: (t3 - t2).as_secs_f64() * 1e6,
+            ..KernelTimings::default()
         };
         Ok(peaks)
     }
 
     /// Reads back the occupancy grid of the last run (tests, debugging).
     pub fn read_occupancy(&self) -> Result<Vec<f32>, GpuError> {
-        let bytes = self
-            .ctx
-            .read(&self.occupancy, &self.staging, self.grid.len() as u64 * 4)?;
-        Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes))
+        let mut out = vec![0f32; self.grid.len()];
+        self.ctx
+            .read_into(&self.occupancy, &self.staging, &mut out)?;
+        Ok(out)
     }
 }

@@ -202,9 +202,28 @@ impl GpuContext {
         staging: &wgpu::Buffer,
         size: u64,
     ) -> Result<Vec<u8>, GpuError> {
+        let mut out = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
+        self.read_into(src, staging, &mut out)?;
+        Ok(out)
+    }
+
+    /// Copies `src`'s first `dst.len()` bytes (a multiple of 4) into the mappable `staging`
+    /// buffer, waits for it, and copies them out of the mapping straight into `dst` (one host
+    /// copy, split across threads when large: mapped memory can be slow to read, and a single
+    /// core's copy was most of a large readback). Returns the microseconds spent waiting for the
+    /// GPU and copying out.
+    pub(crate) fn read_into<T: bytemuck::Pod>(
+        &self,
+        src: &wgpu::Buffer,
+        staging: &wgpu::Buffer,
+        dst: &mut [T],
+    ) -> Result<ReadbackTimings, GpuError> {
+        let dst: &mut [u8] = bytemuck::cast_slice_mut(dst);
+        let size = dst.len() as u64;
         if size == 0 {
-            return Ok(Vec::new());
+            return Ok(ReadbackTimings::default());
         }
+        let t0 = std::time::Instant::now();
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -223,13 +242,42 @@ impl GpuContext {
         rx.recv()
             .map_err(|e| GpuError::Readback(e.to_string()))?
             .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let data = slice
-            .get_mapped_range()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .to_vec();
+        let t1 = std::time::Instant::now();
+        {
+            let mapped = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            copy_parallel(&mapped, dst);
+        }
         staging.unmap();
-        Ok(data)
+        Ok(ReadbackTimings {
+            wait_us: (t1 - t0).as_secs_f64() * 1e6,
+            copy_us: t1.elapsed().as_secs_f64() * 1e6,
+        })
     }
+}
+
+/// Copies `src` into `dst` (same length), in 1 MiB chunks across rayon's threads when it is
+/// larger than that.
+fn copy_parallel(src: &[u8], dst: &mut [u8]) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 20;
+    if src.len() <= CHUNK {
+        dst.copy_from_slice(src);
+    } else {
+        dst.par_chunks_mut(CHUNK)
+            .zip(src.par_chunks(CHUNK))
+            .for_each(|(d, s)| d.copy_from_slice(s));
+    }
+}
+
+/// Where a readback's time went, microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadbackTimings {
+    /// Copy to the staging buffer, mapping, and waiting for the GPU.
+    pub wait_us: f64,
+    /// Copying out of the mapped staging buffer.
+    pub copy_us: f64,
 }
 
 /// Wall time of the phases of one kernel run, microseconds.
@@ -237,5 +285,8 @@ impl GpuContext {
 pub struct KernelTimings {
     pub upload_us: f64,
     pub dispatch_us: f64,
+    /// The whole readback: [`ReadbackTimings`]'s wait and copy, and any conversion after.
     pub readback_us: f64,
+    /// Of `readback_us`, the copy out of mapped memory.
+    pub readback_copy_us: f64,
 }

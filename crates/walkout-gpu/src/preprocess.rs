@@ -495,7 +495,6 @@ pub struct PreprocessKernel {
     frames_cap: usize,
     out_cap: usize,
     group: Option<wgpu::BindGroup>,
-    upload: Vec<u8>,
     pub last_timings: KernelTimings,
 }
 
@@ -541,7 +540,6 @@ impl PreprocessKernel {
             frames_cap,
             out_cap,
             group: None,
-            upload: Vec::new(),
             last_timings: KernelTimings::default(),
         }
     }
@@ -614,21 +612,60 @@ impl PreprocessKernel {
         }
     }
 
+    /// Copies the frames, each padded to 4 bytes, straight into wgpu's staging memory for the
+    /// frame buffer: one host copy, no intermediate buffer. (wgpu's write-only view of a byte
+    /// range cannot be sent to other threads, so the copy stays on this one.)
+    fn upload_frames(&self, frames: &[Frame], frame_bytes: usize) -> Result<(), GpuError> {
+        let Some(size) = wgpu::BufferSize::new(frame_bytes as u64) else {
+            return Ok(());
+        };
+        let mut view = self
+            .ctx
+            .queue
+            .write_buffer_with(&self.frames, 0, size)
+            .ok_or_else(|| GpuError::Input("the frames do not fit the frame buffer".into()))?;
+        let mut rest = view.slice(..);
+        for f in frames {
+            let (slot, tail) = rest.split_at(f.data.len().next_multiple_of(4));
+            rest = tail;
+            let (mut dst, mut pad) = slot.split_at(f.data.len());
+            dst.copy_from_slice(f.data);
+            pad.fill(0);
+        }
+        Ok(())
+    }
+
     /// Runs a batch; returns `jobs.len()` tensor slots, concatenated (empty for no jobs).
     pub fn run(&mut self, frames: &[Frame], jobs: &[Job]) -> Result<Vec<f32>, GpuError> {
+        let mut out = Vec::new();
+        self.run_into(frames, jobs, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`run`](Self::run) into `out` (resized to `jobs.len()` slots): a caller that keeps `out`
+    /// across ticks spares the host a fresh allocation, and its page faults, per batch.
+    pub fn run_into(
+        &mut self,
+        frames: &[Frame],
+        jobs: &[Job],
+        out: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        out.clear();
         if jobs.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let t0 = Instant::now();
-        self.upload.clear();
         let mut offsets = Vec::with_capacity(frames.len());
+        let mut frame_bytes = 0usize;
         for f in frames {
             f.check()?;
-            offsets.push(self.upload.len() as u32);
-            self.upload.extend_from_slice(f.data);
-            while !self.upload.len().is_multiple_of(4) {
-                self.upload.push(0);
-            }
+            offsets.push(u32::try_from(frame_bytes).map_err(|_| {
+                GpuError::Input(format!(
+                    "{} frames are more than 4 GiB to upload at once",
+                    frames.len()
+                ))
+            })?);
+            frame_bytes += f.data.len().next_multiple_of(4);
         }
         let mut gpu_jobs = Vec::with_capacity(jobs.len());
         for (n, job) in jobs.iter().enumerate() {
@@ -662,9 +699,9 @@ impl PreprocessKernel {
             });
         }
         let out_floats = jobs.len() * self.spec.slot_len();
-        self.ensure(jobs.len(), self.upload.len(), out_floats);
+        self.ensure(jobs.len(), frame_bytes, out_floats);
         let q = &self.ctx.queue;
-        q.write_buffer(&self.frames, 0, &self.upload);
+        self.upload_frames(frames, frame_bytes)?;
         q.write_buffer(&self.jobs, 0, bytemuck::cast_slice(&gpu_jobs));
         let t1 = Instant::now();
         let mut enc = self
@@ -692,15 +729,14 @@ impl PreprocessKernel {
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         let t2 = Instant::now();
-        let bytes = self
-            .ctx
-            .read(&self.out, &self.staging, out_floats as u64 * 4)?;
-        let out = bytemuck::pod_collect_to_vec::<u8, f32>(&bytes);
+        out.resize(out_floats, 0.0);
+        let rb = self.ctx.read_into(&self.out, &self.staging, out)?;
         self.last_timings = KernelTimings {
             upload_us: (t1 - t0).as_secs_f64() * 1e6,
             dispatch_us: (t2 - t1).as_secs_f64() * 1e6,
             readback_us: t2.elapsed().as_secs_f64() * 1e6,
+            readback_copy_us: rb.copy_us,
         };
-        Ok(out)
+        Ok(())
     }
 }

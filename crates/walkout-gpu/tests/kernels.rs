@@ -214,13 +214,14 @@ fn preprocess_and_crops_equal_the_cpu_reference() {
             );
             let t = kernel.last_timings;
             eprintln!(
-                "{format:?} {} jobs -> {}x{}: upload {:.0} us, dispatch {:.0} us, readback {:.0} us",
+                "{format:?} {} jobs -> {}x{}: upload {:.0} us, dispatch {:.0} us, readback {:.0} us (copy out {:.0} us)",
                 jobs.len(),
                 spec.width,
                 spec.height,
                 t.upload_us,
                 t.dispatch_us,
-                t.readback_us
+                t.readback_us,
+                t.readback_copy_us
             );
         }
         // An empty batch is empty.
