@@ -52,6 +52,10 @@ pub struct InteractConfig {
     /// swapped with them (the other track may follow either): both are in doubt until a head
     /// height tells them apart, metres.
     pub swap_radius_m: f64,
+    /// A bound track seen this close to a blind spot in which a lost shopper may be (lost
+    /// within `swap_radius_m` of it) may come out as that shopper: both are in doubt until a
+    /// head height tells them apart, metres.
+    pub blind_spot_radius_m: f64,
     /// A body within this distance of a shelf's box can reach into it.
     pub reach_m: f64,
     /// A second shopper within this margin of the nearest makes an attribution ambiguous.
@@ -78,6 +82,7 @@ impl Default for InteractConfig {
             place_margin_m: 1.5,
             duplicate_radius_m: 0.8,
             swap_radius_m: 1.0,
+            blind_spot_radius_m: 0.5,
             reach_m: 0.8,
             reach_margin_m: 0.2,
             change_kg: 0.04,
@@ -188,6 +193,11 @@ pub struct Interact {
     shelves: Vec<ShelfInfo>,
     entrance: Option<Polygon>,
     exit: Option<Polygon>,
+    /// Zones no camera sees (a restroom corridor).
+    blind_spots: Vec<Polygon>,
+    /// (lost shopper, bound shopper, when the lost one was last seen): doubts already opened
+    /// for a bound track at the mouth of the blind spot the lost shopper is in.
+    blind_doubted: Vec<(usize, usize, f64)>,
     shoppers: Vec<Shopper>,
     by_track: HashMap<u64, usize>,
     /// Every binding ever made (track ids are never reused): who a track was.
@@ -352,6 +362,13 @@ impl Interact {
                 .collect(),
             entrance: zone(ZoneKind::Entrance),
             exit: zone(ZoneKind::Exit),
+            blind_spots: store
+                .zones
+                .iter()
+                .filter(|z| z.kind == ZoneKind::BlindSpot)
+                .map(|z| z.polygon.clone())
+                .collect(),
+            blind_doubted: Vec::new(),
             shoppers: Vec::new(),
             by_track: HashMap::new(),
             owner: HashMap::new(),
@@ -503,6 +520,7 @@ impl Interact {
                 }
             }
         }
+        out.extend(self.blind_spot_doubts(time, tracks));
         // New tracks: an entry at the gate, or a shopper found again.
         for t in tracks {
             if self.by_track.contains_key(&t.id) {
@@ -762,6 +780,85 @@ impl Interact {
         v.sort_unstable();
         v.dedup_by_key(|x| x.0);
         v
+    }
+
+    /// A bound track at the mouth of a blind spot in which a lost shopper may be: no camera
+    /// sees who walks out of it, so the track may go on with either. Opens a doubt (the lost
+    /// shopper's recovery checks the head heights, as for a loss beside another track) and
+    /// publishes an `ambiguous` event naming both.
+    fn blind_spot_doubts(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
+        let mut out = Vec::new();
+        if self.blind_spots.is_empty() {
+            return out;
+        }
+        let near_blind = |p: DVec2, r: f64| {
+            self.blind_spots
+                .iter()
+                .position(|z| distance_to_polygon(z, p) <= r)
+        };
+        let mut new = Vec::new();
+        for t in tracks {
+            let Some(&j) = self.by_track.get(&t.id) else {
+                continue;
+            };
+            let p = DVec2::new(t.x, t.y);
+            let Some(zone) = near_blind(p, self.cfg.blind_spot_radius_m) else {
+                continue;
+            };
+            for (k, s) in self.shoppers.iter().enumerate() {
+                if k == j
+                    || s.track.is_some()
+                    || s.exited
+                    || s.last_seen >= time
+                    || near_blind(s.last_pos, self.cfg.swap_radius_m) != Some(zone)
+                    || self
+                        .blind_doubted
+                        .iter()
+                        .any(|&(a, b, at)| a == k && b == j && at == s.last_seen)
+                {
+                    continue;
+                }
+                new.push((k, j, t.id, p));
+            }
+        }
+        for (k, j, track, p) in new {
+            self.blind_doubted.push((k, j, self.shoppers[k].last_seen));
+            tracing::debug!(
+                lost = %self.shoppers[k].id,
+                bound = %self.shoppers[j].id,
+                track,
+                "a bound track at the mouth of the blind spot a lost shopper is in"
+            );
+            self.doubts.push(Doubt {
+                lost: k,
+                kept: j,
+                kept_track: track,
+                time,
+                place: p,
+                h_lost: self.shoppers[k].height,
+                h_kept: self.shoppers[j].height,
+                kept_h_at: self.track_h.get(&track).copied().unwrap_or_default(),
+            });
+            self.confuse(k, j);
+            let ambiguity = Ambiguity {
+                candidates: [j, k]
+                    .iter()
+                    .map(|&x| Candidate {
+                        shopper: self.shoppers[x].id.clone(),
+                        likelihood: 0.5,
+                    })
+                    .collect(),
+                evidence: "a track at the mouth of a blind spot in which another shopper is unaccounted for: it may go on with either".into(),
+            };
+            out.push(self.event(
+                time,
+                EventKind::Ambiguous {
+                    subject: format!("track {track}"),
+                },
+                Some(ambiguity),
+            ));
+        }
+        out
     }
 
     fn confuse(&mut self, a: usize, b: usize) {

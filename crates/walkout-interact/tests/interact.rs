@@ -418,3 +418,132 @@ fn a_pick_where_no_track_is_seen_goes_to_the_one_shopper_nobody_saw() {
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
     assert!(carts["tok-b"].0.is_empty());
 }
+
+/// tok-a (1.65 m, track 1) walks into the restroom corridor (the blind spot) and is lost there
+/// at t = 12 (or, with `a_into_blind` false, is lost in the front aisle); tok-b (1.85 m, track
+/// 2) walks to the corridor's mouth by t = 20, then away to bay C2-4b's back face, measuring
+/// `kept_h` from t = 20; a pick there at t = 25. `found`: a new track 3 at the mouth from that
+/// time, measuring that height.
+fn blind_run(
+    it: &mut Interact,
+    s: &StoreConfig,
+    kept_h: f64,
+    a_into_blind: bool,
+    found: Option<(f64, f64)>,
+) -> Vec<Output> {
+    let (_, w) = level(s, "C2-4b", 1);
+    let lerp = |a: (f64, f64), b: (f64, f64), u: f64| {
+        let u = u.clamp(0.0, 1.0);
+        (a.0 + (b.0 - a.0) * u, a.1 + (b.1 - a.1) * u)
+    };
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 33.0 {
+        let mut tracks = Vec::new();
+        if t < 12.0 {
+            let (x, y) = if !a_into_blind {
+                lerp((2.0, 0.8), (9.0, 1.2), (t - 1.0) / 9.0)
+            } else if t < 10.0 {
+                lerp((2.0, 0.8), (19.5, 10.5), (t - 1.0) / 9.0)
+            } else {
+                lerp((19.5, 10.5), (21.0, 10.5), (t - 10.0) / 2.0)
+            };
+            tracks.push(track(1, x, y, 1.65));
+        }
+        if t >= 3.0 {
+            let ((x, y), h) = if t < 20.0 {
+                (lerp((2.0, 0.8), (19.7, 10.5), (t - 3.0) / 17.0), 1.85)
+            } else {
+                (lerp((19.7, 10.5), (14.4, 10.1), (t - 20.0) / 4.0), kept_h)
+            };
+            tracks.push(track(2, x, y, h));
+        }
+        if let Some((at, h)) = found
+            && t >= at
+        {
+            let (x, y) = lerp((20.2, 10.6), (18.0, 10.6), (t - at) / 3.0);
+            tracks.push(track(3, x, y, h));
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("C2-4b", 1, t, t + 0.1, 25.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    out
+}
+
+#[test]
+fn a_track_at_the_mouth_of_a_blind_spot_with_a_lost_shopper_inside_is_in_doubt() {
+    let s = store();
+    let (sku, _) = level(&s, "C2-4b", 1);
+    let is_doubt = |e: &walkout_types::Event| {
+        matches!(e.kind, EventKind::Ambiguous { .. })
+            && e.ambiguous.as_ref().is_some_and(|a| {
+                let who: Vec<&str> = a.candidates.iter().map(|c| c.shopper.as_str()).collect();
+                who.contains(&pseudonym_of("tok-a").as_str())
+                    && who.contains(&pseudonym_of("tok-b").as_str())
+            })
+    };
+    // Track 2 comes away from the mouth measuring tok-a's height: it followed tok-a out, and
+    // the pick it makes is tok-a's.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = blind_run(&mut it, &s, 1.65, true, Some((28.0, 1.85)));
+    let ev = events(&out);
+    let doubt = ev
+        .iter()
+        .find(|e| is_doubt(e))
+        .expect("a doubt at the mouth");
+    assert!((19.0..=20.5).contains(&doubt.time), "{doubt:?}");
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+
+    // Track 2 keeps tok-b's height and the track found later measures tok-a's: no swap; the
+    // pick, held while in doubt, is released to tok-b.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = blind_run(&mut it, &s, 1.85, true, Some((28.0, 1.65)));
+    let ev = events(&out);
+    assert!(ev.iter().any(|e| is_doubt(e)));
+    let first = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }) && e.corrects.is_none())
+        .expect("the pick");
+    assert!(first.ambiguous.is_some(), "held while in doubt: {first:?}");
+    let released = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }) && e.corrects == Some(first.id))
+        .expect("the pick released");
+    match &released.kind {
+        EventKind::Pick { shopper, .. } => {
+            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-b").as_str()))
+        }
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(it.token_of_track(2), Some("tok-b"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].1.is_empty(), "{carts:?}");
+
+    // Nobody lost in the blind spot: passing its mouth is nothing, and the pick is clear.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = blind_run(&mut it, &s, 1.85, false, None);
+    let ev = events(&out);
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e.kind, EventKind::Ambiguous { .. }))
+    );
+    let pick = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("the pick");
+    assert!(pick.ambiguous.is_none(), "{pick:?}");
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+}
