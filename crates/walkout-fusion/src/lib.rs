@@ -132,6 +132,8 @@ impl<'a> View<'a> {
 #[derive(Debug, Clone)]
 struct Obs {
     camera: usize,
+    /// Index in the camera's detection list.
+    detection: u32,
     p: DVec2,
     cov: DMat2,
     info: DMat2,
@@ -412,7 +414,7 @@ impl Fuser {
                 f64::from(cam.intrinsics.width),
                 f64::from(cam.intrinsics.height),
             );
-            for d in view.detections {
+            for (n, d) in view.detections.iter().enumerate() {
                 stats.detections += 1;
                 if !(d.width > 0.0 && d.height > 0.0 && d.score >= c.min_score) {
                     continue;
@@ -480,6 +482,7 @@ impl Fuser {
                 }
                 self.obs.push(Obs {
                     camera: view.camera,
+                    detection: n as u32,
                     p,
                     cov,
                     info: cov.inverse(),
@@ -902,6 +905,11 @@ impl Fuser {
         );
         let mut cameras: Vec<u16> = members.iter().map(|&i| self.obs[i].camera as u16).collect();
         cameras.sort_unstable();
+        let mut detections: Vec<(u16, u32)> = members
+            .iter()
+            .map(|&i| (self.obs[i].camera as u16, self.obs[i].detection))
+            .collect();
+        detections.sort_unstable();
         FloorCandidate {
             x: p.x,
             y: p.y,
@@ -917,6 +925,7 @@ impl Fuser {
                     .min(visible)
                     .max(self.config.min_strong_views),
             cameras,
+            detections,
             embedding,
         }
     }

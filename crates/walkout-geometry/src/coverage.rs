@@ -154,6 +154,27 @@ impl Occluders {
                 .iter()
                 .any(|(min, max)| segment_hits_box(a, b, *min, *max))
     }
+
+    /// Whether walking straight from `a` to `b` on the floor goes through a box (shrunk by
+    /// `margin` on each side, so that skirting a corner is not) or a wall. A box that holds
+    /// either end (a position measured inside a shelf) says nothing.
+    pub fn blocks_walk(&self, a: DVec2, b: DVec2, margin: f64) -> bool {
+        walls_block(&self.walls, a, b)
+            || self.boxes.iter().any(|(min, max)| {
+                let (lo, hi) = (min.truncate() + margin, max.truncate() - margin);
+                let inside = |p: DVec2| p.x > lo.x && p.y > lo.y && p.x < hi.x && p.y < hi.y;
+                lo.x < hi.x
+                    && lo.y < hi.y
+                    && !inside(a)
+                    && !inside(b)
+                    && segment_hits_box(
+                        a.extend(0.5),
+                        b.extend(0.5),
+                        lo.extend(0.0),
+                        hi.extend(1.0),
+                    )
+            })
+    }
 }
 
 /// Whether the segment `a`-`b` passes through the axis-aligned box `min`-`max`.
@@ -376,5 +397,28 @@ mod tests {
         let c = g.centre(5, 7);
         assert_eq!(g.cell_of(c), Some((5, 7)));
         assert_eq!(g.cell_of(DVec2::new(-4.0, 0.0)), None);
+    }
+
+    #[test]
+    fn walking_through_a_shelf_or_a_wall_is_blocked_and_skirting_a_corner_is_not() {
+        let occ = Occluders {
+            boxes: vec![(DVec3::new(2.0, 2.0, 0.0), DVec3::new(6.0, 2.6, 1.8))],
+            walls: vec![Wall {
+                id: "w".into(),
+                from: DVec2::new(10.0, 0.0),
+                to: DVec2::new(10.0, 5.0),
+            }],
+        };
+        let p = DVec2::new;
+        // Straight across the gondola.
+        assert!(occ.blocks_walk(p(4.0, 1.5), p(4.0, 3.1), 0.1));
+        // Along its face, and round its corner within the margin.
+        assert!(!occ.blocks_walk(p(1.0, 1.9), p(7.0, 1.9), 0.1));
+        assert!(!occ.blocks_walk(p(1.9, 1.5), p(2.05, 3.0), 0.1));
+        // A position measured a little inside the shelf says nothing.
+        assert!(!occ.blocks_walk(p(4.0, 2.3), p(4.0, 3.5), 0.1));
+        // Through the wall, and past its end.
+        assert!(occ.blocks_walk(p(9.0, 1.0), p(11.0, 1.0), 0.1));
+        assert!(!occ.blocks_walk(p(9.0, 6.0), p(11.0, 6.0), 0.1));
     }
 }

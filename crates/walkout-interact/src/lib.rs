@@ -211,7 +211,8 @@ pub struct Interact {
     /// start time, delta kg).
     deferred: Vec<(String, u32, f64, f64)>,
     /// Hands seen in shelves: (time, shelf index, point).
-    reaches: VecDeque<(f64, usize, glam::DVec3)>,
+    /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
+    reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
     /// Shared event-id source (the daemon's camera events use it too).
     ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     doubts: Vec<Doubt>,
@@ -423,14 +424,18 @@ impl Interact {
         })
     }
 
-    /// Hands seen in shelves at `time` (see [`reach::reach_points`]).
+    /// Hands seen in shelves at `time` (see [`reach::reach_points`]; with their tracks named
+    /// by [`reach::attribute`] when known).
     pub fn reach(&mut self, time: f64, points: &[reach::Reach]) {
-        self.reaches
-            .extend(points.iter().map(|r| (time, r.shelf, r.p)));
+        self.reaches.extend(
+            points
+                .iter()
+                .map(|r| (time, r.shelf, r.p, r.tracks.clone())),
+        );
         while self
             .reaches
             .front()
-            .is_some_and(|(t, _, _)| *t < time - 20.0)
+            .is_some_and(|(t, _, _, _)| *t < time - 20.0)
         {
             self.reaches.pop_front();
         }
@@ -438,11 +443,19 @@ impl Interact {
 
     /// Shoppers near a hand seen in `shelf` around `time`: (shopper, distance from the hand),
     /// nearest first; `None` when no hand was seen there (a hand with no known shopper near it
-    /// gives an empty list: nobody can be named).
+    /// gives an empty list: nobody can be named). Where the hands' own bodies are known (the
+    /// person detections that carried the wrists, fused into tracks), only those shoppers
+    /// are listed, and of them those whose hand was there closest to `time` (within
+    /// `HAND_TIME_MARGIN_S`): a shopper standing beside a reaching one did not reach, and one
+    /// reaching in a moment later did not start this change.
     fn by_hand(&self, shelf: usize, time: f64) -> Option<Vec<(usize, f64)>> {
+        const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
+        // Shopper -> (nearest hand, nearest time offset) of their own hands.
+        let mut hands: HashMap<usize, (f64, f64)> = HashMap::new();
         let mut seen = false;
-        for &(tr, s, p) in &self.reaches {
+        for (tr, s, p, whose) in &self.reaches {
+            let (tr, s, p) = (*tr, *s, *p);
             if s != shelf || tr < time - 1.0 || tr > time + 1.0 {
                 continue;
             }
@@ -466,10 +479,24 @@ impl Interact {
                 if d <= self.cfg.reach_m && side_ok {
                     let e = best.entry(k).or_insert(f64::INFINITY);
                     *e = e.min(d);
+                    if whose.contains(&t.id) {
+                        let e = hands.entry(k).or_insert((f64::INFINITY, f64::INFINITY));
+                        e.0 = e.0.min(d);
+                        e.1 = e.1.min((tr - time).abs());
+                    }
                 }
             }
         }
-        let mut v: Vec<(usize, f64)> = best.into_iter().collect();
+        let mut v: Vec<(usize, f64)> = if hands.is_empty() {
+            best.into_iter().collect()
+        } else {
+            let first = hands.values().map(|h| h.1).fold(f64::INFINITY, f64::min);
+            hands
+                .into_iter()
+                .filter(|(_, h)| h.1 <= first + HAND_TIME_MARGIN_S)
+                .map(|(k, h)| (k, h.0))
+                .collect()
+        };
         v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         seen.then_some(v)
     }
@@ -1278,10 +1305,24 @@ impl Interact {
             return Vec::new();
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
-        let mut near = match self.by_hand(si, since) {
+        let hand = self.by_hand(si, since);
+        let hand_seen = hand.is_some();
+        let mut near = match hand {
             Some(by_hand) => by_hand,
             None => self.in_reach(&self.shelves[si], since),
         };
+        tracing::debug!(
+            shelf = shelf_id,
+            level,
+            since,
+            delta,
+            hand_seen,
+            near = ?near
+                .iter()
+                .map(|(k, d)| (self.shoppers[*k].token.as_str(), (d * 100.0).round() / 100.0))
+                .collect::<Vec<_>>(),
+            "shelf change: who was there"
+        );
         // Nobody seen there: the store is a closed world, so it was one of the shoppers
         // nobody saw then who could have walked there (one such shopper decides it).
         let unseen = near.is_empty();

@@ -9,10 +9,30 @@ use walkout_geometry::{Camera, Shelf};
 use walkout_types::Detection;
 
 /// A hand at a shelf bay: the bay's index in the store config and the point, metres.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reach {
     pub shelf: usize,
     pub p: DVec3,
+    /// The person detections whose wrists put it there: (camera index, detection index).
+    pub detections: Vec<(u16, u32)>,
+    /// The tracks those detections were fused into ([`attribute`]): whose hand it is.
+    pub tracks: Vec<u64>,
+}
+
+/// Names the tracks whose detections carried each hand: `tracks` gives, per track, the
+/// detections that updated it at this tick.
+pub fn attribute<'a>(
+    reaches: &mut [Reach],
+    tracks: impl IntoIterator<Item = (u64, &'a [(u16, u32)])> + Clone,
+) {
+    for r in reaches {
+        r.tracks.clear();
+        for (id, dets) in tracks.clone() {
+            if r.detections.iter().any(|d| dets.contains(d)) {
+                r.tracks.push(id);
+            }
+        }
+    }
 }
 
 /// The hands in shelves at one tick, from every camera's detections (in store camera order).
@@ -22,11 +42,15 @@ pub fn reach_points(
     per_camera: &[Vec<Detection>],
     agree_m: f64,
 ) -> Vec<Reach> {
-    // (camera, shelf, point) of every wrist ray's first bay.
-    let mut hits: Vec<(usize, usize, DVec3)> = Vec::new();
+    // (camera, shelf, point, detection) of every wrist ray's first bay.
+    let mut hits: Vec<(usize, usize, DVec3, u32)> = Vec::new();
     for (c, (cam, dets)) in cameras.iter().zip(per_camera).enumerate() {
         let o = cam.centre();
-        for w in dets.iter().flat_map(|d| &d.wrists) {
+        for (n, w) in dets
+            .iter()
+            .enumerate()
+            .flat_map(|(n, d)| d.wrists.iter().map(move |w| (n as u32, w)))
+        {
             let Ok(dir) = cam.ray(DVec2::new(w.u, w.v)) else {
                 continue;
             };
@@ -38,29 +62,46 @@ pub fn reach_points(
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((s, t)) = first {
-                hits.push((c, s, o + dir * t));
+                hits.push((c, s, o + dir * t, n));
             }
         }
     }
     let mut out: Vec<Reach> = Vec::new();
-    for (i, &(ci, si, pi)) in hits.iter().enumerate() {
-        let agreeing: Vec<DVec3> = hits
+    for (i, &(ci, si, pi, ni)) in hits.iter().enumerate() {
+        let agreeing: Vec<(usize, DVec3, u32)> = hits
             .iter()
             .enumerate()
-            .filter(|(j, (cj, sj, pj))| {
+            .filter(|(j, (cj, sj, pj, _))| {
                 *j != i && *cj != ci && *sj == si && pj.distance(pi) < agree_m
             })
-            .map(|(_, (_, _, p))| *p)
+            .map(|(_, &(c, _, p, n))| (c, p, n))
             .collect();
         if agreeing.is_empty() {
             continue;
         }
-        let p = (pi + agreeing.iter().sum::<DVec3>()) / (1 + agreeing.len()) as f64;
-        if !out
-            .iter()
-            .any(|r| r.shelf == si && r.p.distance(p) < agree_m)
+        let p = (pi + agreeing.iter().map(|a| a.1).sum::<DVec3>()) / (1 + agreeing.len()) as f64;
+        let mut detections: Vec<(u16, u32)> = std::iter::once((ci as u16, ni))
+            .chain(agreeing.iter().map(|&(c, _, n)| (c as u16, n)))
+            .collect();
+        detections.sort_unstable();
+        detections.dedup();
+        match out
+            .iter_mut()
+            .find(|r| r.shelf == si && r.p.distance(p) < agree_m)
         {
-            out.push(Reach { shelf: si, p });
+            Some(r) => {
+                for d in detections {
+                    if !r.detections.contains(&d) {
+                        r.detections.push(d);
+                    }
+                }
+            }
+            None => out.push(Reach {
+                shelf: si,
+                p,
+                detections,
+                tracks: Vec::new(),
+            }),
         }
     }
     out

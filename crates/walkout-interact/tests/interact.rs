@@ -547,3 +547,70 @@ fn a_track_at_the_mouth_of_a_blind_spot_with_a_lost_shopper_inside_is_in_doubt()
     assert!(pick.ambiguous.is_none(), "{pick:?}");
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
 }
+
+/// tok-a (track 1) and tok-b (track 2) stand side by side at bay A2-1f, tok-a a little nearer
+/// the hand seen in it at t = 10, when the level's weight drops by one item. `whose`: the
+/// tracks the hand's wrists were fused into.
+fn side_by_side_pick(whose: Vec<u64>) -> (Interact, Vec<Output>) {
+    let s = store();
+    let (_, w) = level(&s, "A2-1f", 1);
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        let mut tracks = Vec::new();
+        let u = ((t - 1.0) / 6.0).min(1.0);
+        tracks.push(track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70));
+        if t >= 3.0 {
+            let v = ((t - 3.0) / 5.0).min(1.0);
+            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
+        }
+        if (9.9..10.3).contains(&t) {
+            it.reach(
+                t,
+                &[walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.6, 3.1, 1.0),
+                    detections: Vec::new(),
+                    tracks: whose.clone(),
+                }],
+            );
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("A2-1f", 1, t, t + 0.1, 10.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn the_hand_in_the_shelf_names_its_own_shopper_not_the_nearest_body() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // The wrists were tok-b's: the pick is tok-b's, though tok-a stands nearer the hand.
+    let (it, out) = side_by_side_pick(vec![2]);
+    let ev = events(&out);
+    let pick = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert!(pick.ambiguous.is_none(), "{pick:?}");
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    // Whose hand it was unknown: two bodies about as near, ambiguous.
+    let (_, out) = side_by_side_pick(Vec::new());
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert_eq!(
+        pick.ambiguous.as_ref().map(|a| a.candidates.len()),
+        Some(2),
+        "{pick:?}"
+    );
+}

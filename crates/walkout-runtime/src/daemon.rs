@@ -825,6 +825,9 @@ pub fn run(
                 let mut generation = first.generation;
                 // The tracker outlives reloads: tracks keep their ids across a camera change.
                 let mut tracker = Tracker::new(tracker_cfg, ids);
+                if let Some(p) = crate::store_replay::walkable(&first.occluders) {
+                    tracker = tracker.with_passable(p);
+                }
                 // Gate and shelf inputs, applied in time order up to each tick's time.
                 let mut pending: Vec<(f64, StoreInput)> = Vec::new();
                 // The latest cart of every shopper, for the `state/carts` query.
@@ -875,13 +878,15 @@ pub fn run(
                         .collect();
                     live_tracks.store(confirmed.len(), Ordering::Relaxed);
                     if let Some(it) = interact.as_mut() {
-                        let hands = walkout_interact::reach::reach_points(
-                            &d.layout.cameras,
-                            &shelves,
-                            &d.per_camera,
-                            crate::store_replay::REACH_AGREE_M,
+                        it.reach(
+                            d.time_s,
+                            &crate::store_replay::hands(
+                                &d.layout.cameras,
+                                &shelves,
+                                &d.per_camera,
+                                &tracker,
+                            ),
                         );
-                        it.reach(d.time_s, &hands);
                         let obs = crate::store_replay::track_obs(&tracker);
                         publish(it.tick(d.time_s, &obs));
                     }

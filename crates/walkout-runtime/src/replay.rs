@@ -357,6 +357,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                     visible: 1,
                     strong: true,
                     cameras: Vec::new(),
+                    detections: Vec::new(),
                     embedding: None,
                 });
             }

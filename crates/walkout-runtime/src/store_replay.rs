@@ -130,6 +130,39 @@ impl StoreInput {
     }
 }
 
+/// Shelves and walls as obstacles to walking (`None` where the store has none): the tracker
+/// never matches a track to a candidate behind one from where it was last seen.
+pub fn walkable(
+    occluders: &walkout_geometry::coverage::Occluders,
+) -> Option<walkout_track::Passable> {
+    /// Skirting a shelf's corner, or a position measured a little inside it, is not crossing it.
+    const MARGIN_M: f64 = 0.1;
+    (!occluders.is_empty()).then(|| {
+        let occ = occluders.clone();
+        std::sync::Arc::new(move |a, b| !occ.blocks_walk(a, b, MARGIN_M)) as walkout_track::Passable
+    })
+}
+
+/// The hands in shelves at a tick, each named by the tracks its wrists' person detections
+/// updated at this tick (call after the tracker's update).
+pub fn hands(
+    cameras: &[walkout_geometry::Camera],
+    shelves: &[walkout_geometry::Shelf],
+    per_camera: &[Vec<Detection>],
+    tracker: &Tracker,
+) -> Vec<walkout_interact::reach::Reach> {
+    let mut hands =
+        walkout_interact::reach::reach_points(cameras, shelves, per_camera, REACH_AGREE_M);
+    walkout_interact::reach::attribute(
+        &mut hands,
+        tracker
+            .tracks()
+            .iter()
+            .map(|t| (t.id, t.detections.as_slice())),
+    );
+    hands
+}
+
 /// The tracks the interaction stage sees at a tick: confirmed ones, and coasting ones (for
 /// shelf reach only).
 pub fn track_obs(tracker: &Tracker) -> Vec<TrackObs> {
@@ -194,6 +227,9 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
     let mut fuser =
         Fuser::new(cameras, &store.floor, opts.fusion.clone()).with_occluders(store.occluders());
     let mut tracker = Tracker::new(opts.tracker.clone(), TrackIds::new());
+    if let Some(p) = walkable(&store.occluders()) {
+        tracker = tracker.with_passable(p);
+    }
     let mut interact = Interact::new(&store, opts.interact.clone());
     let mut result = StoreReplayResult {
         frames: frames.len(),
@@ -214,16 +250,13 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
             collect(outs, &mut result);
             next_input += 1;
         }
-        let hands = walkout_interact::reach::reach_points(
-            &reach_cameras,
-            &store.shelves,
-            per_camera,
-            REACH_AGREE_M,
-        );
-        interact.reach(*time, &hands);
         let views = View::per_camera(per_camera);
         let cands = fuser.fuse(&views);
         tracker.update(*time, &cands);
+        interact.reach(
+            *time,
+            &hands(&reach_cameras, &store.shelves, per_camera, &tracker),
+        );
         // Tracks seen at this tick, and coasting ones for reach only. (Keeping shoppers bound to
         // coasting tracks was tried and lost identities: a coasting track holds its shopper
         // while the person, seen again as a new track, stays a stranger.)

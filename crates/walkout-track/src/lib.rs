@@ -120,11 +120,15 @@ pub struct Track {
     pub required_hits: u32,
     /// Time of the last update by a candidate, seconds.
     pub last_seen: f64,
+    /// Where that candidate was, metres.
+    pub seen_at: [f64; 2],
     pub born: f64,
     /// Whether a candidate updated this track at the latest tick.
     pub updated: bool,
     /// Cameras that supported the latest update.
     pub cameras: Vec<u16>,
+    /// Detections (camera, index) that supported the latest update.
+    pub detections: Vec<(u16, u32)>,
     /// Running mean appearance embedding (L2-normalised).
     pub embedding: Option<Vec<f32>>,
     /// Evidence strength 0..1.
@@ -140,7 +144,12 @@ pub struct Tracker {
     ended: Vec<Track>,
     /// Pairs of track ids (smaller first) closer than `merge_radius_m`, and since when.
     close_since: std::collections::HashMap<(u64, u64), f64>,
+    passable: Option<Passable>,
 }
+
+/// Whether a person can walk straight from one floor point to another (no shelf or wall in
+/// between): a track is never matched to a candidate it could not have walked to.
+pub type Passable = std::sync::Arc<dyn Fn(glam::DVec2, glam::DVec2) -> bool + Send + Sync>;
 
 impl Tracker {
     pub fn new(config: TrackerConfig, ids: TrackIds) -> Tracker {
@@ -151,7 +160,15 @@ impl Tracker {
             time: None,
             ended: Vec::new(),
             close_since: std::collections::HashMap::new(),
+            passable: None,
         }
+    }
+
+    /// Forbids matching a track to a candidate it could not have walked to straight from
+    /// where it was last seen (through a shelf or a wall).
+    pub fn with_passable(mut self, passable: Passable) -> Tracker {
+        self.passable = Some(passable);
+        self
     }
 
     pub fn config(&self) -> &TrackerConfig {
@@ -247,6 +264,7 @@ impl Tracker {
                     _ => {}
                 }
                 t.cameras.clear();
+                t.detections.clear();
             }
             if t.state == TrackState::Ended {
                 self.ended.push(t);
@@ -364,9 +382,11 @@ impl Tracker {
                 hits: 1,
                 required_hits,
                 last_seen: time,
+                seen_at: [c.x, c.y],
                 born: time,
                 updated: true,
                 cameras: c.cameras.clone(),
+                detections: c.detections.clone(),
                 embedding: c.embedding.clone(),
                 confidence: c.score,
             });
@@ -396,6 +416,11 @@ impl Tracker {
                     continue;
                 };
                 if m2 > gate_chi2 {
+                    continue;
+                }
+                if let Some(passable) = &self.passable
+                    && !passable(glam::DVec2::from(t.seen_at), glam::DVec2::new(c.x, c.y))
+                {
                     continue;
                 }
                 let mut v = m2 + logdet;
@@ -445,8 +470,10 @@ impl Tracker {
         }
         t.hits += 1;
         t.last_seen = time;
+        t.seen_at = [c.x, c.y];
         t.updated = true;
         t.cameras.clone_from(&c.cameras);
+        t.detections.clone_from(&c.detections);
         t.confidence = 0.7 * t.confidence + 0.3 * c.score;
         if let Some(e) = &c.embedding {
             t.embedding = Some(match t.embedding.take() {
@@ -501,6 +528,10 @@ fn fuse_candidates<'a>(cands: impl Iterator<Item = &'a FloorCandidate>) -> Floor
         cameras: cands
             .iter()
             .flat_map(|c| c.cameras.iter().copied())
+            .collect(),
+        detections: cands
+            .iter()
+            .flat_map(|c| c.detections.iter().copied())
             .collect(),
         embedding: cands.iter().find_map(|c| c.embedding.clone()),
     }
@@ -667,6 +698,7 @@ mod tests {
             visible: 4,
             strong: views >= 2,
             cameras: vec![0, 1],
+            detections: Vec::new(),
             embedding: None,
         }
     }
@@ -743,6 +775,34 @@ mod tests {
             );
         }
         assert!(smooth(&[], 0.3).is_empty());
+    }
+
+    #[test]
+    fn a_track_is_not_matched_through_an_obstacle() {
+        // A person walks along y = 0 towards a wall at x = 2 and stops; after a second unseen,
+        // a candidate appears just behind the wall. Without obstacles the coasting track takes
+        // it; with the wall, the candidate is someone else.
+        let run = |tr: &mut Tracker| {
+            for k in 0..10 {
+                let t = k as f64 * 0.1;
+                tr.update(t, &[cand(1.0 + 0.8 * t, 0.0, 3)]);
+            }
+            let id = tr.tracks()[0].id;
+            for k in 10..20 {
+                tr.update(k as f64 * 0.1, &[]);
+            }
+            tr.update(2.0, &[cand(2.3, 0.0, 3)]);
+            let matched = tr.tracks().iter().any(|t| t.id == id && t.updated);
+            (matched, tr.tracks().len())
+        };
+        let mut free = Tracker::new(TrackerConfig::default(), TrackIds::new());
+        assert_eq!(run(&mut free), (true, 1));
+        let wall: Passable = std::sync::Arc::new(|a: glam::DVec2, b: glam::DVec2| {
+            (a.x - 2.0).signum() == (b.x - 2.0).signum()
+        });
+        let mut walled =
+            Tracker::new(TrackerConfig::default(), TrackIds::new()).with_passable(wall);
+        assert_eq!(run(&mut walled), (false, 2));
     }
 
     #[test]

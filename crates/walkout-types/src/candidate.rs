@@ -20,6 +20,8 @@ pub struct FloorCandidate {
     pub strong: bool,
     /// Indices (in store config order) of the supporting cameras.
     pub cameras: Vec<u16>,
+    /// The supporting detections: (camera index, index in that camera's detection list).
+    pub detections: Vec<(u16, u32)>,
     /// Mean L2-normalised appearance embedding of the supporting views, when available.
     pub embedding: Option<Vec<f32>>,
 }
