@@ -20,6 +20,7 @@
 //! (`pending`).
 
 pub mod reach;
+pub mod walk;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -195,6 +196,8 @@ pub struct Interact {
     exit: Option<Polygon>,
     /// Zones no camera sees (a restroom corridor).
     blind_spots: Vec<Polygon>,
+    /// Walking distances around shelves and walls.
+    walk: walk::WalkMap,
     /// (lost shopper, bound shopper, when the lost one was last seen): doubts already opened
     /// for a bound track at the mouth of the blind spot the lost shopper is in.
     blind_doubted: Vec<(usize, usize, f64)>,
@@ -227,6 +230,8 @@ pub struct Interact {
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
 /// seen there, metres.
 const UNSEEN_NEAR_M: f64 = 2.0;
+/// Cell of the walking-distance grid, metres.
+const WALK_CELL_M: f64 = 0.2;
 
 /// Window of a track's recent head heights, seconds.
 const RECENT_S: f64 = 3.0;
@@ -370,6 +375,7 @@ impl Interact {
                 .map(|z| z.polygon.clone())
                 .collect(),
             blind_doubted: Vec::new(),
+            walk: walk::WalkMap::new(store, WALK_CELL_M),
             shoppers: Vec::new(),
             by_track: HashMap::new(),
             owner: HashMap::new(),
@@ -614,17 +620,17 @@ impl Interact {
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| s.track.is_none() && !s.exited)
-                .filter(|(_, s)| {
-                    s.last_pos.distance(p)
-                        <= self.cfg.max_speed_mps * (time - s.last_seen).max(0.0) + self.cfg.slack_m
+                .map(|(k, s)| (k, s, self.walk.distance(s.last_pos, p)))
+                .filter(|(_, s, d)| {
+                    *d <= self.cfg.max_speed_mps * (time - s.last_seen).max(0.0) + self.cfg.slack_m
                 })
-                .map(|(k, s)| {
+                .map(|(k, s, d)| {
                     let dh = if t.height_m > 1.0 && s.height_n > 0 {
                         (t.height_m - s.height).abs()
                     } else {
                         0.0
                     };
-                    (k, s.last_pos.distance(p), dh)
+                    (k, d, dh)
                 })
                 .collect();
             if feasible.is_empty() {
@@ -933,7 +939,7 @@ impl Interact {
                         && !s.exited
                         && s.height_n >= 10
                         && (s.height - recent).abs() < margin
-                        && s.last_pos.distance(p)
+                        && self.walk.distance(s.last_pos, p)
                             <= self.cfg.max_speed_mps * (time - s.last_seen).max(0.0)
                                 + self.cfg.slack_m
                 })
@@ -1274,8 +1280,12 @@ impl Interact {
             }
         }
         let reachable = |(t, p): (f64, DVec2)| {
-            distance_to_box(shelf.min, shelf.max, p)
-                <= self.cfg.reach_m + self.cfg.max_speed_mps * (t - time).abs() + self.cfg.slack_m
+            let r = self.cfg.reach_m;
+            self.walk
+                .distance_to_region(p, shelf.min - r, shelf.max + r, |c| {
+                    shelf.reach_distance(c).is_some_and(|d| d <= r)
+                })
+                <= self.cfg.max_speed_mps * (t - time).abs() + self.cfg.slack_m
         };
         let mut v: Vec<(usize, f64)> = (0..self.shoppers.len())
             .filter(|&k| {
