@@ -4,9 +4,11 @@
 //! the gate's payment token (published under a pseudonymous id). A confirmed track born at the
 //! entrance takes the oldest gate entry not yet bound. Nobody appears in the middle of the
 //! store: a track born elsewhere is matched to the shoppers currently unaccounted for (lost
-//! tracks), by feasibility first (distance over elapsed time within walking speed), then head
-//! height; clothing appearance is not used, so a change of clothes in a blind spot does not
-//! break identity. When more than one shopper stays feasible and height does not decide, the
+//! tracks), by feasibility first (walking distance over elapsed time within walking speed),
+//! then head height, then clothing: a shopper's outfit is learnt while nothing about them is in
+//! doubt and forgotten when they go into a blind spot, so a change of clothes there does not
+//! break identity, and outfits decide only among shoppers whose outfits are all known. When
+//! more than one shopper stays feasible and neither height nor outfit decides, the
 //! binding is made to the likeliest but marked ambiguous, and every event of those shoppers
 //! carries the candidates until they leave.
 //!
@@ -104,6 +106,8 @@ pub struct TrackObs {
     pub height_m: f64,
     /// Seen at this tick (false: coasting, the position is a prediction).
     pub seen: bool,
+    /// The track's recent appearance (L2-normalised embedding), when the views carry one.
+    pub embedding: Option<Vec<f32>>,
 }
 
 /// What the stage publishes.
@@ -129,6 +133,33 @@ struct Shopper {
     pending: BTreeMap<String, u32>,
     /// Shoppers this one may have been swapped with (an ambiguous recovery).
     confusable: Vec<usize>,
+    /// Mean appearance of their outfit, learnt from their track while nothing was in doubt,
+    /// and the number of samples; forgotten when they may have changed clothes (in a blind
+    /// spot).
+    outfit: Vec<f32>,
+    outfit_n: u32,
+}
+
+impl Shopper {
+    /// Their outfit's appearance, once learnt from enough samples.
+    fn outfit(&self) -> Option<&[f32]> {
+        (self.outfit_n >= OUTFIT_MIN_SAMPLES).then_some(&self.outfit[..])
+    }
+}
+
+/// Cosine similarity of two embeddings (0 when their lengths differ).
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(*x), f64::from(*y));
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    ab / (aa * bb).sqrt().max(1e-12)
 }
 
 /// A possible swap: `lost`'s track ended beside `kept`'s track (on `kept_track`) at `time`
@@ -142,6 +173,9 @@ struct Doubt {
     /// Head heights of the two before they met.
     h_lost: f64,
     h_kept: f64,
+    /// Their outfits' appearance before they met, when known.
+    a_lost: Option<Vec<f32>>,
+    a_kept: Option<Vec<f32>>,
     /// The kept track's head-height sum and count when they met (what it measures after
     /// that is whoever it follows now).
     kept_h_at: (f64, u32),
@@ -225,11 +259,19 @@ pub struct Interact {
     track_h: HashMap<u64, (f64, u32)>,
     /// Per track: its head heights of the last `RECENT_S` seconds.
     recent_h: HashMap<u64, VecDeque<(f64, f64)>>,
+    /// Each seen track's latest appearance, and when.
+    track_app: HashMap<u64, (f64, Vec<f32>)>,
 }
 
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
 /// seen there, metres.
 const UNSEEN_NEAR_M: f64 = 2.0;
+/// Appearance samples before a shopper's outfit is known.
+const OUTFIT_MIN_SAMPLES: u32 = 10;
+/// A track's appearance at least this similar to an outfit is still that outfit.
+const OUTFIT_SAME: f64 = 0.6;
+/// Cosine-similarity margin by which appearance tells two shoppers apart.
+const APPEARANCE_MARGIN: f64 = 0.3;
 /// Cell of the walking-distance grid, metres.
 const WALK_CELL_M: f64 = 0.2;
 
@@ -392,6 +434,7 @@ impl Interact {
             checks: Vec::new(),
             track_h: HashMap::new(),
             recent_h: HashMap::new(),
+            track_app: HashMap::new(),
         }
     }
 
@@ -541,15 +584,41 @@ impl Interact {
         self.recent_h
             .retain(|_, r| r.back().is_some_and(|(tt, _)| *tt >= time - RECENT_S));
         out.extend(self.run_checks(time));
+        for t in tracks {
+            if let Some(e) = &t.embedding {
+                self.track_app.insert(t.id, (time, e.clone()));
+            }
+        }
+        self.track_app.retain(|_, (tt, _)| *tt >= time - 30.0);
         // Bound tracks: follow their shoppers.
         for t in tracks {
             if let Some(&k) = self.by_track.get(&t.id) {
+                // Their outfit is learnt only while nothing about them is in doubt.
+                let sure = self.shoppers[k].confusable.is_empty()
+                    && !self.doubts.iter().any(|d| d.lost == k || d.kept == k);
                 let s = &mut self.shoppers[k];
                 s.last_pos = DVec2::new(t.x, t.y);
                 s.last_seen = time;
                 if t.height_m > 1.0 {
                     s.height_n += 1;
                     s.height += (t.height_m - s.height) / f64::from(s.height_n.min(300));
+                }
+                // Nor from a track that no longer looks like them (someone else's, now).
+                let looks = |e: &[f32]| s.outfit().is_none_or(|o| cosine(e, o) > OUTFIT_SAME);
+                if sure
+                    && let Some(e) = &t.embedding
+                    && looks(e)
+                {
+                    if s.outfit.len() != e.len() {
+                        s.outfit = vec![0.0; e.len()];
+                        s.outfit_n = 0;
+                    }
+                    s.outfit_n += 1;
+                    let w = 1.0 / s.outfit_n.min(300) as f32;
+                    s.outfit
+                        .iter_mut()
+                        .zip(e)
+                        .for_each(|(m, x)| *m += w * (x - *m));
                 }
             }
         }
@@ -587,6 +656,8 @@ impl Interact {
                     cart: BTreeMap::new(),
                     pending: BTreeMap::new(),
                     confusable: Vec::new(),
+                    outfit: Vec::new(),
+                    outfit_n: 0,
                 });
                 self.by_track.insert(t.id, k);
                 self.owner.insert(t.id, k);
@@ -648,11 +719,46 @@ impl Interact {
                 .iter()
                 .min_by(|a, b| a.2.total_cmp(&b.2))
                 .unwrap_or(&feasible[0]);
-            let rivals: Vec<usize> = near
+            let mut rivals: Vec<usize> = near
                 .iter()
                 .filter(|f| f.0 != best.0 && f.2 - best.2 < self.cfg.height_margin_m)
                 .map(|f| f.0)
                 .collect();
+            // Heights cannot tell them apart: their outfits may, when all of theirs are known
+            // (a shopper who may have changed clothes could look like anyone) and one is
+            // clearly the track's, with a head height that does not say otherwise.
+            let mut best = best;
+            if !rivals.is_empty()
+                && let Some(e) = &t.embedding
+            {
+                let mut app: Vec<(usize, f64, f64)> = Vec::new();
+                for f in near
+                    .iter()
+                    .filter(|f| f.0 == best.0 || rivals.contains(&f.0))
+                {
+                    match self.shoppers[f.0].outfit() {
+                        Some(o) => app.push((f.0, cosine(e, o), f.2)),
+                        None => {
+                            app.clear();
+                            break;
+                        }
+                    }
+                }
+                app.sort_by(|a, b| b.1.total_cmp(&a.1));
+                if let [first, second, ..] = app[..]
+                    && first.1 - second.1 > APPEARANCE_MARGIN
+                    && first.2 - best.2 < self.cfg.height_margin_m
+                {
+                    tracing::debug!(
+                        shopper = %self.shoppers[first.0].id,
+                        similarity = first.1,
+                        next = second.1,
+                        "recovery decided by outfit"
+                    );
+                    best = *near.iter().find(|f| f.0 == first.0).unwrap_or(&best);
+                    rivals.clear();
+                }
+            }
             let k = best.0;
             self.shoppers[k].track = Some(t.id);
             self.shoppers[k].last_pos = p;
@@ -742,6 +848,14 @@ impl Interact {
                 out.push(self.cart(k, time, true));
             } else {
                 let last_seen = self.shoppers[k].last_seen;
+                // Into a blind spot: they may come out in other clothes.
+                if self
+                    .blind_spots
+                    .iter()
+                    .any(|z| distance_to_polygon(z, pos) <= self.cfg.swap_radius_m)
+                {
+                    self.shoppers[k].outfit_n = 0;
+                }
                 let beside = self.tracks_near(pos, last_seen, track);
                 let ambiguity = (!beside.is_empty()).then(|| {
                     let mut candidates = vec![Candidate {
@@ -764,16 +878,8 @@ impl Interact {
                     }
                 });
                 for (j, kept_track) in beside {
-                    self.doubts.push(Doubt {
-                        lost: k,
-                        kept: j,
-                        kept_track,
-                        time: last_seen,
-                        place: pos,
-                        h_lost: self.shoppers[k].height,
-                        h_kept: self.shoppers[j].height,
-                        kept_h_at: self.track_h.get(&kept_track).copied().unwrap_or_default(),
-                    });
+                    let d = self.doubt(k, j, kept_track, last_seen, pos);
+                    self.doubts.push(d);
                     self.confuse(k, j);
                 }
                 let ev = self.event(
@@ -862,16 +968,13 @@ impl Interact {
                 track,
                 "a bound track at the mouth of the blind spot a lost shopper is in"
             );
-            self.doubts.push(Doubt {
-                lost: k,
-                kept: j,
-                kept_track: track,
-                time,
-                place: p,
-                h_lost: self.shoppers[k].height,
-                h_kept: self.shoppers[j].height,
-                kept_h_at: self.track_h.get(&track).copied().unwrap_or_default(),
-            });
+            // Clothes may have changed hands in there: appearance decides nothing about them.
+            let mut d = self.doubt(k, j, track, time, p);
+            d.a_lost = None;
+            d.a_kept = None;
+            self.doubts.push(d);
+            self.shoppers[k].outfit_n = 0;
+            self.shoppers[j].outfit_n = 0;
             self.confuse(k, j);
             let ambiguity = Ambiguity {
                 candidates: [j, k]
@@ -892,6 +995,24 @@ impl Interact {
             ));
         }
         out
+    }
+
+    /// A doubt about `lost` and `kept` (whose track `kept_track` may now follow either),
+    /// from `time` at `place`, with what tells them apart as of now.
+    fn doubt(&self, lost: usize, kept: usize, kept_track: u64, time: f64, place: DVec2) -> Doubt {
+        let (l, k) = (&self.shoppers[lost], &self.shoppers[kept]);
+        Doubt {
+            lost,
+            kept,
+            kept_track,
+            time,
+            place,
+            h_lost: l.height,
+            h_kept: k.height,
+            a_lost: l.outfit().map(<[f32]>::to_vec),
+            a_kept: k.outfit().map(<[f32]>::to_vec),
+            kept_h_at: self.track_h.get(&kept_track).copied().unwrap_or_default(),
+        }
     }
 
     fn confuse(&mut self, a: usize, b: usize) {
@@ -973,16 +1094,8 @@ impl Interact {
                 self.shoppers[j].last_seen = d.time;
                 out.extend(self.release_held(&d, true, time));
             }
-            self.doubts.push(Doubt {
-                lost: j,
-                kept: k,
-                kept_track: t.id,
-                time,
-                place: p,
-                h_lost: self.shoppers[j].height,
-                h_kept: self.shoppers[k].height,
-                kept_h_at: self.track_h.get(&t.id).copied().unwrap_or_default(),
-            });
+            let d = self.doubt(j, k, t.id, time, p);
+            self.doubts.push(d);
             let (pj, id_j, id_k) = (
                 self.shoppers[j].last_pos,
                 self.shoppers[j].id.clone(),
@@ -1099,7 +1212,7 @@ impl Interact {
         let mut i = 0;
         while i < self.doubts.len() {
             let d = &self.doubts[i];
-            if d.lost != lost || (d.h_lost - d.h_kept).abs() < margin {
+            if d.lost != lost {
                 i += 1;
                 continue;
             }
@@ -1123,12 +1236,36 @@ impl Interact {
                 "identity doubt: head heights"
             );
             // A swap needs both tracks to say so (the found track alone could be a third
-            // person); keeping the bindings needs the found track only.
-            let swap = if swap_cost + 2.0 * margin < keep_cost && kept_after.is_some() {
-                true
+            // person); keeping the bindings needs the found track only. Head heights first;
+            // where they cannot tell the two apart, their outfits (learnt before they met,
+            // and never across a blind spot).
+            let by_height = if (d.h_lost - d.h_kept).abs() < margin {
+                None
+            } else if swap_cost + 2.0 * margin < keep_cost && kept_after.is_some() {
+                Some(true)
             } else if keep_cost + 2.0 * margin < swap_cost {
-                false
+                Some(false)
             } else {
+                None
+            };
+            let by_outfit = || {
+                let (al, ak) = (d.a_lost.as_deref()?, d.a_kept.as_deref()?);
+                let found = &self.track_app.get(&track)?.1;
+                let kept = self.track_app.get(&d.kept_track).map(|a| &a.1);
+                let found_is_kept = cosine(found, ak) - cosine(found, al);
+                let kept_is_lost = kept.map(|e| cosine(e, al) - cosine(e, ak));
+                tracing::debug!(found_is_kept, ?kept_is_lost, "identity doubt: outfits");
+                if found_is_kept > APPEARANCE_MARGIN
+                    && kept_is_lost.is_some_and(|x| x > APPEARANCE_MARGIN)
+                {
+                    Some(true)
+                } else if -found_is_kept > APPEARANCE_MARGIN {
+                    Some(false)
+                } else {
+                    None
+                }
+            };
+            let Some(swap) = by_height.or_else(by_outfit) else {
                 i += 1;
                 continue;
             };

@@ -30,6 +30,7 @@ fn track(id: u64, x: f64, y: f64, h: f64) -> TrackObs {
         y,
         height_m: h,
         seen: true,
+        embedding: None,
     }
 }
 
@@ -612,5 +613,86 @@ fn the_hand_in_the_shelf_names_its_own_shopper_not_the_nearest_body() {
         pick.ambiguous.as_ref().map(|a| a.candidates.len()),
         Some(2),
         "{pick:?}"
+    );
+}
+
+/// Two shoppers of the same height in different outfits (`A`, `B`): tok-a (track 1) is lost
+/// beside tok-b (track 2) at t = 10; track 2 goes on to bay A2-1f wearing `kept` (a pick at
+/// t = 11); a new track 3 is found at t = 13.5 wearing `found`.
+fn outfit_swap_run(kept: &[f32], found: &[f32]) -> (Interact, Vec<Output>) {
+    let s = store();
+    let (_, w) = level(&s, "A2-1f", 1);
+    let (a, b) = (outfit(0), outfit(1));
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let with = |mut t: TrackObs, e: &[f32]| {
+        t.embedding = Some(e.to_vec());
+        t
+    };
+    let mut t: f64 = 1.0;
+    while t < 17.5 {
+        let mut tracks = Vec::new();
+        if t < 10.0 {
+            let u = ((t - 1.0) / 8.0).min(1.0);
+            tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
+        }
+        if t >= 3.0 {
+            let u = ((t - 3.0) / 6.5).min(1.0);
+            tracks.push(if t < 10.0 {
+                with(track(2, 2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.75), &b)
+            } else {
+                let v = ((t - 10.0) / 1.0).min(1.0);
+                with(track(2, 8.5 + 2.1 * v, 2.0 + 0.55 * v, 1.75), kept)
+            });
+        }
+        if t >= 13.5 {
+            tracks.push(with(track(3, 9.0, 1.2, 1.75), found));
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("A2-1f", 1, t, t + 0.1, 11.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+/// A unit vector along axis `k` of 8: outfits that look nothing alike.
+fn outfit(k: usize) -> Vec<f32> {
+    (0..8).map(|i| if i == k { 1.0 } else { 0.0 }).collect()
+}
+
+#[test]
+fn outfits_settle_a_doubt_that_head_heights_cannot() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = (outfit(0), outfit(1));
+    // Track 2 went on in tok-a's outfit and the found track wears tok-b's: they swapped.
+    let (it, out) = outfit_swap_run(&a, &b);
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+    assert!(
+        events(&out)
+            .iter()
+            .any(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. }))
+    );
+    // Track 2 kept tok-b's outfit and the found track wears tok-a's: no swap.
+    let (it, _) = outfit_swap_run(&b, &a);
+    assert_eq!(it.token_of_track(2), Some("tok-b"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+    // Without outfits (and with the same heights) the doubt stays: the pick stays pending.
+    let (it, _) = outfit_swap_run(&[], &[]);
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
+        "{carts:?}"
     );
 }

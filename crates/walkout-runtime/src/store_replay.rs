@@ -176,6 +176,7 @@ pub fn track_obs(tracker: &Tracker) -> Vec<TrackObs> {
             y: t.position[1],
             height_m: t.height_m,
             seen: t.state == TrackState::Confirmed,
+            embedding: t.embedding.clone(),
         })
         .collect()
 }
