@@ -237,8 +237,8 @@ pub struct Interact {
     blind_doubted: Vec<(usize, usize, f64)>,
     shoppers: Vec<Shopper>,
     by_track: HashMap<u64, usize>,
-    /// Every binding ever made (track ids are never reused): who a track was.
-    owner: HashMap<u64, usize>,
+    /// Every binding ever made (track ids are never reused): who a track was, from when.
+    owner: HashMap<u64, Vec<(f64, usize)>>,
     entries: VecDeque<(String, f64)>,
     history: VecDeque<(f64, Vec<TrackObs>)>,
     cells: HashMap<(String, u32), Cell>,
@@ -261,6 +261,8 @@ pub struct Interact {
     recent_h: HashMap<u64, VecDeque<(f64, f64)>>,
     /// Each seen track's latest appearance, and when.
     track_app: HashMap<u64, (f64, Vec<f32>)>,
+    /// Bound tracks that do not look like their shopper's outfit, since when.
+    mismatch: HashMap<u64, f64>,
 }
 
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
@@ -268,6 +270,12 @@ pub struct Interact {
 const UNSEEN_NEAR_M: f64 = 2.0;
 /// Appearance samples before a shopper's outfit is known.
 const OUTFIT_MIN_SAMPLES: u32 = 10;
+/// A bound track that has not looked like its shopper for this long, seconds, is checked for
+/// someone else's outfit ...
+const APPEARANCE_SWITCH_S: f64 = 1.0;
+/// ... and followed them from about this long before it stopped looking like its own (a
+/// track's appearance is a running mean that lags).
+const APPEARANCE_LAG_S: f64 = 0.5;
 /// A track's appearance at least this similar to an outfit is still that outfit.
 const OUTFIT_SAME: f64 = 0.6;
 /// Cosine-similarity margin by which appearance tells two shoppers apart.
@@ -435,6 +443,7 @@ impl Interact {
             track_h: HashMap::new(),
             recent_h: HashMap::new(),
             track_app: HashMap::new(),
+            mismatch: HashMap::new(),
         }
     }
 
@@ -518,7 +527,7 @@ impl Interact {
                 continue;
             };
             for t in tracks {
-                let Some(&k) = self.owner.get(&t.id) else {
+                let Some(k) = self.owner_at(t.id, tr) else {
                     continue;
                 };
                 let d = (t.x - p.x).hypot(t.y - p.y);
@@ -660,7 +669,7 @@ impl Interact {
                     outfit_n: 0,
                 });
                 self.by_track.insert(t.id, k);
-                self.owner.insert(t.id, k);
+                self.set_owner(t.id, time, k);
                 let gate = "entrance".to_string();
                 let ev = self.event(
                     time,
@@ -764,7 +773,7 @@ impl Interact {
             self.shoppers[k].last_pos = p;
             self.shoppers[k].last_seen = time;
             self.by_track.insert(t.id, k);
-            self.owner.insert(t.id, k);
+            self.set_owner(t.id, time, k);
             let ambiguity = if rivals.is_empty() {
                 None
             } else {
@@ -817,6 +826,7 @@ impl Interact {
             }
         }
         out.extend(self.verify_heights(time, tracks));
+        out.extend(self.verify_appearance(time, tracks));
         // Tracks gone: lost, or exited at the exit.
         let present: Vec<u64> = tracks.iter().map(|t| t.id).collect();
         for k in 0..self.shoppers.len() {
@@ -1015,6 +1025,25 @@ impl Interact {
         }
     }
 
+    /// Who track `track` was at `time`: the binding in force then (the first one for a time
+    /// before any).
+    fn owner_at(&self, track: u64, time: f64) -> Option<usize> {
+        let v = self.owner.get(&track)?;
+        v.iter()
+            .rev()
+            .find(|(from, _)| *from <= time)
+            .or(v.first())
+            .map(|x| x.1)
+    }
+
+    /// Track `track` is shopper `k`'s from `from` on (what it was said to be after that is
+    /// forgotten).
+    fn set_owner(&mut self, track: u64, from: f64, k: usize) {
+        let v = self.owner.entry(track).or_default();
+        v.retain(|(f, _)| *f < from);
+        v.push((from, k));
+    }
+
     fn confuse(&mut self, a: usize, b: usize) {
         if a == b {
             return;
@@ -1073,55 +1102,190 @@ impl Interact {
                 recent,
                 "a bound track measures another shopper's head height"
             );
-            self.by_track.insert(t.id, k);
-            self.owner.insert(t.id, k);
-            self.shoppers[k].track = Some(t.id);
-            self.shoppers[k].last_pos = p;
-            self.shoppers[k].last_seen = time;
-            self.shoppers[j].track = None;
-            self.recent_h.remove(&t.id);
-            // This settles a doubt from when they met, if there was one: they swapped then.
-            if let Some(i) = self
-                .doubts
-                .iter()
-                .position(|d| d.lost == k && d.kept == j && d.kept_track == t.id)
-            {
-                let d = self.doubts.remove(i);
-                self.shoppers[k].confusable.retain(|&x| x != j);
-                self.shoppers[j].confusable.retain(|&x| x != k);
-                // `kept` was last seen where they met, not where the track is now.
-                self.shoppers[j].last_pos = d.place;
-                self.shoppers[j].last_seen = d.time;
-                out.extend(self.release_held(&d, true, time));
-            }
-            let d = self.doubt(j, k, t.id, time, p);
-            self.doubts.push(d);
-            let (pj, id_j, id_k) = (
-                self.shoppers[j].last_pos,
-                self.shoppers[j].id.clone(),
-                self.shoppers[k].id.clone(),
-            );
-            out.push(self.event(
-                time,
-                EventKind::IdentityRecovered {
-                    shopper: id_k,
-                    track: t.id,
-                    x: p.x,
-                    y: p.y,
-                },
-                None,
-            ));
-            out.push(self.event(
-                time,
-                EventKind::IdentityLost {
-                    shopper: id_j,
-                    track: t.id,
-                    x: pj.x,
-                    y: pj.y,
-                },
-                None,
-            ));
+            // Its last `RECENT_S` measured `k`: it has followed them since then at least.
+            out.extend(self.give_track(t.id, p, j, k, time - RECENT_S, time));
         }
+        out
+    }
+
+    /// A bound track that has looked, for `APPEARANCE_SWITCH_S`, like another shopper's outfit
+    /// and not its own shopper's follows that other shopper: a lost one who could have walked
+    /// there is given the track (as for heights); one bound to a track that looks like this
+    /// track's shopper swaps tracks with it, from when they stopped looking like themselves.
+    fn verify_appearance(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
+        let mut out = Vec::new();
+        let mut swapped: Vec<u64> = Vec::new();
+        for t in tracks {
+            let Some(&j) = self.by_track.get(&t.id) else {
+                continue;
+            };
+            let (Some(e), Some(own)) = (&t.embedding, self.shoppers[j].outfit()) else {
+                self.mismatch.remove(&t.id);
+                continue;
+            };
+            if swapped.contains(&t.id) || cosine(e, own) >= OUTFIT_SAME {
+                self.mismatch.remove(&t.id);
+                continue;
+            }
+            let since = *self.mismatch.entry(t.id).or_insert(time);
+            if time - since < APPEARANCE_SWITCH_S {
+                continue;
+            }
+            let p = DVec2::new(t.x, t.y);
+            let looks: Vec<usize> = (0..self.shoppers.len())
+                .filter(|&k| {
+                    k != j
+                        && !self.shoppers[k].exited
+                        && self.shoppers[k]
+                            .outfit()
+                            .is_some_and(|o| cosine(e, o) >= OUTFIT_SAME)
+                })
+                .collect();
+            let [k] = looks[..] else { continue };
+            let other = self.shoppers[k].track;
+            match other {
+                None => {
+                    let s = &self.shoppers[k];
+                    if self.walk.distance(s.last_pos, p)
+                        > self.cfg.max_speed_mps * (time - s.last_seen).max(0.0) + self.cfg.slack_m
+                    {
+                        continue;
+                    }
+                    tracing::debug!(
+                        track = t.id,
+                        was = %self.shoppers[j].id,
+                        now = %self.shoppers[k].id,
+                        "a bound track wears a lost shopper's outfit"
+                    );
+                    self.mismatch.remove(&t.id);
+                    out.extend(self.give_track(t.id, p, j, k, since, time));
+                }
+                Some(t2) => {
+                    // The other track must look like this one's shopper, and not like its own.
+                    let Some((_, e2)) = self.track_app.get(&t2) else {
+                        continue;
+                    };
+                    let (Some(oj), Some(ok)) =
+                        (self.shoppers[j].outfit(), self.shoppers[k].outfit())
+                    else {
+                        continue;
+                    };
+                    if cosine(e2, oj) < OUTFIT_SAME || cosine(e2, ok) >= OUTFIT_SAME {
+                        continue;
+                    }
+                    let from = since.min(self.mismatch.get(&t2).copied().unwrap_or(since))
+                        - APPEARANCE_LAG_S;
+                    tracing::debug!(
+                        a = t.id,
+                        b = t2,
+                        from,
+                        "two tracks wear each other's shoppers' outfits: swapped"
+                    );
+                    self.by_track.insert(t.id, k);
+                    self.by_track.insert(t2, j);
+                    self.set_owner(t.id, from, k);
+                    self.set_owner(t2, from, j);
+                    self.shoppers[k].track = Some(t.id);
+                    self.shoppers[j].track = Some(t2);
+                    self.mismatch.remove(&t.id);
+                    self.mismatch.remove(&t2);
+                    swapped.extend([t.id, t2]);
+                    // This settles their doubts about each other.
+                    let (settled, rest): (Vec<Doubt>, Vec<Doubt>) =
+                        std::mem::take(&mut self.doubts).into_iter().partition(|d| {
+                            (d.lost == j && d.kept == k) || (d.lost == k && d.kept == j)
+                        });
+                    self.doubts = rest;
+                    self.shoppers[k].confusable.retain(|&x| x != j);
+                    self.shoppers[j].confusable.retain(|&x| x != k);
+                    for d in settled {
+                        let swap = self.by_track.get(&d.kept_track) == Some(&d.lost);
+                        out.extend(self.release_held(&d, swap, time));
+                    }
+                    for (who, on) in [(k, t.id), (j, t2)] {
+                        let (x, y) = tracks
+                            .iter()
+                            .find(|o| o.id == on)
+                            .map_or((p.x, p.y), |o| (o.x, o.y));
+                        let shopper = self.shoppers[who].id.clone();
+                        out.push(self.event(
+                            time,
+                            EventKind::IdentityRecovered {
+                                shopper,
+                                track: on,
+                                x,
+                                y,
+                            },
+                            None,
+                        ));
+                    }
+                }
+            }
+        }
+        self.mismatch.retain(|id, _| self.by_track.contains_key(id));
+        out
+    }
+
+    /// Track `track` (at `p`), bound to `j`, is `k`'s from `from` on: `k` is found on it and
+    /// `j` is lost where they were (a doubt: `j`'s next recovery checks).
+    fn give_track(
+        &mut self,
+        track: u64,
+        p: DVec2,
+        j: usize,
+        k: usize,
+        from: f64,
+        time: f64,
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.by_track.insert(track, k);
+        self.set_owner(track, from, k);
+        self.shoppers[k].track = Some(track);
+        self.shoppers[k].last_pos = p;
+        self.shoppers[k].last_seen = time;
+        self.shoppers[j].track = None;
+        self.recent_h.remove(&track);
+        // This settles a doubt from when they met, if there was one: they swapped then.
+        if let Some(i) = self
+            .doubts
+            .iter()
+            .position(|d| d.lost == k && d.kept == j && d.kept_track == track)
+        {
+            let d = self.doubts.remove(i);
+            self.shoppers[k].confusable.retain(|&x| x != j);
+            self.shoppers[j].confusable.retain(|&x| x != k);
+            // `kept` was last seen where they met, not where the track is now.
+            self.shoppers[j].last_pos = d.place;
+            self.shoppers[j].last_seen = d.time;
+            out.extend(self.release_held(&d, true, time));
+        }
+        let d = self.doubt(j, k, track, time, p);
+        self.doubts.push(d);
+        let (pj, id_j, id_k) = (
+            self.shoppers[j].last_pos,
+            self.shoppers[j].id.clone(),
+            self.shoppers[k].id.clone(),
+        );
+        out.push(self.event(
+            time,
+            EventKind::IdentityRecovered {
+                shopper: id_k,
+                track,
+                x: p.x,
+                y: p.y,
+            },
+            None,
+        ));
+        out.push(self.event(
+            time,
+            EventKind::IdentityLost {
+                shopper: id_j,
+                track,
+                x: pj.x,
+                y: pj.y,
+            },
+            None,
+        ));
         out
     }
 
@@ -1275,9 +1439,9 @@ impl Interact {
                 // The track that went on after they met follows `lost`; the track found
                 // now is `kept`.
                 self.by_track.insert(d.kept_track, k);
-                self.owner.insert(d.kept_track, k);
+                self.set_owner(d.kept_track, d.time, k);
                 self.by_track.insert(track, j);
-                self.owner.insert(track, j);
+                self.set_owner(track, d.time, j);
                 self.shoppers[k].track = Some(d.kept_track);
                 self.shoppers[j].track = Some(track);
                 self.shoppers[j].last_seen = time;
@@ -1374,7 +1538,7 @@ impl Interact {
                 continue;
             }
             for tr in tracks {
-                let Some(&k) = self.owner.get(&tr.id) else {
+                let Some(k) = self.owner_at(tr.id, *t) else {
                     continue;
                 };
                 let Some(d) = shelf.reach_distance(DVec2::new(tr.x, tr.y)) else {
@@ -1402,7 +1566,7 @@ impl Interact {
         let mut after: Vec<Option<(f64, DVec2)>> = vec![None; self.shoppers.len()];
         for (t, tracks) in &self.history {
             for tr in tracks.iter().filter(|tr| tr.seen) {
-                let Some(&k) = self.owner.get(&tr.id) else {
+                let Some(k) = self.owner_at(tr.id, *t) else {
                     continue;
                 };
                 let p = DVec2::new(tr.x, tr.y);
