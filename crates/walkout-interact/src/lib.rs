@@ -268,6 +268,8 @@ pub struct Interact {
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
 /// seen there, metres.
 const UNSEEN_NEAR_M: f64 = 2.0;
+/// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
+const OWN_HAND_SLACK_M: f64 = 0.4;
 /// Appearance samples before a shopper's outfit is known.
 const OUTFIT_MIN_SAMPLES: u32 = 10;
 /// A bound track that has not looked like its shopper for this long, seconds, is checked for
@@ -534,14 +536,19 @@ impl Interact {
                 let side_ok = self.shelves[shelf]
                     .reach_distance(DVec2::new(t.x, t.y))
                     .is_some();
-                if d <= self.cfg.reach_m && side_ok {
+                if !side_ok {
+                    continue;
+                }
+                if d <= self.cfg.reach_m {
                     let e = best.entry(k).or_insert(f64::INFINITY);
                     *e = e.min(d);
-                    if whose.contains(&t.id) {
-                        let e = hands.entry(k).or_insert((f64::INFINITY, f64::INFINITY));
-                        e.0 = e.0.min(d);
-                        e.1 = e.1.min((tr - time).abs());
-                    }
+                }
+                // The hand's own body: an arm stretched into a bay from its corner is longer
+                // than the reach that counts for a body merely near the hand.
+                if whose.contains(&t.id) && d <= self.cfg.reach_m + OWN_HAND_SLACK_M {
+                    let e = hands.entry(k).or_insert((f64::INFINITY, f64::INFINITY));
+                    e.0 = e.0.min(d);
+                    e.1 = e.1.min((tr - time).abs());
                 }
             }
         }
@@ -1618,9 +1625,10 @@ impl Interact {
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
         let hand = self.by_hand(si, since);
         let hand_seen = hand.is_some();
+        // A hand with no known body near it names nobody: the bodies near the bay then.
         let mut near = match hand {
-            Some(by_hand) => by_hand,
-            None => self.in_reach(&self.shelves[si], since),
+            Some(by_hand) if !by_hand.is_empty() => by_hand,
+            _ => self.in_reach(&self.shelves[si], since),
         };
         tracing::debug!(
             shelf = shelf_id,
