@@ -61,6 +61,19 @@ impl Polygon {
     }
 }
 
+/// The eight steps from a grid cell to its neighbours, (dx, dy): the four sides first, then
+/// the diagonals.
+pub const NEIGHBOURS_8: [(i64, i64); 8] = [
+    (1, 0),
+    (-1, 0),
+    (0, 1),
+    (0, -1),
+    (1, 1),
+    (1, -1),
+    (-1, 1),
+    (-1, -1),
+];
+
 /// A regular grid of square cells over the floor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grid {

@@ -25,16 +25,7 @@ pub struct WalkMap {
     cache: Mutex<HashMap<usize, Arc<Vec<f32>>>>,
 }
 
-const STEPS: [(i64, i64); 8] = [
-    (1, 0),
-    (-1, 0),
-    (0, 1),
-    (0, -1),
-    (1, 1),
-    (1, -1),
-    (-1, 1),
-    (-1, -1),
-];
+use walkout_geometry::coverage::NEIGHBOURS_8 as STEPS;
 
 #[derive(PartialEq)]
 struct Node(f32, usize);

@@ -112,16 +112,7 @@ impl NavGrid {
                 break;
             }
             let (ix, iy) = ((i % self.nx) as i64, (i / self.nx) as i64);
-            for (dx, dy) in [
-                (1, 0),
-                (-1, 0),
-                (0, 1),
-                (0, -1),
-                (1, 1),
-                (1, -1),
-                (-1, 1),
-                (-1, -1),
-            ] {
+            for (dx, dy) in walkout_geometry::coverage::NEIGHBOURS_8 {
                 let (jx, jy) = (ix + dx, iy + dy);
                 if jx < 0 || jy < 0 || jx >= self.nx as i64 || jy >= self.ny as i64 {
                     continue;
