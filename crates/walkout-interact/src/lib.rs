@@ -270,6 +270,8 @@ pub struct Interact {
 const UNSEEN_NEAR_M: f64 = 2.0;
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
+/// Two shoppers together at a blind spot are doubted once in this many seconds.
+const BLIND_PAIR_S: f64 = 60.0;
 /// Appearance samples before a shopper's outfit is known.
 const OUTFIT_MIN_SAMPLES: u32 = 10;
 /// A bound track that has not looked like its shopper for this long, seconds, is checked for
@@ -962,23 +964,50 @@ impl Interact {
                 continue;
             };
             for (k, s) in self.shoppers.iter().enumerate() {
-                if k == j
-                    || s.track.is_some()
-                    || s.exited
-                    || s.last_seen >= time
-                    || near_blind(s.last_pos, self.cfg.swap_radius_m) != Some(zone)
-                    || self
-                        .blind_doubted
-                        .iter()
-                        .any(|&(a, b, at)| a == k && b == j && at == s.last_seen)
-                {
+                if k == j || s.exited {
                     continue;
                 }
-                new.push((k, j, t.id, p));
+                let in_there = match s.track {
+                    // Lost in there.
+                    None => {
+                        s.last_seen < time
+                            && near_blind(s.last_pos, self.cfg.swap_radius_m) == Some(zone)
+                    }
+                    // Or in there too, on a track of their own: two people together where no
+                    // camera sees well may come out as each other.
+                    Some(tk) => match tracks.iter().find(|o| o.id == tk) {
+                        Some(o) => {
+                            near_blind(DVec2::new(o.x, o.y), self.cfg.blind_spot_radius_m)
+                                == Some(zone)
+                        }
+                        // Unseen for the moment, last seen in there.
+                        None => near_blind(s.last_pos, self.cfg.swap_radius_m) == Some(zone),
+                    },
+                };
+                // Once per visit: a lost shopper's loss, or a pair's meeting (within a minute).
+                let done = self.blind_doubted.iter().any(|&(a, b, at)| match s.track {
+                    None => a == k && b == j && at == s.last_seen,
+                    Some(_) => {
+                        ((a == k && b == j) || (a == j && b == k)) && time - at < BLIND_PAIR_S
+                    }
+                });
+                if in_there && !done {
+                    new.push((k, j, t.id, p));
+                }
             }
         }
         for (k, j, track, p) in new {
-            self.blind_doubted.push((k, j, self.shoppers[k].last_seen));
+            if self.blind_doubted.iter().any(|&(a, b, at)| {
+                a == j && b == k && self.shoppers[k].track.is_some() && time - at < BLIND_PAIR_S
+            }) {
+                continue;
+            }
+            let at = if self.shoppers[k].track.is_some() {
+                time
+            } else {
+                self.shoppers[k].last_seen
+            };
+            self.blind_doubted.push((k, j, at));
             tracing::debug!(
                 lost = %self.shoppers[k].id,
                 bound = %self.shoppers[j].id,
