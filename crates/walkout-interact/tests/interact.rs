@@ -285,11 +285,7 @@ fn swap_run(
     kept_h: f64,
     found: Option<(f64, f64, f64)>,
 ) -> Vec<Output> {
-    let (_, w) = level(s, "A2-1f", 1);
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
-    let mut t: f64 = 1.0;
-    while t < t_end {
+    drive(it, s, t_end, ("A2-1f", 1, 11.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
@@ -311,8 +307,28 @@ fn swap_run(
         {
             tracks.push(track(3, x, 1.2, h));
         }
-        out.extend(it.tick(t, &tracks));
-        for r in cell("A2-1f", 1, t, t + 0.1, 11.0, 20.0, -w) {
+        tracks
+    })
+}
+
+/// tok-a (gate at t = 0.5) and tok-b (t = 2.5) in the store, a tick every 0.1 s from t = 1 to
+/// `t_end`: `tracks(t, it)` gives each tick's tracks (and may show `it` hands), and level
+/// `level` of bay `shelf` loses one item at `pick_at`.
+fn drive(
+    it: &mut Interact,
+    s: &StoreConfig,
+    t_end: f64,
+    (shelf, level_no, pick_at): (&str, u32, f64),
+    mut tracks: impl FnMut(f64, &mut Interact) -> Vec<TrackObs>,
+) -> Vec<Output> {
+    let (_, w) = level(s, shelf, level_no as usize);
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < t_end {
+        let now = tracks(t, it);
+        out.extend(it.tick(t, &now));
+        for r in cell(shelf, level_no, t, t + 0.1, pick_at, 20.0, -w) {
             out.extend(it.weight(&r));
         }
         t += 0.1;
@@ -444,15 +460,11 @@ fn blind_run(
     a_into_blind: bool,
     found: Option<(f64, f64)>,
 ) -> Vec<Output> {
-    let (_, w) = level(s, "C2-4b", 1);
     let lerp = |a: (f64, f64), b: (f64, f64), u: f64| {
         let u = u.clamp(0.0, 1.0);
         (a.0 + (b.0 - a.0) * u, a.1 + (b.1 - a.1) * u)
     };
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
-    let mut t: f64 = 1.0;
-    while t < 33.0 {
+    drive(it, s, 33.0, ("C2-4b", 1, 25.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 12.0 {
             let (x, y) = if !a_into_blind {
@@ -478,13 +490,8 @@ fn blind_run(
             let (x, y) = lerp((20.2, 10.6), (18.0, 10.6), (t - at) / 3.0);
             tracks.push(track(3, x, y, h));
         }
-        out.extend(it.tick(t, &tracks));
-        for r in cell("C2-4b", 1, t, t + 0.1, 25.0, 20.0, -w) {
-            out.extend(it.weight(&r));
-        }
-        t += 0.1;
-    }
-    out
+        tracks
+    })
 }
 
 #[test]
@@ -566,16 +573,11 @@ fn a_track_at_the_mouth_of_a_blind_spot_with_a_lost_shopper_inside_is_in_doubt()
 /// tracks the hand's wrists were fused into.
 fn side_by_side_pick(whose: Vec<u64>) -> (Interact, Vec<Output>) {
     let s = store();
-    let (_, w) = level(&s, "A2-1f", 1);
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
-    let mut t: f64 = 1.0;
-    while t < 16.0 {
-        let mut tracks = Vec::new();
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
         let u = ((t - 1.0) / 6.0).min(1.0);
-        tracks.push(track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70));
+        let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70)];
         if t >= 3.0 {
             let v = ((t - 3.0) / 5.0).min(1.0);
             tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
@@ -591,12 +593,8 @@ fn side_by_side_pick(whose: Vec<u64>) -> (Interact, Vec<Output>) {
                 }],
             );
         }
-        out.extend(it.tick(t, &tracks));
-        for r in cell("A2-1f", 1, t, t + 0.1, 10.0, 20.0, -w) {
-            out.extend(it.weight(&r));
-        }
-        t += 0.1;
-    }
+        tracks
+    });
     (it, out)
 }
 
@@ -633,17 +631,13 @@ fn the_hand_in_the_shelf_names_its_own_shopper_not_the_nearest_body() {
 /// t = 11); a new track 3 is found at t = 10.6 nearby wearing `found`.
 fn outfit_swap_run(kept: &[f32], found: &[f32]) -> (Interact, Vec<Output>) {
     let s = store();
-    let (_, w) = level(&s, "A2-1f", 1);
     let (a, b) = (outfit(0), outfit(1));
     let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
     let with = |mut t: TrackObs, e: &[f32]| {
         t.embedding = Some(e.to_vec());
         t
     };
-    let mut t: f64 = 1.0;
-    while t < 17.5 {
+    let out = drive(&mut it, &s, 17.5, ("A2-1f", 1, 11.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
@@ -661,12 +655,8 @@ fn outfit_swap_run(kept: &[f32], found: &[f32]) -> (Interact, Vec<Output>) {
         if t >= 10.6 {
             tracks.push(with(track(3, 8.0, 1.2, 1.75), found));
         }
-        out.extend(it.tick(t, &tracks));
-        for r in cell("A2-1f", 1, t, t + 0.1, 11.0, 20.0, -w) {
-            out.extend(it.weight(&r));
-        }
-        t += 0.1;
-    }
+        tracks
+    });
     (it, out)
 }
 
