@@ -289,6 +289,10 @@ const WALK_CELL_M: f64 = 0.2;
 
 /// Window of a track's recent head heights, seconds.
 const RECENT_S: f64 = 3.0;
+/// A track's recent head heights (which may tell it follows someone else) are taken only at
+/// least this far from every shelf, metres: a body beside a shelf is half hidden by it in the
+/// cameras behind, and its measured height drifts towards the nominal one.
+const HEIGHT_CLEAR_M: f64 = 0.8;
 
 fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
     if p.contains(x) {
@@ -576,6 +580,15 @@ impl Interact {
         Vec::new()
     }
 
+    /// Whether a floor point is far enough from every shelf for a head height measured there
+    /// to be trusted (see `HEIGHT_CLEAR_M`).
+    fn clear_of_shelves(&self, p: DVec2) -> bool {
+        self.shelves.iter().all(|s| {
+            let d = (s.min - p).max(p - s.max).max(DVec2::ZERO);
+            d.length() >= HEIGHT_CLEAR_M
+        })
+    }
+
     /// The confirmed tracks of one tick.
     ///
     /// `tracks` may include coasting tracks (`seen: false`): they count for who is within reach
@@ -589,10 +602,17 @@ impl Interact {
         }
         let seen: Vec<TrackObs> = tracks.iter().filter(|t| t.seen).cloned().collect();
         let tracks = &seen[..];
-        for t in tracks.iter().filter(|t| t.height_m > 1.0) {
+        let clear: Vec<bool> = tracks
+            .iter()
+            .map(|t| self.clear_of_shelves(DVec2::new(t.x, t.y)))
+            .collect();
+        for (t, &clear) in tracks.iter().zip(&clear).filter(|(t, _)| t.height_m > 1.0) {
             let e = self.track_h.entry(t.id).or_insert((0.0, 0));
             e.0 += t.height_m;
             e.1 += 1;
+            if !clear {
+                continue;
+            }
             let r = self.recent_h.entry(t.id).or_default();
             r.push_back((time, t.height_m));
             while r.front().is_some_and(|(tt, _)| *tt < time - RECENT_S) {
@@ -1132,10 +1152,13 @@ impl Interact {
                 .collect();
             let [k] = fits[..] else { continue };
             tracing::debug!(
+                time,
                 track = t.id,
                 was = %self.shoppers[j].id,
                 now = %self.shoppers[k].id,
                 recent,
+                x = t.x,
+                y = t.y,
                 "a bound track measures another shopper's head height"
             );
             // Its last `RECENT_S` measured `k`: it has followed them since then at least.
@@ -1177,8 +1200,20 @@ impl Interact {
                             .is_some_and(|o| cosine(e, o) >= OUTFIT_SAME)
                 })
                 .collect();
-            let [k] = looks[..] else { continue };
-            let other = self.shoppers[k].track;
+            let (k, other) = match looks[..] {
+                [k] => (k, self.shoppers[k].track),
+                // Nobody known wears this track's outfit: a track that passed beside it when
+                // it stopped looking like its shopper, and that now wears that shopper's
+                // outfit while its own shopper's outfit is unknown (just out of a blind spot,
+                // or not yet learnt), took its place.
+                [] => {
+                    let Some(t2) = self.took_place(t.id, j, since) else {
+                        continue;
+                    };
+                    (self.by_track[&t2], Some(t2))
+                }
+                _ => continue,
+            };
             match other {
                 None => {
                     let s = &self.shoppers[k];
@@ -1201,12 +1236,14 @@ impl Interact {
                     let Some((_, e2)) = self.track_app.get(&t2) else {
                         continue;
                     };
-                    let (Some(oj), Some(ok)) =
-                        (self.shoppers[j].outfit(), self.shoppers[k].outfit())
-                    else {
+                    let Some(oj) = self.shoppers[j].outfit() else {
                         continue;
                     };
-                    if cosine(e2, oj) < OUTFIT_SAME || cosine(e2, ok) >= OUTFIT_SAME {
+                    if cosine(e2, oj) < OUTFIT_SAME
+                        || self.shoppers[k]
+                            .outfit()
+                            .is_some_and(|ok| cosine(e2, ok) >= OUTFIT_SAME)
+                    {
                         continue;
                     }
                     let from = since.min(self.mismatch.get(&t2).copied().unwrap_or(since))
@@ -1260,6 +1297,36 @@ impl Interact {
         }
         self.mismatch.retain(|id, _| self.by_track.contains_key(id));
         out
+    }
+
+    /// A bound track that was within `swap_radius_m` of `track` at about `since`, whose
+    /// shopper's outfit is unknown and which now wears `j`'s outfit (`track`'s shopper): the
+    /// two tracks may have swapped when they passed.
+    fn took_place(&self, track: u64, j: usize, since: f64) -> Option<u64> {
+        let own = self.shoppers[j].outfit()?;
+        let (_, then) = self
+            .history
+            .iter()
+            .min_by(|a, b| (a.0 - since).abs().total_cmp(&(b.0 - since).abs()))?;
+        let at = then.iter().find(|o| o.id == track)?;
+        let near = self.tracks_near(DVec2::new(at.x, at.y), since, track);
+        let fits: Vec<u64> = near
+            .into_iter()
+            .filter(|&(k, t2)| {
+                k != j
+                    && self.shoppers[k].outfit().is_none()
+                    && self.shoppers[k].track == Some(t2)
+                    && self
+                        .track_app
+                        .get(&t2)
+                        .is_some_and(|(_, e2)| cosine(e2, own) >= OUTFIT_SAME)
+            })
+            .map(|(_, t2)| t2)
+            .collect();
+        match fits[..] {
+            [t2] => Some(t2),
+            _ => None,
+        }
     }
 
     /// Track `track` (at `p`), bound to `j`, is `k`'s from `from` on: `k` is found on it and

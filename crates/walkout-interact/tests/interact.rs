@@ -275,9 +275,9 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
 }
 
 /// Two shoppers (heights 1.65 and 1.85 m) walk side by side; at t = 10 the first one's track
-/// ends beside the second one's, which goes on to bay A2-1f measuring `kept_h` (1.65 m: the
-/// tracker swapped them); someone picks there at t = 11. `found`: a new track 3 from
-/// (time, x, head height).
+/// ends beside the second one's, which goes on along the aisle (clear of the shelves) and
+/// then to bay A2-1f, measuring `kept_h` (1.65 m: the tracker swapped them); someone picks
+/// there at t = 14. `found`: a new track 3 from (time, x, head height).
 fn swap_run(
     it: &mut Interact,
     s: &StoreConfig,
@@ -285,7 +285,7 @@ fn swap_run(
     kept_h: f64,
     found: Option<(f64, f64, f64)>,
 ) -> Vec<Output> {
-    drive(it, s, t_end, ("A2-1f", 1, 11.0), |t, _| {
+    drive(it, s, t_end, ("A2-1f", 1, 14.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
@@ -295,10 +295,14 @@ fn swap_run(
             let u = ((t - 3.0) / 6.5).min(1.0);
             let (x, y, h) = if t < 10.0 {
                 (2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.85)
+            } else if t < 13.5 {
+                // Along the aisle, 1.1 m from bay A2-1f's front face (y = 3.0) ...
+                let v = (t - 10.0) / 3.5;
+                (8.5 + 2.1 * v, 2.0 - 0.1 * v, kept_h)
             } else {
-                // On to bay A2-1f (front face y = 3.0).
-                let v = ((t - 10.0) / 1.0).min(1.0);
-                (8.5 + 2.1 * v, 2.0 + 0.55 * v, kept_h)
+                // ... then up to it.
+                let v = ((t - 13.5) / 0.5).min(1.0);
+                (10.6, 1.9 + 0.65 * v, kept_h)
             };
             tracks.push(track(2, x, y, h));
         }
@@ -341,9 +345,9 @@ fn a_swap_beside_another_shopper_is_flagged_and_undone_by_head_heights() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let mut it = Interact::new(&s, InteractConfig::default());
-    // Track 2 (the 1.85 m shopper's) measures 1.65 m from t = 10 on; a pick at t = 11 is
-    // decided at t = 15.
-    let out = swap_run(&mut it, &s, 15.5, 1.65, None);
+    // Track 2 (the 1.85 m shopper's) measures 1.65 m from t = 10 on; a pick at t = 14 is
+    // decided at t = 18.
+    let out = swap_run(&mut it, &s, 18.5, 1.65, None);
     let ev = events(&out);
     let lost = ev
         .iter()
@@ -358,9 +362,9 @@ fn a_swap_beside_another_shopper_is_flagged_and_undone_by_head_heights() {
                 if *shopper == pseudonym_of("tok-a"))
         })
         .expect("track 2 given to tok-a");
-    assert!(given.time < 15.0, "{given:?}");
+    assert!(given.time < 14.0, "{given:?}");
     assert_eq!(it.token_of_track(2), Some("tok-a"));
-    // The pick is track 2's from then on, tok-a's; tok-b, lost right beside the shelf a
+    // The pick is track 2's from then on, tok-a's; tok-b, lost in the aisle beside the bay a
     // moment before and seen by nobody then, is its only rival.
     let pick = ev
         .iter()
@@ -379,7 +383,7 @@ fn a_swap_beside_another_shopper_is_flagged_and_undone_by_head_heights() {
     assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
     // Found again on a new track measuring 1.85 m, the other one is tok-b.
     let mut it = Interact::new(&s, InteractConfig::default());
-    let _ = swap_run(&mut it, &s, 17.5, 1.65, Some((13.5, 9.0, 1.85)));
+    let _ = swap_run(&mut it, &s, 20.5, 1.65, Some((16.5, 9.0, 1.85)));
     assert_eq!(it.token_of_track(2), Some("tok-a"));
     assert_eq!(it.token_of_track(3), Some("tok-b"));
     let carts = it.carts_by_token();
@@ -394,7 +398,7 @@ fn heights_that_say_no_swap_keep_the_bindings_and_release_the_held_pick() {
     let (sku, _) = level(&s, "A2-1f", 1);
     // Track 2 keeps measuring 1.85 m and the found track 1.65 m: no swap.
     let mut it = Interact::new(&s, InteractConfig::default());
-    let out = swap_run(&mut it, &s, 17.5, 1.85, Some((13.5, 9.0, 1.65)));
+    let out = swap_run(&mut it, &s, 20.5, 1.85, Some((16.5, 9.0, 1.65)));
     let ev = events(&out);
     let corrected = ev
         .iter()

@@ -45,6 +45,7 @@ fn main() {
             "splat" => opts.fusion.splat_radius_m = f,
             "cell" => opts.fusion.cell_m = f,
             "wgate" => opts.tracker.weak_gate_chi2 = f,
+
             "accel" => opts.tracker.accel_sigma = f,
             "v0" => opts.tracker.initial_speed_sigma = f,
             "tgate" => opts.tracker.gate_chi2 = f,
@@ -75,6 +76,9 @@ fn main() {
     }
     if points {
         let r = replay::run(&opts).expect("replay");
+        if let Ok(out) = std::env::var("ROWS") {
+            replay::write_tracks_csv(std::path::Path::new(&out), &r.rows).expect("rows");
+        }
         println!(
             "tracks       : {}",
             walkout_eval::evaluate(&gt_rows, &r.rows, 0.5)
@@ -118,6 +122,9 @@ fn main() {
         s.moda, s.precision, s.recall
     );
     let r = replay::run(&opts).expect("replay");
+    if let Ok(out) = std::env::var("ROWS") {
+        replay::write_tracks_csv(std::path::Path::new(&out), &r.rows).expect("rows");
+    }
     if let Ok(from) = std::env::var("FROM") {
         let from: i64 = from.parse().expect("FROM frame");
         let g: Vec<_> = gt_rows

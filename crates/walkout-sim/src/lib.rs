@@ -219,6 +219,8 @@ pub struct SimOutput {
     pub clothing_changes: Vec<ClothingChange>,
     /// token -> shopper index + 1 (the truth tracks' id).
     pub tokens: BTreeMap<String, i64>,
+    /// token -> the shopper's head height, metres (for diagnosing identity decisions).
+    pub heights: BTreeMap<String, f64>,
 }
 
 fn zone(store: &StoreConfig, kind: ZoneKind) -> Result<&Polygon, SimError> {
@@ -517,6 +519,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
     };
     for (i, s) in shoppers.iter().enumerate() {
         out.tokens.insert(s.token.clone(), i as i64 + 1);
+        out.heights.insert(s.token.clone(), s.height_m);
         out.truth_carts.insert(s.token.clone(), BTreeMap::new());
         out.gates.push(GateMessage {
             schema: SCHEMA_VERSION,
@@ -1044,6 +1047,12 @@ pub fn write(out: &SimOutput, dir: &Path) -> Result<(), SimError> {
     std::fs::write(
         &p,
         serde_json::to_string_pretty(&out.tokens).unwrap_or_default(),
+    )
+    .map_err(io(&p))?;
+    let p = dir.join("truth/heights.json");
+    std::fs::write(
+        &p,
+        serde_json::to_string_pretty(&out.heights).unwrap_or_default(),
     )
     .map_err(io(&p))?;
     Ok(())
