@@ -40,8 +40,10 @@ pub struct InteractConfig {
     pub entry_radius_m: f64,
     /// ... if the entry happened within this many seconds before (or just after).
     pub entry_window_s: f64,
-    /// A bound track unseen this long is lost (or has exited, in the exit zone).
+    /// A bound track unseen this long is lost ...
     pub lost_after_s: f64,
+    /// ... or, in the exit zone, has exited once unseen this long.
+    pub exit_after_s: f64,
     /// Fastest plausible walk between a loss and a recovery, m/s (plus `slack_m`).
     pub max_speed_mps: f64,
     pub slack_m: f64,
@@ -79,6 +81,7 @@ impl Default for InteractConfig {
             entry_radius_m: 1.5,
             entry_window_s: 10.0,
             lost_after_s: 0.5,
+            exit_after_s: 2.0,
             max_speed_mps: 2.0,
             slack_m: 1.0,
             height_margin_m: 0.04,
@@ -864,16 +867,21 @@ impl Interact {
             if present.contains(&track) || time - s.last_seen < self.cfg.lost_after_s {
                 continue;
             }
-            self.by_track.remove(&track);
             let at_exit = self
                 .exit
                 .as_ref()
                 .is_some_and(|z| distance_to_polygon(z, s.last_pos) <= self.cfg.entry_radius_m);
+            // At the exit, a track that drops out for a moment is still its shopper's: they
+            // have left once it stays unseen.
+            if at_exit && time - s.last_seen < self.cfg.exit_after_s {
+                continue;
+            }
+            self.by_track.remove(&track);
             let (id, pos) = (s.id.clone(), s.last_pos);
             self.shoppers[k].track = None;
             if at_exit {
                 self.shoppers[k].exited = true;
-                self.shoppers[k].exited_at = time;
+                self.shoppers[k].exited_at = self.shoppers[k].last_seen;
                 let ev = self.event(
                     time,
                     EventKind::Exited {
