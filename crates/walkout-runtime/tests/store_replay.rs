@@ -23,13 +23,25 @@ fn simulate(scenario: Scenario, seed: u64, name: &str) -> PathBuf {
     dir
 }
 
-#[test]
-fn a_calm_store_is_tracked_by_shopper_and_its_picks_land_in_the_right_carts() {
-    let dir = simulate(Scenario::Calm, 1, "calm");
+/// Simulates `scenario` with `seed`, replays its views and inputs, and scores the result
+/// against its truth (the directory is removed).
+fn replay_scored(
+    scenario: Scenario,
+    seed: u64,
+    name: &str,
+) -> (store_replay::StoreReplayResult, store_replay::StoreScores) {
+    let dir = simulate(scenario, seed, name);
     let mut opts = StoreReplayOptions::new(config(), dir.join("views"));
     opts.inputs = Some(dir.join("inputs"));
     let r = store_replay::run(&opts).expect("replay");
     let s = store_replay::score(&r, &dir.join("truth"), 10.0).expect("score");
+    let _ = std::fs::remove_dir_all(&dir);
+    (r, s)
+}
+
+#[test]
+fn a_calm_store_is_tracked_by_shopper_and_its_picks_land_in_the_right_carts() {
+    let (r, s) = replay_scored(Scenario::Calm, 1, "calm");
     println!("{s:?}");
     assert!(s.mota >= 0.9, "MOTA by shopper {:.3}", s.mota);
     assert!(s.idf1 >= 0.9, "IDF1 by shopper {:.3}", s.idf1);
@@ -45,7 +57,6 @@ fn a_calm_store_is_tracked_by_shopper_and_its_picks_land_in_the_right_carts() {
     let text = serde_json::to_string(&r.events).expect("json")
         + &serde_json::to_string(&r.carts).expect("json");
     assert!(!text.contains("tok-"), "a payment token was published");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Seed 1 of every other family, with the figures measured when this was written:
@@ -67,11 +78,7 @@ fn every_family_keeps_its_figures() {
         (Scenario::Adversarial, 0.45, 0, 0, 0, 1),
     ];
     for (scenario, idf1, exact, wrong, kept, ambiguous) in cases {
-        let dir = simulate(scenario, 1, &format!("family-{}", scenario.name()));
-        let mut opts = StoreReplayOptions::new(config(), dir.join("views"));
-        opts.inputs = Some(dir.join("inputs"));
-        let r = store_replay::run(&opts).expect("replay");
-        let s = store_replay::score(&r, &dir.join("truth"), 10.0).expect("score");
+        let (_, s) = replay_scored(scenario, 1, &format!("family-{}", scenario.name()));
         println!("{}: {s:?}", scenario.name());
         let name = scenario.name();
         assert!(s.idf1 >= idf1, "{name}: IDF1 by shopper {:.3}", s.idf1);
@@ -91,7 +98,6 @@ fn every_family_keeps_its_figures() {
             s.ambiguous_resolved, s.ambiguous_resolved_right,
             "{name}: {s:?}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -108,11 +114,7 @@ fn every_family_keeps_its_figures() {
 #[test]
 fn a_swap_in_the_blind_spot_is_flagged_not_silently_wrong() {
     for seed in [18, 8, 19, 27] {
-        let dir = simulate(Scenario::Adversarial, seed, &format!("adversarial-{seed}"));
-        let mut opts = StoreReplayOptions::new(config(), dir.join("views"));
-        opts.inputs = Some(dir.join("inputs"));
-        let r = store_replay::run(&opts).expect("replay");
-        let s = store_replay::score(&r, &dir.join("truth"), 10.0).expect("score");
+        let (r, s) = replay_scored(Scenario::Adversarial, seed, &format!("adversarial-{seed}"));
         println!("seed {seed}: {s:?}");
         assert_eq!(s.carts_silently_wrong, 0, "seed {seed}: {s:?}");
         assert!(
@@ -122,7 +124,6 @@ fn a_swap_in_the_blind_spot_is_flagged_not_silently_wrong() {
             ),
             "seed {seed}: no doubt at the corridor"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -132,16 +133,11 @@ fn a_swap_in_the_blind_spot_is_flagged_not_silently_wrong() {
 /// track to that shopper (2 of 3 lone changes kept); they no longer count for that check.
 #[test]
 fn a_height_measured_beside_a_shelf_does_not_give_a_track_away() {
-    let dir = simulate(Scenario::ClothingChange, 14, "clothing-change-14");
-    let mut opts = StoreReplayOptions::new(config(), dir.join("views"));
-    opts.inputs = Some(dir.join("inputs"));
-    let r = store_replay::run(&opts).expect("replay");
-    let s = store_replay::score(&r, &dir.join("truth"), 10.0).expect("score");
+    let (_, s) = replay_scored(Scenario::ClothingChange, 14, "clothing-change-14");
     println!("{s:?}");
     assert_eq!(s.alone_changes, 3, "{s:?}");
     assert_eq!(s.alone_changes_kept, 3, "{s:?}");
     assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
