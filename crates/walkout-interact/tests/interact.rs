@@ -520,14 +520,7 @@ fn a_track_at_the_mouth_of_a_blind_spot_with_a_lost_shopper_inside_is_in_doubt()
         .find(|e| is_doubt(e))
         .expect("a doubt at the mouth");
     assert!((19.0..=20.5).contains(&doubt.time), "{doubt:?}");
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
-        "{carts:?}"
-    );
+    assert_swapped(&it, &sku);
 
     // Track 2 keeps tok-b's height and the track found later measures tok-a's: no swap; the
     // pick, held while in doubt, is released to tok-b.
@@ -669,6 +662,18 @@ fn outfit(k: usize) -> Vec<f32> {
     (0..8).map(|i| if i == k { 1.0 } else { 0.0 }).collect()
 }
 
+/// Track 2 turned out to be tok-a's and track 3 tok-b's, and the pick is in tok-a's cart only.
+fn assert_swapped(it: &Interact, sku: &str) {
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+}
+
 #[test]
 fn outfits_settle_a_doubt_that_head_heights_cannot() {
     let s = store();
@@ -676,14 +681,7 @@ fn outfits_settle_a_doubt_that_head_heights_cannot() {
     let (a, b) = (outfit(0), outfit(1));
     // Track 2 went on in tok-a's outfit and the found track wears tok-b's: they swapped.
     let (it, out) = outfit_swap_run(&a, &b);
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
-        "{carts:?}"
-    );
+    assert_swapped(&it, &sku);
     // The swap was seen before the pick was decided: published once, tok-a's, undoubted.
     let picks: Vec<_> = events(&out)
         .into_iter()
