@@ -290,6 +290,53 @@ impl CoverageMap {
         }
     }
 
+    /// Which cameras see a person `person_height_m` tall standing at each floor cell: enough
+    /// of the body in the image and mostly unhidden by shelves and walls ([`PersonView`]).
+    /// This is what fusion and tracking get from a spot, where [`CoverageMap::compute`] only
+    /// says whether the floor point is in the image. At most 64 cameras.
+    pub fn people(
+        cameras: &[&Camera],
+        floor: &Polygon,
+        cell_m: f64,
+        person_height_m: f64,
+        occluders: &Occluders,
+    ) -> CoverageMap {
+        let grid = Grid::covering(floor, cell_m);
+        let mut on_floor = Vec::with_capacity(grid.len());
+        let mut masks = Vec::with_capacity(grid.len());
+        for iy in 0..grid.ny {
+            for ix in 0..grid.nx {
+                let c = grid.centre(ix, iy);
+                // Nobody stands inside a shelf: its footprint is not floor here.
+                let inside = floor.contains(c)
+                    && !occluders
+                        .boxes
+                        .iter()
+                        .any(|(mn, mx)| c.x > mn.x && c.x < mx.x && c.y > mn.y && c.y < mx.y);
+                on_floor.push(inside);
+                let mask = if inside {
+                    cameras
+                        .iter()
+                        .take(64)
+                        .enumerate()
+                        .filter(|(_, cam)| {
+                            PersonView::of(cam, c, person_height_m, occluders).seen()
+                        })
+                        .fold(0u64, |m, (k, _)| m | (1 << k))
+                } else {
+                    0
+                };
+                masks.push(mask);
+            }
+        }
+        CoverageMap {
+            grid,
+            on_floor,
+            masks,
+            cameras: cameras.iter().map(|c| c.id.clone()).collect(),
+        }
+    }
+
     /// Number of cameras that see cell `i`.
     pub fn count(&self, i: usize) -> u32 {
         self.masks[i].count_ones()
@@ -340,6 +387,67 @@ impl CoverageMap {
                 total_count as f64 / floor_cells as f64
             },
         }
+    }
+}
+
+/// Body radius of a standing person, metres (the cylinder [`PersonView`] samples).
+pub const PERSON_RADIUS_M: f64 = 0.22;
+/// Fraction of a body's sample points in the image that must be unhidden for a camera to see
+/// the person ...
+pub const PERSON_MIN_VISIBLE: f64 = 0.6;
+/// ... and the fraction of them that must be in the image.
+pub const PERSON_MIN_IN_IMAGE: f64 = 0.4;
+
+/// What one camera sees of a person standing at a floor point: a vertical cylinder from the
+/// floor to the head, sampled at 8 heights x 3 points across (as the camera sees it), each point
+/// in the image or not, hidden by a shelf box or a wall or not. A detector finds the person when
+/// enough of the body is in the image and what is in the image is mostly unhidden
+/// ([`PersonView::seen`]); the unhidden points give the box it reports.
+#[derive(Clone, Debug, Default)]
+pub struct PersonView {
+    /// Sample points.
+    pub total: usize,
+    /// Sample points that project into the image.
+    pub in_image: usize,
+    /// Of those, the ones no occluder hides.
+    pub in_image_clear: usize,
+    /// Pixels of the unhidden points in front of the camera (in the image or not).
+    pub clear_px: Vec<DVec2>,
+}
+
+impl PersonView {
+    pub fn of(camera: &Camera, pos: DVec2, height_m: f64, occluders: &Occluders) -> PersonView {
+        let centre = camera.centre();
+        let dir = (pos - centre.truncate()).normalize_or_zero();
+        let side = DVec2::new(-dir.y, dir.x) * PERSON_RADIUS_M;
+        let mut v = PersonView::default();
+        for k in 0..8 {
+            let z = height_m * (k as f64 / 7.0);
+            for s in [-1.0, 0.0, 1.0] {
+                v.total += 1;
+                let q = pos + side * s;
+                let p = DVec3::new(q.x, q.y, z);
+                let Some(px) = camera.project(p) else {
+                    continue;
+                };
+                let clear = !occluders.blocks(centre, p);
+                if camera.intrinsics.contains(px) {
+                    v.in_image += 1;
+                    v.in_image_clear += usize::from(clear);
+                }
+                if clear {
+                    v.clear_px.push(px);
+                }
+            }
+        }
+        v
+    }
+
+    /// Whether a detector can find the person in this view.
+    pub fn seen(&self) -> bool {
+        self.total > 0
+            && self.in_image as f64 >= PERSON_MIN_IN_IMAGE * self.total as f64
+            && self.in_image_clear as f64 >= PERSON_MIN_VISIBLE * self.in_image as f64
     }
 }
 
@@ -433,5 +541,59 @@ mod tests {
         // Through the wall, and past its end.
         assert!(occ.blocks_walk(p(9.0, 1.0), p(11.0, 1.0), 0.1));
         assert!(!occ.blocks_walk(p(9.0, 6.0), p(11.0, 6.0), 0.1));
+    }
+
+    fn camera_at_minus_5() -> Camera {
+        use crate::camera::{Intrinsics, LensModel, Pose};
+        use glam::DMat3;
+        let intr = Intrinsics {
+            width: 1280,
+            height: 720,
+            fx: 700.0,
+            fy: 700.0,
+            cx: 639.5,
+            cy: 359.5,
+            lens: LensModel::NONE,
+        };
+        // 3 m up at (0, -5), looking down-forward along +y.
+        let look = DVec3::new(0.0, 1.0, -0.45).normalize();
+        let right = DVec3::X;
+        let down = look.cross(right).normalize();
+        let rot = DMat3::from_cols(right, down, look).transpose();
+        let centre = DVec3::new(0.0, -5.0, 3.0);
+        let pose = Pose {
+            rotation: rot,
+            translation: -(rot * centre),
+        };
+        Camera::new("c", intr, pose)
+    }
+
+    #[test]
+    fn a_person_is_seen_in_the_open_and_not_behind_a_shelf_or_below_the_camera() {
+        let cam = camera_at_minus_5();
+        let shelf = Occluders {
+            boxes: vec![(DVec3::new(-2.0, 1.0, 0.0), DVec3::new(2.0, 1.6, 1.8))],
+            walls: Vec::new(),
+        };
+        let open = PersonView::of(&cam, DVec2::new(0.0, 0.0), 1.7, &shelf);
+        assert!(open.seen(), "{open:?}");
+        assert_eq!(open.in_image_clear, open.in_image);
+        // Right behind the gondola only the head clears it.
+        let behind = PersonView::of(&cam, DVec2::new(0.0, 2.2), 1.7, &shelf);
+        assert!(behind.in_image >= behind.total / 2, "{behind:?}");
+        assert!(!behind.seen(), "{behind:?}");
+        // The same spot with nothing in the way.
+        assert!(PersonView::of(&cam, DVec2::new(0.0, 2.2), 1.7, &Occluders::default()).seen());
+        // Straight below the camera: out of the image.
+        let below = PersonView::of(&cam, DVec2::new(0.0, -4.8), 1.7, &shelf);
+        assert!(!below.seen(), "{below:?}");
+        // The map: the spot behind the shelf is seen by no camera, the open floor by this one,
+        // and the shelf's footprint is not floor anyone stands on.
+        let floor = Polygon::rectangle(DVec2::new(-3.0, -1.0), DVec2::new(3.0, 4.0));
+        let map = CoverageMap::people(&[&cam], &floor, 0.2, 1.7, &shelf);
+        assert_eq!(map.count_at(DVec2::new(0.0, 0.0)), 1);
+        assert_eq!(map.count_at(DVec2::new(0.0, 2.2)), 0);
+        let (ix, iy) = map.grid.cell_of(DVec2::new(0.0, 1.3)).expect("on the grid");
+        assert!(!map.on_floor[iy * map.grid.nx + ix]);
     }
 }

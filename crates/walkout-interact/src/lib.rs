@@ -1240,55 +1240,49 @@ impl Interact {
                     out.extend(self.give_track(t.id, p, j, k, since, time));
                 }
                 Some(t2) => {
-                    // The other track must look like this one's shopper, and not like its own.
-                    let Some((_, e2)) = self.track_app.get(&t2) else {
+                    // The other track must look like this one's shopper (two tracks swapped),
+                    // or like a third shopper whose track looks like the next, and so on back
+                    // to this one's shopper (tracks in a crowd passed their shoppers round).
+                    let Some(cycle) = self.outfit_cycle(t.id, j, k, t2) else {
                         continue;
                     };
-                    let Some(oj) = self.shoppers[j].outfit() else {
-                        continue;
-                    };
-                    if cosine(e2, oj) < OUTFIT_SAME
-                        || self.shoppers[k]
-                            .outfit()
-                            .is_some_and(|ok| cosine(e2, ok) >= OUTFIT_SAME)
-                    {
-                        continue;
-                    }
-                    let from = since.min(self.mismatch.get(&t2).copied().unwrap_or(since))
+                    let from = cycle
+                        .iter()
+                        .map(|(tr, _, _)| self.mismatch.get(tr).copied().unwrap_or(since))
+                        .fold(since, f64::min)
                         - APPEARANCE_LAG_S;
                     tracing::debug!(
-                        a = t.id,
-                        b = t2,
+                        ?cycle,
                         from,
-                        "two tracks wear each other's shoppers' outfits: swapped"
+                        "tracks wear each other's shoppers' outfits: passed round"
                     );
-                    self.by_track.insert(t.id, k);
-                    self.by_track.insert(t2, j);
-                    self.set_owner(t.id, from, k);
-                    self.set_owner(t2, from, j);
-                    self.shoppers[k].track = Some(t.id);
-                    self.shoppers[j].track = Some(t2);
-                    self.mismatch.remove(&t.id);
-                    self.mismatch.remove(&t2);
-                    swapped.extend([t.id, t2]);
+                    for &(tr, _, to) in &cycle {
+                        self.by_track.insert(tr, to);
+                        self.set_owner(tr, from, to);
+                        self.shoppers[to].track = Some(tr);
+                        self.mismatch.remove(&tr);
+                        swapped.push(tr);
+                    }
                     // This settles their doubts about each other.
+                    let who: Vec<usize> = cycle.iter().map(|c| c.1).collect();
                     let (settled, rest): (Vec<Doubt>, Vec<Doubt>) =
-                        std::mem::take(&mut self.doubts).into_iter().partition(|d| {
-                            (d.lost == j && d.kept == k) || (d.lost == k && d.kept == j)
-                        });
+                        std::mem::take(&mut self.doubts)
+                            .into_iter()
+                            .partition(|d| who.contains(&d.lost) && who.contains(&d.kept));
                     self.doubts = rest;
-                    self.shoppers[k].confusable.retain(|&x| x != j);
-                    self.shoppers[j].confusable.retain(|&x| x != k);
+                    for &a in &who {
+                        self.shoppers[a].confusable.retain(|x| !who.contains(x));
+                    }
                     for d in settled {
                         let swap = self.by_track.get(&d.kept_track) == Some(&d.lost);
                         out.extend(self.release_held(&d, swap, time));
                     }
-                    for (who, on) in [(k, t.id), (j, t2)] {
+                    for &(on, _, to) in &cycle {
                         let (x, y) = tracks
                             .iter()
                             .find(|o| o.id == on)
                             .map_or((p.x, p.y), |o| (o.x, o.y));
-                        let shopper = self.shoppers[who].id.clone();
+                        let shopper = self.shoppers[to].id.clone();
                         out.push(self.event(
                             time,
                             EventKind::IdentityRecovered {
@@ -1305,6 +1299,55 @@ impl Interact {
         }
         self.mismatch.retain(|id, _| self.by_track.contains_key(id));
         out
+    }
+
+    /// Bound tracks that pass their shoppers round: `track` (bound to `j`) wears `k`'s outfit
+    /// and `k` is on `t2`; `t2` wears, alone of all known outfits and not its own shopper's,
+    /// the outfit of the shopper of the next track, and so on until a track wears `j`'s.
+    /// Returns (track, shopper it is bound to, shopper it wears) round the cycle (two tracks
+    /// for a swap), or None when the chain breaks or runs longer than a crowd at a shelf.
+    fn outfit_cycle(
+        &self,
+        track: u64,
+        j: usize,
+        k: usize,
+        t2: u64,
+    ) -> Option<Vec<(u64, usize, usize)>> {
+        const MAX_CYCLE: usize = 6;
+        let mut cycle = vec![(track, j, k)];
+        let (mut cur, mut cur_k) = (t2, k);
+        while cycle.len() < MAX_CYCLE {
+            let (_, e) = self.track_app.get(&cur)?;
+            let own = self.shoppers[cur_k].outfit();
+            if own.is_some_and(|o| cosine(e, o) >= OUTFIT_SAME) {
+                return None;
+            }
+            let looks: Vec<usize> = (0..self.shoppers.len())
+                .filter(|&m| {
+                    m != cur_k
+                        && !self.shoppers[m].exited
+                        && self.shoppers[m]
+                            .outfit()
+                            .is_some_and(|o| cosine(e, o) >= OUTFIT_SAME)
+                })
+                .collect();
+            let [m] = looks[..] else {
+                return None;
+            };
+            cycle.push((cur, cur_k, m));
+            if m == j {
+                return Some(cycle);
+            }
+            if cycle.iter().any(|c| c.1 == m) {
+                return None;
+            }
+            let next = self.shoppers[m].track?;
+            if self.by_track.get(&next) != Some(&m) {
+                return None;
+            }
+            (cur, cur_k) = (next, m);
+        }
+        None
     }
 
     /// A bound track that was within `swap_radius_m` of `track` at about `since`, whose

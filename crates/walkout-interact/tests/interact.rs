@@ -703,3 +703,78 @@ fn outfits_settle_a_doubt_that_head_heights_cannot() {
         "{carts:?}"
     );
 }
+
+/// Three shoppers (outfits A, B, C) walk in one after another and stand side by side at bay
+/// A2-1f; at t = 12 their tracks pass them round in the crowd (track 1 goes on with tok-b,
+/// 2 with tok-c, 3 with tok-a: no two tracks swapped with each other), and at t = 15 track 1's
+/// hand takes an item. `rotate`: whether the tracks' outfits show it.
+fn crowd_run(rotate: bool) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let outfits = [outfit(0), outfit(1), outfit(2)];
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = Vec::new();
+    for (k, tok) in ["tok-a", "tok-b", "tok-c"].into_iter().enumerate() {
+        out.extend(it.gate(&gate(tok, 0.5 + 2.0 * k as f64)));
+    }
+    let spots = [(10.6, 2.5), (11.3, 2.5), (9.9, 2.5)];
+    let mut t: f64 = 1.0;
+    while t < 20.0 {
+        let mut tracks = Vec::new();
+        for k in 0..3 {
+            let start = 1.0 + 2.0 * k as f64;
+            if t < start {
+                continue;
+            }
+            let u = ((t - start) / 6.0).min(1.0);
+            let (x, y) = spots[k];
+            let mut o = track(k as u64 + 1, 2.0 + (x - 2.0) * u, 0.8 + (y - 0.8) * u, 1.75);
+            let wears = if rotate && t >= 12.0 { (k + 1) % 3 } else { k };
+            o.embedding = Some(outfits[wears].clone());
+            tracks.push(o);
+        }
+        out.extend(it.tick(t, &tracks));
+        if (14.9..15.3).contains(&t) {
+            it.reach(
+                t,
+                &[walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.6, 3.1, 1.0),
+                    detections: Vec::new(),
+                    tracks: vec![1],
+                }],
+            );
+        }
+        for r in cell("A2-1f", 1, t, t + 0.1, 15.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, out) = crowd_run(true);
+    assert_eq!(it.token_of_track(1), Some("tok-b"));
+    assert_eq!(it.token_of_track(2), Some("tok-c"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-c"].0.is_empty(),
+        "{carts:?}"
+    );
+    let recovered = events(&out)
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::IdentityRecovered { .. }))
+        .count();
+    assert_eq!(recovered, 3, "one correction per track");
+    // Outfits that stay with their tracks: nothing moves, the pick is tok-a's.
+    let (it, _) = crowd_run(false);
+    assert_eq!(it.token_of_track(1), Some("tok-a"));
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+}

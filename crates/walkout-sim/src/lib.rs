@@ -465,6 +465,8 @@ fn clearance_from(on_floor: &[Option<DVec2>], me: usize, p: DVec2) -> f64 {
 
 /// Walkers keep at least this far from each other (centre to centre), metres ...
 const PERSONAL_M: f64 = 0.6;
+/// How far beside a bay's end a body may stand and still reach into it, metres.
+const SIDE_REACH_M: f64 = 0.3;
 /// ... unless kept waiting this long (a deadlock breaker), seconds.
 const MAX_BLOCKED_S: f64 = 5.0;
 
@@ -703,9 +705,18 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                     {
                         // Someone stands where this walker is going (at a shelf): it takes a
                         // free spot beside them along the shelf, or waits its turn.
+                        // A spot from which an arm reaches into the bay it is going to.
+                        let bay = match a.s.steps.get(a.step) {
+                            Some(Step::Shelf { shelf, .. }) => {
+                                let sh = &store.shelves[*shelf];
+                                Some((sh.min.x - SIDE_REACH_M, sh.max.x + SIDE_REACH_M))
+                            }
+                            _ => None,
+                        };
                         let free_spot = [0.65, -0.65, 1.3, -1.3]
                             .into_iter()
                             .map(|dx| goal + DVec2::new(dx, 0.0))
+                            .filter(|p| bay.is_none_or(|(lo, hi)| p.x >= lo && p.x <= hi))
                             .filter(|p| {
                                 on_floor.iter().enumerate().all(|(j, o)| {
                                     j == i || o.is_none_or(|o| o.distance(*p) >= PERSONAL_M)
@@ -780,7 +791,13 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                         } else {
                             sh.max.y
                         };
-                        let hand = DVec3::new(a.pos.x, face_y, lv.height_m + 0.1);
+                        // The hand takes the item where it is: in the bay, whatever spot
+                        // along the shelf the body stands at.
+                        let hand = DVec3::new(
+                            a.pos.x.clamp(sh.min.x + 0.1, sh.max.x - 0.1),
+                            face_y,
+                            lv.height_m + 0.1,
+                        );
                         a.reach = Some((hand, t + 0.6));
                         let shelf_sku = lv
                             .facings

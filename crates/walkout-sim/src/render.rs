@@ -6,17 +6,11 @@
 use glam::{DVec2, DVec3};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use walkout_geometry::coverage::{PERSON_RADIUS_M, PersonView};
 use walkout_geometry::{Camera, Occluders, StoreConfig};
 use walkout_types::{Detection, Keypoint};
 
 use crate::{SimParams, gauss};
-
-/// Body radius, metres.
-const RADIUS_M: f64 = 0.22;
-/// Fraction of a body's sample points in the image that must be unhidden for a detection ...
-const MIN_VISIBLE: f64 = 0.6;
-/// ... and the fraction of them that must be in the image.
-const MIN_IN_IMAGE: f64 = 0.4;
 
 /// A person in the store at one frame.
 pub struct Body<'a> {
@@ -77,36 +71,14 @@ impl Renderer {
             let centre = cam.centre();
             let mut boxes: Vec<Projected> = Vec::new();
             for b in bodies {
-                // Sideways from the camera's point of view.
-                let dir = (b.pos - centre.truncate()).normalize_or_zero();
-                let side = DVec2::new(-dir.y, dir.x) * RADIUS_M;
                 // Points hidden by nothing count wherever they project: a body cut by the
                 // image border is detected (its box ends at the border) when enough of it is
                 // in the image and what is in the image is mostly unhidden.
-                let mut pts = Vec::new();
-                let (mut total, mut inside, mut inside_clear) = (0usize, 0usize, 0usize);
-                for k in 0..8 {
-                    let z = b.height_m * (k as f64 / 7.0);
-                    for s in [-1.0, 0.0, 1.0] {
-                        total += 1;
-                        let q = b.pos + side * s;
-                        let p = DVec3::new(q.x, q.y, z);
-                        let Some(px) = cam.project(p) else { continue };
-                        let clear = !self.occluders.blocks(centre, p);
-                        if cam.intrinsics.contains(px) {
-                            inside += 1;
-                            inside_clear += usize::from(clear);
-                        }
-                        if clear {
-                            pts.push(px);
-                        }
-                    }
-                }
-                if (inside as f64) < MIN_IN_IMAGE * total as f64
-                    || (inside_clear as f64) < MIN_VISIBLE * inside as f64
-                {
+                let view = PersonView::of(cam, b.pos, b.height_m, &self.occluders);
+                if !view.seen() {
                     continue;
                 }
+                let pts = view.clear_px;
                 let (wmax, hmax) = (
                     f64::from(cam.intrinsics.width) - 1.0,
                     f64::from(cam.intrinsics.height) - 1.0,
@@ -191,7 +163,7 @@ impl Renderer {
                         Some(h) => vec![h],
                         None => {
                             let dir = (x.pos - centre.truncate()).normalize_or_zero();
-                            let side = DVec2::new(-dir.y, dir.x) * (RADIUS_M + 0.05);
+                            let side = DVec2::new(-dir.y, dir.x) * (PERSON_RADIUS_M + 0.05);
                             [-1.0, 1.0]
                                 .iter()
                                 .map(|s| {

@@ -3,9 +3,13 @@
 use std::path::Path;
 
 use anyhow::Context;
+use glam::DVec2;
 use walkout_geometry::coverage::CoverageMap;
 use walkout_geometry::render::write_coverage_png;
-use walkout_geometry::{Camera, StoreConfig};
+use walkout_geometry::{Camera, StoreConfig, ZoneKind};
+
+/// The person whose visibility `calib check` maps where shelves stand, metres.
+const PERSON_HEIGHT_M: f64 = 1.7;
 
 pub fn check(config: &Path, png: Option<&Path>) -> anyhow::Result<()> {
     let store = StoreConfig::load(config)?;
@@ -72,6 +76,122 @@ pub fn check(config: &Path, png: Option<&Path>) -> anyhow::Result<()> {
         pct(stats.blind_area_m2),
         stats.mean_cameras_per_cell
     );
+    // Where shelves stand, what matters is whether a camera sees a person standing there, not
+    // the floor point: shelves hide bodies, and a camera's near field cuts them off.
+    let occluders = store.occluders();
+    if !store.shelves.is_empty() {
+        let people = CoverageMap::people(
+            &cameras,
+            &store.floor,
+            store.coverage_cell_m,
+            PERSON_HEIGHT_M,
+            &occluders,
+        );
+        let ps = people.stats();
+        let cell = people.grid.cell_area();
+        let declared = |p| {
+            store
+                .zones
+                .iter()
+                .any(|z| z.kind == ZoneKind::BlindSpot && z.polygon.contains(p))
+        };
+        let undeclared_cells: Vec<DVec2> = (0..people.grid.ny)
+            .flat_map(|iy| (0..people.grid.nx).map(move |ix| (ix, iy)))
+            .filter(|&(ix, iy)| {
+                let i = iy * people.grid.nx + ix;
+                people.on_floor[i] && people.count(i) < 2 && !declared(people.grid.centre(ix, iy))
+            })
+            .map(|(ix, iy)| people.grid.centre(ix, iy))
+            .collect();
+        let undeclared = undeclared_cells.len() as f64 * cell;
+        let ppct = |a: f64| {
+            if ps.floor_area_m2 > 0.0 {
+                100.0 * a / ps.floor_area_m2
+            } else {
+                0.0
+            }
+        };
+        println!(
+            "a person {PERSON_HEIGHT_M} m tall, shelves and walls hiding, on the {:.1} m² not under shelves:",
+            ps.floor_area_m2
+        );
+        for (k, a) in ps
+            .area_seen_by_at_least_m2
+            .iter()
+            .enumerate()
+            .skip(1)
+            .take(4)
+        {
+            println!(
+                "  seen by >= {k} camera(s): {a:>9.1} m² ({:5.1}%)",
+                ppct(*a)
+            );
+        }
+        println!(
+            "  blind spots (< 2 cameras): {:.1} m² ({:.1}%), {:.1} m² of it outside the declared blind spots; mean cameras per cell {:.2}",
+            ps.blind_area_m2,
+            ppct(ps.blind_area_m2),
+            undeclared,
+            ps.mean_cameras_per_cell
+        );
+        // Where the undeclared blind spots are: the square metres that hold most of them.
+        let mut squares: std::collections::BTreeMap<(i64, i64), usize> = Default::default();
+        for c in &undeclared_cells {
+            *squares
+                .entry((c.x.floor() as i64, c.y.floor() as i64))
+                .or_default() += 1;
+        }
+        let mut squares: Vec<_> = squares.into_iter().collect();
+        squares.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for ((x, y), n) in squares.iter().take(5) {
+            println!(
+                "    undeclared blind spot in x {x}..{} m, y {y}..{} m: {:.2} m²",
+                x + 1,
+                y + 1,
+                *n as f64 * cell
+            );
+        }
+        // A declared blind spot is where identities may be swapped unseen: a camera that sees
+        // into it contradicts the config (or the blind spot was declared in vain).
+        for z in store.zones.iter().filter(|z| z.kind == ZoneKind::BlindSpot) {
+            let mut seen_by = vec![0usize; cameras.len()];
+            for iy in 0..people.grid.ny {
+                for ix in 0..people.grid.nx {
+                    let i = iy * people.grid.nx + ix;
+                    if people.on_floor[i] && z.polygon.contains(people.grid.centre(ix, iy)) {
+                        for (k, n) in seen_by.iter_mut().enumerate() {
+                            *n += usize::from(people.masks[i] & (1 << k) != 0);
+                        }
+                    }
+                }
+            }
+            let area = (0..people.grid.len())
+                .filter(|&i| {
+                    let (ix, iy) = (i % people.grid.nx, i / people.grid.nx);
+                    people.on_floor[i] && z.polygon.contains(people.grid.centre(ix, iy))
+                })
+                .count() as f64
+                * cell;
+            let seeing: Vec<String> = seen_by
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{} {:.1} m²", cameras[k].id, *n as f64 * cell))
+                .collect();
+            if seeing.is_empty() {
+                println!(
+                    "  blind spot {} ({area:.1} m²): no camera sees a person in it",
+                    z.id
+                );
+            } else {
+                println!(
+                    "  blind spot {} ({area:.1} m²): cameras see a person in part of it: {}",
+                    z.id,
+                    seeing.join(", ")
+                );
+            }
+        }
+    }
     if let Some(png) = png {
         write_coverage_png(png, &map, &store.floor, &cameras)
             .with_context(|| format!("writing coverage map {}", png.display()))?;

@@ -55,6 +55,36 @@ fn sample_stores_pass_and_write_a_png() {
     }
 }
 
+/// The sample store's cameras see a person standing anywhere a shopper can go (outside the
+/// declared blind spot) from at least two views, shelves hiding: what calib check reports
+/// counts shelves and the cameras' near field, not only whether the floor point is in view.
+#[test]
+fn the_sample_store_sees_every_shopper_from_two_cameras() {
+    let out = walkoutd(&[
+        "calib",
+        "check",
+        "--config",
+        "calibration/sample-store.toml",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("a person 1.7 m tall"))
+        .find(|l| l.contains("outside the declared blind spots"))
+        .unwrap_or_else(|| panic!("no person coverage in\n{stdout}"));
+    let undeclared: f64 = line
+        .split(" m² of it outside")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable: {line}"));
+    assert!(
+        undeclared < 1.0,
+        "{undeclared} m² seen by < 2 cameras: {line}"
+    );
+}
+
 const VALID: &str = r#"
 [store]
 id = "test"
