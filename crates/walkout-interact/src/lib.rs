@@ -215,6 +215,8 @@ struct ShelfInfo {
     open: [bool; 4],
     /// Per level: (SKU, unit weight) facings.
     levels: Vec<Vec<(String, f64)>>,
+    /// Per level: the height of the shelf board, metres.
+    level_heights: Vec<f64>,
 }
 
 #[derive(Default)]
@@ -315,6 +317,21 @@ fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
 impl ShelfInfo {
     /// Distance from a body at `p` to the bay, when the body stands on a side it can reach in
     /// from (a shopper behind the gondola is not within reach of this face, however near).
+    /// The level a hand at height `z` reaches for: the one whose board it is nearest above
+    /// (a hand takes an item standing on the board, a little above it).
+    fn level_at(&self, z: f64) -> Option<usize> {
+        const ABOVE_BOARD_M: f64 = 0.1;
+        self.level_heights
+            .iter()
+            .enumerate()
+            .min_by(|a, b| {
+                (a.1 + ABOVE_BOARD_M - z)
+                    .abs()
+                    .total_cmp(&(b.1 + ABOVE_BOARD_M - z).abs())
+            })
+            .map(|(l, _)| l)
+    }
+
     fn reach_distance(&self, p: DVec2) -> Option<f64> {
         let beyond = [
             p.x < self.min.x,
@@ -425,6 +442,7 @@ impl Interact {
                                 .collect()
                         })
                         .collect(),
+                    level_heights: s.levels.iter().map(|l| l.height_m).collect(),
                 })
                 .collect(),
             entrance: zone(ZoneKind::Entrance),
@@ -517,15 +535,23 @@ impl Interact {
     /// are listed, and of them those whose hand was there closest to `time` (within
     /// `HAND_TIME_MARGIN_S`): a shopper standing beside a reaching one did not reach, and one
     /// reaching in a moment later did not start this change.
-    fn by_hand(&self, shelf: usize, time: f64) -> Option<Vec<(usize, f64)>> {
+    fn by_hand(&self, shelf: usize, level: usize, time: f64) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
         // Shopper -> (nearest hand, nearest time offset) of their own hands.
         let mut hands: HashMap<usize, (f64, f64)> = HashMap::new();
         let mut seen = false;
-        for (tr, s, p, whose) in &self.reaches {
-            let (tr, s, p) = (*tr, *s, *p);
-            if s != shelf || tr < time - 1.0 || tr > time + 1.0 {
+        let near = |(tr, s, _, _): &&(f64, usize, glam::DVec3, Vec<u64>)| {
+            *s == shelf && *tr >= time - 1.0 && *tr <= time + 1.0
+        };
+        // Hands at the changed level's height, when any was seen there: a shopper beside the
+        // one who took from it, reaching into another level of the bay, did not change it.
+        let info = &self.shelves[shelf];
+        let at_level = |p: &glam::DVec3| info.level_at(p.z) == Some(level);
+        let any_at_level = self.reaches.iter().filter(near).any(|r| at_level(&r.2));
+        for (tr, s, p, whose) in self.reaches.iter().filter(near) {
+            let (tr, _s, p) = (*tr, *s, *p);
+            if any_at_level && !at_level(&p) {
                 continue;
             }
             seen = true;
@@ -1770,7 +1796,7 @@ impl Interact {
             return Vec::new();
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
-        let hand = self.by_hand(si, since);
+        let hand = self.by_hand(si, level as usize, since);
         let hand_seen = hand.is_some();
         // A hand with no known body near it names nobody: the bodies near the bay then.
         let mut near = match hand {
@@ -1831,31 +1857,33 @@ impl Interact {
             }
         }
         // Which SKU and how many: the level's facings, and for a return also what the
-        // candidates carry (an item put back on the wrong shelf).
-        let mut skus: Vec<(String, f64)> = self.shelves[si]
+        // candidates carry (an item put back on the wrong shelf), no more of it than they
+        // carry.
+        const MAX_UNITS: u32 = 5;
+        let mut skus: Vec<(String, f64, u32)> = self.shelves[si]
             .levels
             .get(level as usize)
-            .cloned()
+            .map(|l| l.iter().map(|(s, w)| (s.clone(), *w, MAX_UNITS)).collect())
             .unwrap_or_default();
         if delta > 0.0 {
             for k in who.iter().chain(rivals.iter()) {
-                for sku in self.shoppers[*k]
-                    .cart
-                    .keys()
-                    .chain(self.shoppers[*k].pending.keys())
-                {
-                    if let Some(w) = self.unit_weight(sku)
-                        && !skus.iter().any(|(s, _)| s == sku)
-                    {
-                        skus.push((sku.clone(), w));
+                let s = &self.shoppers[*k];
+                for (sku, n) in s.cart.iter().chain(s.pending.iter()) {
+                    let Some(w) = self.unit_weight(sku) else {
+                        continue;
+                    };
+                    let n = (*n).min(MAX_UNITS);
+                    match skus.iter_mut().find(|(x, _, _)| x == sku) {
+                        Some(e) => e.2 = e.2.max(n),
+                        None => skus.push((sku.clone(), w, n)),
                     }
                 }
             }
         }
         let fit = skus
             .iter()
-            .flat_map(|(sku, w)| {
-                (1..=5u32).map(move |q| (sku.clone(), q, (delta.abs() - w * f64::from(q)).abs()))
+            .flat_map(|(sku, w, most)| {
+                (1..=*most).map(move |q| (sku.clone(), q, (delta.abs() - w * f64::from(q)).abs()))
             })
             .min_by(|a, b| a.2.total_cmp(&b.2));
         let Some((sku, quantity, residual)) = fit else {

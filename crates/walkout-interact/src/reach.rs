@@ -20,15 +20,23 @@ pub struct Reach {
 }
 
 /// Names the tracks whose detections carried each hand: `tracks` gives, per track, the
-/// detections that updated it at this tick.
+/// detections that updated it at this tick. Where the hand's detections were fused into
+/// several tracks (in a crowd one view's box may join a neighbour), the hand is named by the
+/// tracks that hold most of them.
 pub fn attribute<'a>(
     reaches: &mut [Reach],
     tracks: impl IntoIterator<Item = (u64, &'a [(u16, u32)])> + Clone,
 ) {
     for r in reaches {
         r.tracks.clear();
+        let mut most = 0;
         for (id, dets) in tracks.clone() {
-            if r.detections.iter().any(|d| dets.contains(d)) {
+            let n = r.detections.iter().filter(|d| dets.contains(d)).count();
+            if n > most {
+                most = n;
+                r.tracks.clear();
+            }
+            if n > 0 && n == most {
                 r.tracks.push(id);
             }
         }

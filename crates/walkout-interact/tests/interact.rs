@@ -778,3 +778,119 @@ fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
     assert_eq!(it.token_of_track(1), Some("tok-a"));
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
+
+/// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f, both reaching in at t = 10:
+/// tok-a's hand at the top level, tok-b's at the middle one, whose weight drops by an item.
+fn two_hands_two_levels(a_level: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
+        let u = ((t - 1.0) / 6.0).min(1.0);
+        let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70)];
+        if t >= 3.0 {
+            let v = ((t - 3.0) / 5.0).min(1.0);
+            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
+        }
+        if (9.9..10.3).contains(&t) {
+            let hand = |x: f64, z: f64, whose: u64| walkout_interact::reach::Reach {
+                shelf,
+                p: glam::DVec3::new(x, 3.0, z),
+                detections: Vec::new(),
+                tracks: vec![whose],
+            };
+            it.reach(t, &[hand(10.4, a_level, 1), hand(10.9, 1.0, 2)]);
+        }
+        tracks
+    });
+    (it, out)
+}
+
+#[test]
+fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a's hand at the top level (board 1.5 m): the middle level's item is tok-b's.
+    let (it, out) = two_hands_two_levels(1.6);
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert!(pick.ambiguous.is_none(), "{pick:?}");
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+    // Both hands at the middle level: either could have taken it.
+    let (_, out) = two_hands_two_levels(1.0);
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    assert_eq!(
+        pick.ambiguous.as_ref().map(|a| a.candidates.len()),
+        Some(2),
+        "{pick:?}"
+    );
+}
+
+#[test]
+fn a_hand_is_named_by_the_track_holding_most_of_its_detections() {
+    use walkout_interact::reach::{Reach, attribute};
+    let mut hands = vec![Reach {
+        shelf: 0,
+        p: glam::DVec3::new(1.0, 1.0, 1.0),
+        detections: vec![(0, 1), (1, 2), (2, 0)],
+        tracks: Vec::new(),
+    }];
+    // Two of its three views were fused into track 7, one into its neighbour 8.
+    let t7 = [(0, 1), (1, 2), (5, 5)];
+    let t8 = [(2, 0), (1, 0)];
+    let t9 = [(3, 3)];
+    attribute(&mut hands, [(7, &t7[..]), (8, &t8[..]), (9, &t9[..])]);
+    assert_eq!(hands[0].tracks, vec![7]);
+    // One view each: both named.
+    let t7 = [(0, 1)];
+    let t8 = [(2, 0)];
+    attribute(&mut hands, [(7, &t7[..]), (8, &t8[..])]);
+    assert_eq!(hands[0].tracks, vec![7, 8]);
+}
+
+/// tok-a takes one soap bar (125 g) from bay A2-4b, walks round to bay A2-2f and puts 382 g
+/// on its coffee level (coffee: 395 g a unit; three soap bars would weigh 375 g).
+#[test]
+fn a_return_is_never_more_of_an_item_than_the_shopper_carries() {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    let mut t: f64 = 1.0;
+    while t < 30.0 {
+        // To the back of A2-4b (y 4.1) by t = 8, round the gondola's end to the front of
+        // A2-2f (y 2.5) by t = 20.
+        let (x, y) = if t < 8.0 {
+            let u = (t - 1.0) / 7.0;
+            (2.0 + 12.4 * u, 0.8 + 3.3 * u)
+        } else if t < 14.0 {
+            let u = (t - 8.0) / 6.0;
+            (14.4 + 1.3 * u, 4.1 - 1.6 * u)
+        } else {
+            let u = ((t - 14.0) / 6.0).min(1.0);
+            (15.7 - 3.8 * u, 2.5)
+        };
+        out.extend(it.tick(t, &[track(1, x, y, 1.7)]));
+        for r in cell("A2-4b", 0, t, t + 0.1, 7.5, 20.0, -0.125) {
+            out.extend(it.weight(&r));
+        }
+        for r in cell("A2-2f", 0, t, t + 0.1, 22.0, 20.0, 0.382) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    let ret = events(&out)
+        .into_iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Return { sku, quantity, .. } => Some((sku.clone(), *quantity)),
+            _ => None,
+        })
+        .expect("a return");
+    assert_eq!(ret, ("coffee-250".to_string(), 1));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get("soap-bar"), Some(&1), "{carts:?}");
+}
