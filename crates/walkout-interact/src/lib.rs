@@ -266,6 +266,9 @@ pub struct Interact {
     recent_h: HashMap<u64, VecDeque<(f64, f64)>>,
     /// Each seen track's latest appearance, and when.
     track_app: HashMap<u64, (f64, Vec<f32>)>,
+    /// Per track: (first tick it was given, last tick, how often it was seen lately: a
+    /// moving average of seen = 1 over about `RECOVER_AFTER_S / 2`).
+    track_life: HashMap<u64, (f64, f64, f64)>,
     /// Bound tracks that do not look like their shopper's outfit, since when.
     mismatch: HashMap<u64, f64>,
 }
@@ -285,6 +288,11 @@ const APPEARANCE_SWITCH_S: f64 = 1.0;
 /// ... and followed them from about this long before it stopped looking like its own (a
 /// track's appearance is a running mean that lags).
 const APPEARANCE_LAG_S: f64 = 0.5;
+/// A track born away from the entrance is taken for a shopper found again only once it has
+/// lasted this long ...
+const RECOVER_AFTER_S: f64 = 1.0;
+/// ... seen lately in this fraction of the ticks (a ghost of crossing rays flickers).
+const RECOVER_SEEN_FRACTION: f64 = 0.6;
 /// A track's appearance at least this similar to an outfit is still that outfit.
 const OUTFIT_SAME: f64 = 0.6;
 /// Cosine-similarity margin by which appearance tells two shoppers apart.
@@ -472,6 +480,7 @@ impl Interact {
             track_h: HashMap::new(),
             recent_h: HashMap::new(),
             track_app: HashMap::new(),
+            track_life: HashMap::new(),
             mismatch: HashMap::new(),
         }
     }
@@ -657,6 +666,14 @@ impl Interact {
             }
         }
         self.track_app.retain(|_, (tt, _)| *tt >= time - 30.0);
+        for t in tracks {
+            let life = self.track_life.entry(t.id).or_insert((time, time, 0.0));
+            let a = 1.0 - (-(time - life.1).max(0.05) / (0.5 * RECOVER_AFTER_S)).exp();
+            life.2 += a * (f64::from(u8::from(t.seen)) - life.2);
+            life.1 = time;
+        }
+        self.track_life
+            .retain(|id, _| tracks.iter().any(|t| t.id == *id));
         // Bound tracks: follow their shoppers.
         for t in tracks {
             if let Some(&k) = self.by_track.get(&t.id) {
@@ -751,6 +768,16 @@ impl Interact {
             if beside {
                 continue;
             }
+            // Not before it has shown itself to be someone: a ghost of crossing rays lives
+            // for moments, flickering, and would take a lost shopper's place.
+            let born = match self.track_life.get(&t.id) {
+                Some(&(born, _, seen))
+                    if time - born >= RECOVER_AFTER_S && seen >= RECOVER_SEEN_FRACTION =>
+                {
+                    born
+                }
+                _ => continue,
+            };
             // Recovery: the shoppers unaccounted for who could have walked here since.
             // (shopper, distance from where they were lost, head-height difference)
             let mut feasible: Vec<(usize, f64, f64)> = self
@@ -827,11 +854,13 @@ impl Interact {
                 }
             }
             let k = best.0;
+            // Theirs since the track began (shelf evidence meanwhile names them).
+            let from = born.max(self.shoppers[k].last_seen);
             self.shoppers[k].track = Some(t.id);
             self.shoppers[k].last_pos = p;
             self.shoppers[k].last_seen = time;
             self.by_track.insert(t.id, k);
-            self.set_owner(t.id, time, k);
+            self.set_owner(t.id, from, k);
             let ambiguity = if rivals.is_empty() {
                 None
             } else {

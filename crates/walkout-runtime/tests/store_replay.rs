@@ -65,17 +65,17 @@ fn a_calm_store_is_tracked_by_shopper_and_its_picks_land_in_the_right_carts() {
 #[test]
 fn every_family_keeps_its_figures() {
     let cases = [
-        // Measured: IDF1 0.983, 14/22 exact, 0 silently wrong, 9 ambiguous.
+        // Measured: IDF1 0.982, 14/22 exact, 0 silently wrong, 9 ambiguous.
         (Scenario::Busy, 0.95, 14, 0, 0, 5),
-        // Measured: IDF1 0.922, 4/6 exact, 0 silently wrong, the lone change kept, 5 ambiguous.
+        // Measured: IDF1 0.913, 4/6 exact, 0 silently wrong, the lone change kept, 5 ambiguous.
         (Scenario::ClothingChange, 0.90, 4, 0, 1, 3),
-        // Measured: IDF1 0.991, 3/8 exact, 0 silently wrong, 6 ambiguous.
+        // Measured: IDF1 0.989, 3/8 exact, 0 silently wrong, 6 ambiguous.
         (Scenario::Returns, 0.97, 3, 0, 0, 3),
         // Measured: IDF1 0.978 (0.912 before tracks that pass their shoppers round were put
-        // right by outfits: five did at 14.6-16.2 s), 4/8 exact, 2 silently wrong (a hand in
-        // the crowd fused into a neighbour's track), 1 ambiguous.
-        (Scenario::CrowdedShelf, 0.95, 4, 2, 0, 1),
-        // Measured: IDF1 0.520, 0/4 exact, 0 silently wrong (the swaps are flagged),
+        // right by outfits: five did at 14.6-16.2 s), 3/8 exact, 1 silently wrong (a hand in
+        // the crowd fused into a neighbour's track), 6 ambiguous.
+        (Scenario::CrowdedShelf, 0.95, 3, 1, 0, 3),
+        // Measured: IDF1 0.688, 0/4 exact, 0 silently wrong (the swaps are flagged),
         // 4 ambiguous.
         (Scenario::Adversarial, 0.45, 0, 0, 0, 3),
     ];
@@ -155,4 +155,20 @@ fn missing_views_and_bad_lines_are_named_errors() {
     let e = store_replay::run(&opts).expect_err("bad line").to_string();
     assert!(e.contains("cam3.jsonl, line 1"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Clothing-change seed 9: a shopper is lost at the mouth of the restroom corridor (their
+/// track went on with another shopper coming out) and changes alone inside; meanwhile a ghost
+/// track (rays of two cameras crossing where nobody stands) flickers in the aisle for a few
+/// ticks. It was taken for the lost shopper found again, so the shopper coming out of the
+/// corridor in new clothes was nobody's and their pick fell to no cart (2 of 3 lone changes
+/// kept, 1 silently wrong cart). A track must now last a second, seen steadily, first.
+#[test]
+fn a_ghost_track_does_not_take_the_place_of_a_shopper_in_the_corridor() {
+    let (_, s) = replay_scored(Scenario::ClothingChange, 9, "clothing-change-9");
+    println!("{s:?}");
+    assert_eq!(s.alone_changes, 3, "{s:?}");
+    assert_eq!(s.alone_changes_kept, 3, "{s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    assert_eq!(s.carts_exact, 6, "{s:?}");
 }
