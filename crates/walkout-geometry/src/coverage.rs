@@ -265,35 +265,22 @@ impl CoverageMap {
         walls: &[Wall],
     ) -> CoverageMap {
         let centres: Vec<DVec2> = cameras.iter().map(|c| c.centre().truncate()).collect();
-        let grid = Grid::covering(floor, cell_m);
-        let mut on_floor = Vec::with_capacity(grid.len());
-        let mut masks = Vec::with_capacity(grid.len());
-        for iy in 0..grid.ny {
-            for ix in 0..grid.nx {
-                let c = grid.centre(ix, iy);
-                on_floor.push(floor.contains(c));
-                let p = DVec3::new(c.x, c.y, height_m);
-                let mask = cameras
-                    .iter()
-                    .take(64)
-                    .enumerate()
-                    .filter(|(k, cam)| cam.sees(p) && !walls_block(walls, centres[*k], c))
-                    .fold(0u64, |m, (k, _)| m | (1 << k));
-                masks.push(mask);
-            }
-        }
-        CoverageMap {
-            grid,
-            on_floor,
-            masks,
-            cameras: cameras.iter().map(|c| c.id.clone()).collect(),
-        }
+        Self::build(
+            cameras,
+            floor,
+            cell_m,
+            |_| true,
+            |k, cam, c| {
+                cam.sees(DVec3::new(c.x, c.y, height_m)) && !walls_block(walls, centres[k], c)
+            },
+        )
     }
 
     /// Which cameras see a person `person_height_m` tall standing at each floor cell: enough
     /// of the body in the image and mostly unhidden by shelves and walls ([`PersonView`]).
     /// This is what fusion and tracking get from a spot, where [`CoverageMap::compute`] only
-    /// says whether the floor point is in the image. At most 64 cameras.
+    /// says whether the floor point is in the image. Nobody stands inside a shelf: its
+    /// footprint is not floor here. At most 64 cameras.
     pub fn people(
         cameras: &[&Camera],
         floor: &Polygon,
@@ -301,32 +288,42 @@ impl CoverageMap {
         person_height_m: f64,
         occluders: &Occluders,
     ) -> CoverageMap {
+        let standing = |c: DVec2| {
+            !occluders
+                .boxes
+                .iter()
+                .any(|(mn, mx)| c.x > mn.x && c.x < mx.x && c.y > mn.y && c.y < mx.y)
+        };
+        Self::build(cameras, floor, cell_m, standing, |_, cam, c| {
+            PersonView::of(cam, c, person_height_m, occluders).seen()
+        })
+    }
+
+    /// The map over `floor`'s grid: a cell is floor where its centre is in `floor` and
+    /// `standing` holds, and camera `k` sees it where `sees(k, camera, centre)` does.
+    fn build(
+        cameras: &[&Camera],
+        floor: &Polygon,
+        cell_m: f64,
+        standing: impl Fn(DVec2) -> bool,
+        sees: impl Fn(usize, &Camera, DVec2) -> bool,
+    ) -> CoverageMap {
         let grid = Grid::covering(floor, cell_m);
         let mut on_floor = Vec::with_capacity(grid.len());
         let mut masks = Vec::with_capacity(grid.len());
         for iy in 0..grid.ny {
             for ix in 0..grid.nx {
                 let c = grid.centre(ix, iy);
-                // Nobody stands inside a shelf: its footprint is not floor here.
-                let inside = floor.contains(c)
-                    && !occluders
-                        .boxes
-                        .iter()
-                        .any(|(mn, mx)| c.x > mn.x && c.x < mx.x && c.y > mn.y && c.y < mx.y);
+                let inside = floor.contains(c) && standing(c);
                 on_floor.push(inside);
-                let mask = if inside {
+                masks.push(
                     cameras
                         .iter()
                         .take(64)
                         .enumerate()
-                        .filter(|(_, cam)| {
-                            PersonView::of(cam, c, person_height_m, occluders).seen()
-                        })
-                        .fold(0u64, |m, (k, _)| m | (1 << k))
-                } else {
-                    0
-                };
-                masks.push(mask);
+                        .filter(|(k, cam)| sees(*k, cam, c))
+                        .fold(0u64, |m, (k, _)| m | (1 << k)),
+                );
             }
         }
         CoverageMap {

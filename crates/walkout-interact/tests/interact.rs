@@ -571,32 +571,57 @@ fn a_track_at_the_mouth_of_a_blind_spot_with_a_lost_shopper_inside_is_in_doubt()
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
 }
 
+/// Tracks 1 (from t = 1) and 2 (from t = 3) walk from the entrance to bay A2-1f and stand
+/// side by side there, track 1 at (10.4, 2.5), track 2 at (10.9, 2.5).
+fn side_by_side(t: f64) -> Vec<TrackObs> {
+    let u = ((t - 1.0) / 6.0).min(1.0);
+    let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70)];
+    if t >= 3.0 {
+        let v = ((t - 3.0) / 5.0).min(1.0);
+        tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
+    }
+    tracks
+}
+
+/// The number of candidates the first pick event names (None: it names its shopper).
+fn pick_candidates(out: &[Output]) -> Option<usize> {
+    let pick = events(out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .expect("a pick");
+    pick.ambiguous.as_ref().map(|a| a.candidates.len())
+}
+
 /// tok-a (track 1) and tok-b (track 2) stand side by side at bay A2-1f, tok-a a little nearer
 /// the hand seen in it at t = 10, when the level's weight drops by one item. `whose`: the
 /// tracks the hand's wrists were fused into.
 fn side_by_side_pick(whose: Vec<u64>) -> (Interact, Vec<Output>) {
+    side_by_side_hands(|_| vec![((10.6, 3.1, 1.0), whose.clone())])
+}
+
+/// Tracks 1 and 2 side by side at bay A2-1f ([`side_by_side`]); from t = 9.9 to 10.3 the
+/// hands `hands(t)` ((x, y, z), the tracks their wrists were fused into) are seen in the bay,
+/// and its level 1 loses one item at t = 10.
+fn side_by_side_hands(
+    hands: impl Fn(f64) -> Vec<((f64, f64, f64), Vec<u64>)>,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        let u = ((t - 1.0) / 6.0).min(1.0);
-        let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70)];
-        if t >= 3.0 {
-            let v = ((t - 3.0) / 5.0).min(1.0);
-            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
-        }
         if (9.9..10.3).contains(&t) {
-            it.reach(
-                t,
-                &[walkout_interact::reach::Reach {
+            let seen: Vec<_> = hands(t)
+                .into_iter()
+                .map(|((x, y, z), tracks)| walkout_interact::reach::Reach {
                     shelf,
-                    p: glam::DVec3::new(10.6, 3.1, 1.0),
+                    p: glam::DVec3::new(x, y, z),
                     detections: Vec::new(),
-                    tracks: whose.clone(),
-                }],
-            );
+                    tracks,
+                })
+                .collect();
+            it.reach(t, &seen);
         }
-        tracks
+        side_by_side(t)
     });
     (it, out)
 }
@@ -618,15 +643,7 @@ fn the_hand_in_the_shelf_names_its_own_shopper_not_the_nearest_body() {
     assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
     // Whose hand it was unknown: two bodies about as near, ambiguous.
     let (_, out) = side_by_side_pick(Vec::new());
-    let pick = events(&out)
-        .into_iter()
-        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
-        .expect("a pick");
-    assert_eq!(
-        pick.ambiguous.as_ref().map(|a| a.candidates.len()),
-        Some(2),
-        "{pick:?}"
-    );
+    assert_eq!(pick_candidates(&out), Some(2));
 }
 
 /// Two shoppers of the same height in different outfits (`A`, `B`): tok-a (track 1) is lost
@@ -788,28 +805,7 @@ fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
 /// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f, both reaching in at t = 10:
 /// tok-a's hand at the top level, tok-b's at the middle one, whose weight drops by an item.
 fn two_hands_two_levels(a_level: f64) -> (Interact, Vec<Output>) {
-    let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        let u = ((t - 1.0) / 6.0).min(1.0);
-        let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70)];
-        if t >= 3.0 {
-            let v = ((t - 3.0) / 5.0).min(1.0);
-            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
-        }
-        if (9.9..10.3).contains(&t) {
-            let hand = |x: f64, z: f64, whose: u64| walkout_interact::reach::Reach {
-                shelf,
-                p: glam::DVec3::new(x, 3.0, z),
-                detections: Vec::new(),
-                tracks: vec![whose],
-            };
-            it.reach(t, &[hand(10.4, a_level, 1), hand(10.9, 1.0, 2)]);
-        }
-        tracks
-    });
-    (it, out)
+    side_by_side_hands(|_| vec![((10.4, 3.0, a_level), vec![1]), ((10.9, 3.0, 1.0), vec![2])])
 }
 
 #[test]
@@ -826,15 +822,7 @@ fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
     // Both hands at the middle level: either could have taken it.
     let (_, out) = two_hands_two_levels(1.0);
-    let pick = events(&out)
-        .into_iter()
-        .find(|e| matches!(e.kind, EventKind::Pick { .. }))
-        .expect("a pick");
-    assert_eq!(
-        pick.ambiguous.as_ref().map(|a| a.candidates.len()),
-        Some(2),
-        "{pick:?}"
-    );
+    assert_eq!(pick_candidates(&out), Some(2));
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use glam::DVec2;
-use walkout_geometry::coverage::CoverageMap;
+use walkout_geometry::coverage::{CoverageMap, CoverageStats};
 use walkout_geometry::render::write_coverage_png;
 use walkout_geometry::{Camera, StoreConfig, ZoneKind};
 
@@ -50,32 +50,11 @@ pub fn check(config: &Path, png: Option<&Path>) -> anyhow::Result<()> {
             cc.source.as_deref().unwrap_or("-"),
         );
     }
-    let pct = |a: f64| {
-        if stats.floor_area_m2 > 0.0 {
-            100.0 * a / stats.floor_area_m2
-        } else {
-            0.0
-        }
-    };
     println!(
         "floor {:.1} m² (grid {} x {} cells of {} m)",
         stats.floor_area_m2, map.grid.nx, map.grid.ny, map.grid.cell_m
     );
-    for (k, a) in stats
-        .area_seen_by_at_least_m2
-        .iter()
-        .enumerate()
-        .skip(1)
-        .take(4)
-    {
-        println!("  seen by >= {k} camera(s): {a:>9.1} m² ({:5.1}%)", pct(*a));
-    }
-    println!(
-        "  blind spots (< 2 cameras): {:.1} m² ({:.1}%); mean cameras per cell {:.2}",
-        stats.blind_area_m2,
-        pct(stats.blind_area_m2),
-        stats.mean_cameras_per_cell
-    );
+    print_seen_by(&stats, "; ");
     // Where shelves stand, what matters is whether a camera sees a person standing there, not
     // the floor point: shelves hide bodies, and a camera's near field cuts them off.
     let occluders = store.occluders();
@@ -104,35 +83,13 @@ pub fn check(config: &Path, png: Option<&Path>) -> anyhow::Result<()> {
             .map(|(ix, iy)| people.grid.centre(ix, iy))
             .collect();
         let undeclared = undeclared_cells.len() as f64 * cell;
-        let ppct = |a: f64| {
-            if ps.floor_area_m2 > 0.0 {
-                100.0 * a / ps.floor_area_m2
-            } else {
-                0.0
-            }
-        };
         println!(
             "a person {PERSON_HEIGHT_M} m tall, shelves and walls hiding, on the {:.1} m² not under shelves:",
             ps.floor_area_m2
         );
-        for (k, a) in ps
-            .area_seen_by_at_least_m2
-            .iter()
-            .enumerate()
-            .skip(1)
-            .take(4)
-        {
-            println!(
-                "  seen by >= {k} camera(s): {a:>9.1} m² ({:5.1}%)",
-                ppct(*a)
-            );
-        }
-        println!(
-            "  blind spots (< 2 cameras): {:.1} m² ({:.1}%), {:.1} m² of it outside the declared blind spots; mean cameras per cell {:.2}",
-            ps.blind_area_m2,
-            ppct(ps.blind_area_m2),
-            undeclared,
-            ps.mean_cameras_per_cell
+        print_seen_by(
+            &ps,
+            &format!(", {undeclared:.1} m² of it outside the declared blind spots; "),
         );
         // Where the undeclared blind spots are: the square metres that hold most of them.
         let mut squares: std::collections::BTreeMap<(i64, i64), usize> = Default::default();
@@ -198,4 +155,31 @@ pub fn check(config: &Path, png: Option<&Path>) -> anyhow::Result<()> {
         println!("coverage map written to {}", png.display());
     }
     Ok(())
+}
+
+/// `stats` as lines "seen by >= k camera(s)" (k = 1..4) and the blind spots (`note` between
+/// their area and the mean cameras per cell).
+fn print_seen_by(stats: &CoverageStats, note: &str) {
+    let pct = |a: f64| {
+        if stats.floor_area_m2 > 0.0 {
+            100.0 * a / stats.floor_area_m2
+        } else {
+            0.0
+        }
+    };
+    for (k, a) in stats
+        .area_seen_by_at_least_m2
+        .iter()
+        .enumerate()
+        .skip(1)
+        .take(4)
+    {
+        println!("  seen by >= {k} camera(s): {a:>9.1} m² ({:5.1}%)", pct(*a));
+    }
+    println!(
+        "  blind spots (< 2 cameras): {:.1} m² ({:.1}%){note}mean cameras per cell {:.2}",
+        stats.blind_area_m2,
+        pct(stats.blind_area_m2),
+        stats.mean_cameras_per_cell
+    );
 }
