@@ -1254,15 +1254,7 @@ impl Interact {
                 continue;
             }
             let p = DVec2::new(t.x, t.y);
-            let looks: Vec<usize> = (0..self.shoppers.len())
-                .filter(|&k| {
-                    k != j
-                        && !self.shoppers[k].exited
-                        && self.shoppers[k]
-                            .outfit()
-                            .is_some_and(|o| cosine(e, o) >= OUTFIT_SAME)
-                })
-                .collect();
+            let looks = self.wearers(e, j);
             let (k, other) = match looks[..] {
                 [k] => (k, self.shoppers[k].track),
                 // Nobody known wears this track's outfit: a track that passed beside it when
@@ -1356,6 +1348,19 @@ impl Interact {
         out
     }
 
+    /// The shoppers still inside, other than `except`, whose known outfit `embedding` wears.
+    fn wearers(&self, embedding: &[f32], except: usize) -> Vec<usize> {
+        (0..self.shoppers.len())
+            .filter(|&k| {
+                k != except
+                    && !self.shoppers[k].exited
+                    && self.shoppers[k]
+                        .outfit()
+                        .is_some_and(|o| cosine(embedding, o) >= OUTFIT_SAME)
+            })
+            .collect()
+    }
+
     /// Bound tracks that pass their shoppers round: `track` (bound to `j`) wears `k`'s outfit
     /// and `k` is on `t2`; `t2` wears, alone of all known outfits and not its own shopper's,
     /// the outfit of the shopper of the next track, and so on until a track wears `j`'s.
@@ -1377,15 +1382,7 @@ impl Interact {
             if own.is_some_and(|o| cosine(e, o) >= OUTFIT_SAME) {
                 return None;
             }
-            let looks: Vec<usize> = (0..self.shoppers.len())
-                .filter(|&m| {
-                    m != cur_k
-                        && !self.shoppers[m].exited
-                        && self.shoppers[m]
-                            .outfit()
-                            .is_some_and(|o| cosine(e, o) >= OUTFIT_SAME)
-                })
-                .collect();
+            let looks = self.wearers(e, cur_k);
             let [m] = looks[..] else {
                 return None;
             };
