@@ -271,6 +271,8 @@ pub struct Interact {
     track_life: HashMap<u64, (f64, f64, f64)>,
     /// Bound tracks that do not look like their shopper's outfit, since when.
     mismatch: HashMap<u64, f64>,
+    /// Doubts (lost, kept) whose two shoppers' tracks each wear their own outfit, since when.
+    outfits_agree: HashMap<(usize, usize), f64>,
 }
 
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
@@ -482,6 +484,7 @@ impl Interact {
             track_app: HashMap::new(),
             track_life: HashMap::new(),
             mismatch: HashMap::new(),
+            outfits_agree: HashMap::new(),
         }
     }
 
@@ -914,6 +917,7 @@ impl Interact {
         }
         out.extend(self.verify_heights(time, tracks));
         out.extend(self.verify_appearance(time, tracks));
+        out.extend(self.settle_by_outfits(time, tracks));
         // Tracks gone: lost, or exited at the exit.
         let present: Vec<u64> = tracks.iter().map(|t| t.id).collect();
         for k in 0..self.shoppers.len() {
@@ -1537,6 +1541,77 @@ impl Interact {
         out
     }
 
+    /// Doubts that outfits settle: the two shoppers' tracks now each clearly wear their own
+    /// outfit as it was learnt before they met, steadily for `SETTLE_AFTER_S`, and neither
+    /// can have changed clothes since (an outfit is forgotten in a blind spot and not learnt
+    /// again while in doubt). The events held for the doubt keep their shoppers, so each
+    /// held event's shopper must have been bound to their track of now since before it.
+    fn settle_by_outfits(&mut self, time: f64, tracks: &[TrackObs]) -> Vec<Output> {
+        const SETTLE_AFTER_S: f64 = 1.0;
+        let mut out = Vec::new();
+        let mut agree = HashMap::new();
+        let mut i = 0;
+        while i < self.doubts.len() {
+            let d = &self.doubts[i];
+            let (k, j) = (d.lost, d.kept);
+            let wears_own = |who: usize, own: &[f32], other: &[f32]| {
+                let s = &self.shoppers[who];
+                let e = s
+                    .track
+                    .and_then(|tr| tracks.iter().find(|t| t.id == tr && t.seen))
+                    .and_then(|t| t.embedding.as_deref());
+                s.outfit().is_some_and(|o| cosine(o, own) >= OUTFIT_SAME)
+                    && e.is_some_and(|e| cosine(e, own) - cosine(e, other) > APPEARANCE_MARGIN)
+            };
+            let settled = match (d.a_lost.as_deref(), d.a_kept.as_deref()) {
+                (Some(al), Some(ak)) => {
+                    cosine(al, ak) < OUTFIT_SAME
+                        && self.shoppers[k].track != self.shoppers[j].track
+                        && wears_own(k, al, ak)
+                        && wears_own(j, ak, al)
+                }
+                _ => false,
+            };
+            if !settled {
+                i += 1;
+                continue;
+            }
+            let since = *self.outfits_agree.get(&(k, j)).unwrap_or(&time);
+            agree.insert((k, j), since);
+            // Every event held for it names a shopper bound to their track of now since
+            // before the event.
+            let bound_since = |who: usize| {
+                let tr = self.shoppers[who].track?;
+                let (from, owner) = *self.owner.get(&tr)?.last()?;
+                (owner == who).then_some(from)
+            };
+            let held_ok = self
+                .open_events
+                .iter()
+                .filter(|e| {
+                    e.time >= d.time - 1.0
+                        && ((e.shopper == j && e.doubt == [k])
+                            || (e.shopper == k && e.doubt == [j]))
+                })
+                .all(|e| bound_since(e.shopper).is_some_and(|from| from <= e.time));
+            if time - since < SETTLE_AFTER_S || !held_ok {
+                i += 1;
+                continue;
+            }
+            let d = self.doubts.remove(i);
+            tracing::debug!(
+                lost = %self.shoppers[k].id,
+                kept = %self.shoppers[j].id,
+                "identity doubt settled: each track wears its own shopper's outfit"
+            );
+            self.shoppers[k].confusable.retain(|&x| x != j);
+            self.shoppers[j].confusable.retain(|&x| x != k);
+            out.extend(self.release_held(&d, false, time));
+        }
+        self.outfits_agree = agree;
+        out
+    }
+
     /// Checks due: the found track has measured head heights for `CHECK_AFTER_S`.
     fn run_checks(&mut self, time: f64) -> Vec<Output> {
         const CHECK_AFTER_S: f64 = 2.0;
@@ -1931,14 +2006,26 @@ impl Interact {
             } else if residual > 0.05 {
                 format!("{delta:+.3} kg matches no SKU within 50 g (best {sku} x{quantity})")
             } else {
-                format!(
-                    "{delta:+.3} kg on {shelf_id} level {level}: {} shoppers within reach or confusable (distances {})",
-                    rivals.len() + 1,
-                    near.iter()
-                        .map(|(_, d)| format!("{d:.2} m"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                let reach = if near_rivals > 0 {
+                    format!(
+                        "{} shoppers within reach (distances {})",
+                        near_rivals + 1,
+                        near.iter()
+                            .map(|(_, d)| format!("{d:.2} m"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    "one shopper within reach".to_string()
+                };
+                let doubts = rivals.len() - near_rivals;
+                if doubts > 0 {
+                    format!(
+                        "{delta:+.3} kg on {shelf_id} level {level}: {reach}; their identity is in doubt with {doubts} other shopper(s)"
+                    )
+                } else {
+                    format!("{delta:+.3} kg on {shelf_id} level {level}: {reach}")
+                }
             },
         });
         let shopper = who.map(|k| self.shoppers[k].id.clone());

@@ -650,6 +650,17 @@ fn the_hand_in_the_shelf_names_its_own_shopper_not_the_nearest_body() {
 /// beside tok-b (track 2) at t = 10; track 2 goes on to bay A2-1f wearing `kept` (a pick at
 /// t = 11); a new track 3 is found at t = 10.6 nearby wearing `found`.
 fn outfit_swap_run(kept: &[f32], found: &[f32]) -> (Interact, Vec<Output>) {
+    outfit_swap_run_until(kept, found, 0.0, 17.5)
+}
+
+/// `outfit_swap_run`, the found track's appearance known only from `found_shows` on (a camera
+/// that saw its outfit came later), ticking to `t_end`.
+fn outfit_swap_run_until(
+    kept: &[f32],
+    found: &[f32],
+    found_shows: f64,
+    t_end: f64,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let (a, b) = (outfit(0), outfit(1));
     let mut it = Interact::new(&s, InteractConfig::default());
@@ -657,7 +668,7 @@ fn outfit_swap_run(kept: &[f32], found: &[f32]) -> (Interact, Vec<Output>) {
         t.embedding = Some(e.to_vec());
         t
     };
-    let out = drive(&mut it, &s, 17.5, ("A2-1f", 1, 11.0), |t, _| {
+    let out = drive(&mut it, &s, t_end, ("A2-1f", 1, 11.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
@@ -673,7 +684,11 @@ fn outfit_swap_run(kept: &[f32], found: &[f32]) -> (Interact, Vec<Output>) {
             });
         }
         if t >= 10.6 {
-            tracks.push(with(track(3, 8.0, 1.2, 1.75), found));
+            tracks.push(if t >= found_shows {
+                with(track(3, 8.0, 1.2, 1.75), found)
+            } else {
+                track(3, 8.0, 1.2, 1.75)
+            });
         }
         tracks
     });
@@ -725,6 +740,43 @@ fn outfits_settle_a_doubt_that_head_heights_cannot() {
         carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
         "{carts:?}"
     );
+}
+
+#[test]
+fn a_doubt_is_settled_once_both_tracks_are_seen_in_their_own_outfits() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = (outfit(0), outfit(1));
+    // tok-a is found again on track 3, whose outfit no camera shows until t = 16: the check
+    // after the recovery (2 s on) cannot tell, so the pick track 2 made at t = 11 is held.
+    // From t = 16 track 3 wears tok-a's outfit and track 2 still tok-b's: no swap.
+    let (it, out) = outfit_swap_run_until(&b, &a, 16.0, 17.0);
+    let pending = &it.carts_by_token()["tok-b"];
+    assert_eq!(
+        pending.1.get(&sku),
+        Some(&1),
+        "still held at t = 17: {pending:?}"
+    );
+    assert!(
+        !events(&out).iter().any(|e| e.corrects.is_some()),
+        "nothing settled before both outfits were seen for a second"
+    );
+    let (it, out) = outfit_swap_run_until(&b, &a, 16.0, 19.0);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
+        "{carts:?}"
+    );
+    let released = events(&out)
+        .into_iter()
+        .find(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. }))
+        .expect("the held pick published again, decided");
+    assert!(released.ambiguous.is_none(), "{released:?}");
+    // Had track 3 come out in tok-b's outfit while track 2 still wears it, nothing is settled.
+    let (it, _) = outfit_swap_run_until(&b, &b, 16.0, 19.0);
+    let carts = it.carts_by_token();
+    assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
 }
 
 /// Three shoppers (outfits A, B, C) walk in one after another and stand side by side at bay
