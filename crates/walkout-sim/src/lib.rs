@@ -469,10 +469,6 @@ const PERSONAL_M: f64 = 0.6;
 const SIDE_REACH_M: f64 = 0.3;
 /// ... unless kept waiting this long (a deadlock breaker), seconds.
 const MAX_BLOCKED_S: f64 = 5.0;
-/// How close beside others a walker kept waiting at a shelf squeezes in, metres.
-const SQUEEZE_M: f64 = 0.45;
-/// How far from a bay a body standing still reaches into it, metres.
-const ARM_M: f64 = 0.75;
 
 struct Agent {
     /// Seconds this walker has been kept from its path by others ...
@@ -717,43 +713,24 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                             }
                             _ => None,
                         };
-                        // Kept waiting, it squeezes in closer beside them than it would
-                        // choose.
-                        let (offsets, clearance): (&[f64], f64) = if a.blocked_s >= MAX_BLOCKED_S {
-                            (&[0.45, -0.45, 0.65, -0.65, 0.9, -0.9], SQUEEZE_M)
-                        } else {
-                            (&[0.65, -0.65, 1.3, -1.3], PERSONAL_M)
-                        };
-                        let free_spot = offsets
-                            .iter()
-                            .map(|dx| goal + DVec2::new(*dx, 0.0))
+                        let free_spot = [0.65, -0.65, 1.3, -1.3]
+                            .into_iter()
+                            .map(|dx| goal + DVec2::new(dx, 0.0))
                             .filter(|p| bay.is_none_or(|(lo, hi)| p.x >= lo && p.x <= hi))
                             .filter(|p| {
                                 on_floor.iter().enumerate().all(|(j, o)| {
-                                    j == i || o.is_none_or(|o| o.distance(*p) >= clearance)
+                                    j == i || o.is_none_or(|o| o.distance(*p) >= PERSONAL_M)
                                 })
                             })
                             .find_map(|p| {
                                 nav.path(from, p)
                                     .filter(|q| q.last().is_some_and(|e| e.distance(p) < 0.2))
                             });
-                        // An arm reaches the bay from where it stands.
-                        let in_reach = match a.s.steps.get(a.step) {
-                            Some(Step::Shelf { shelf, .. }) => {
-                                let sh = &store.shelves[*shelf];
-                                let near = from.clamp(sh.min.truncate(), sh.max.truncate());
-                                near.distance(from) <= ARM_M
-                            }
-                            _ => true,
-                        };
                         if let Some(new_path) = free_spot {
                             path = new_path;
                             next = 0;
-                        } else if a.blocked_s >= MAX_BLOCKED_S && in_reach
-                            || a.blocked_s >= 3.0 * MAX_BLOCKED_S
-                        {
-                            // Waited long enough: it reaches in from where it stands (from
-                            // farther than an arm only when nobody has made room for long).
+                        } else if a.blocked_s >= MAX_BLOCKED_S {
+                            // Waited long enough: it reaches in from where it stands.
                             next = path.len();
                             a.blocked_s = 0.0;
                         } else {
