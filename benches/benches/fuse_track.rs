@@ -57,7 +57,10 @@ fn bench_store(c: &mut Criterion, name: &str, store: &StoreConfig, people: usize
 }
 
 fn fuse_track(c: &mut Criterion) {
-    let wildtrack = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../calibration/wildtrack.toml");
+    let wildtrack = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../calibration/wildtrack.toml");
     match StoreConfig::load(&wildtrack) {
         Ok(store) => bench_store(
             c,

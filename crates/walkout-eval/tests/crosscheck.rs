@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use walkout_eval::{evaluate, read_csv};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/fixtures")
+    .join(name)
 }
 
 fn expected() -> HashMap<String, HashMap<String, f64>> {

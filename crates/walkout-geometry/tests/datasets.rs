@@ -9,7 +9,10 @@ use walkout_geometry::StoreConfig;
 use walkout_types::setup::shared_root;
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../..")
 }
 
 fn shared(rel: &str) -> PathBuf {

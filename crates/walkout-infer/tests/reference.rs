@@ -11,9 +11,11 @@ use walkout_infer::image::RgbImage;
 use walkout_infer::{Detector, Embedder, Manifest, RuntimeConfig};
 
 fn fixture(name: &str) -> Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let p = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/fixtures")
+    .join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).expect("fixture")).expect("json")
 }
 

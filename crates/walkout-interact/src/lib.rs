@@ -224,6 +224,12 @@ struct Cell {
     baseline: Option<f64>,
     window: VecDeque<(f64, f64)>,
     disturbed_since: Option<f64>,
+    /// While disturbed: hand contacts seen so far (each presses on the shelf: the weight
+    /// rises again after it fell), the highest reading since the last contact began and the
+    /// lowest since that peak.
+    contacts: u32,
+    peak: f64,
+    trough: f64,
 }
 
 /// The interaction stage's state.
@@ -251,7 +257,9 @@ pub struct Interact {
     now: f64,
     /// Settled shelf changes waiting for the tracks around them to be bound: (shelf, level,
     /// start time, delta kg).
-    deferred: Vec<(String, u32, f64, f64)>,
+    /// Settled shelf changes to attribute: (shelf, level, since, settled at, delta, hand
+    /// contacts seen in it).
+    deferred: Vec<(String, u32, f64, f64, f64, u32)>,
     /// Hands seen in shelves: (time, shelf index, point).
     /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
@@ -278,6 +286,15 @@ pub struct Interact {
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
 /// seen there, metres.
 const UNSEEN_NEAR_M: f64 = 2.0;
+/// Sightings (ticks) of a shopper's hand in a bay that make it a hand that dwelt there (took
+/// or put back something), not one passing by; another's, seen a quarter as often or less
+/// around a change, passed by.
+const HAND_DWELL_TICKS: u32 = 4;
+
+/// How far a shelf's weight must fall from a peak and rise again for a second hand contact
+/// within one change, kg (at least twice the smallest change).
+const CONTACT_RISE_KG: f64 = 0.08;
+
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
 /// Two shoppers together at a blind spot are doubted once in this many seconds.
@@ -325,23 +342,29 @@ fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
 }
 
 impl ShelfInfo {
-    /// Distance from a body at `p` to the bay, when the body stands on a side it can reach in
-    /// from (a shopper behind the gondola is not within reach of this face, however near).
-    /// The level a hand at height `z` reaches for: the one whose board it is nearest above
-    /// (a hand takes an item standing on the board, a little above it).
+    /// The level a hand at height `z` reaches into: the highest board at or below it (items
+    /// stand on a board, and a hand takes one between it and the next board up). A hand below
+    /// the lowest board reaches into the lowest level.
     fn level_at(&self, z: f64) -> Option<usize> {
-        const ABOVE_BOARD_M: f64 = 0.1;
+        /// A wrist measured a little below the board it reaches above.
+        const BELOW_BOARD_M: f64 = 0.05;
+        let lowest = self
+            .level_heights
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(l, _)| l);
         self.level_heights
             .iter()
             .enumerate()
-            .min_by(|a, b| {
-                (a.1 + ABOVE_BOARD_M - z)
-                    .abs()
-                    .total_cmp(&(b.1 + ABOVE_BOARD_M - z).abs())
-            })
+            .filter(|(_, h)| **h <= z + BELOW_BOARD_M)
+            .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(l, _)| l)
+            .or(lowest)
     }
 
+    /// Distance from a body at `p` to the bay, when the body stands on a side it can reach in
+    /// from (a shopper behind the gondola is not within reach of this face, however near).
     fn reach_distance(&self, p: DVec2) -> Option<f64> {
         let beyond = [
             p.x < self.min.x,
@@ -550,8 +573,8 @@ impl Interact {
     fn by_hand(&self, shelf: usize, level: usize, time: f64) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
-        // Shopper -> (nearest hand, nearest time offset) of their own hands.
-        let mut hands: HashMap<usize, (f64, f64)> = HashMap::new();
+        // Shopper -> (nearest hand, nearest time offset, how often seen) of their own hands.
+        let mut hands: HashMap<usize, (f64, f64, u32)> = HashMap::new();
         let mut seen = false;
         let near = |(tr, s, _, _): &&(f64, usize, glam::DVec3, Vec<u64>)| {
             *s == shelf && *tr >= time - 1.0 && *tr <= time + 1.0
@@ -566,6 +589,16 @@ impl Interact {
             if any_at_level && !at_level(&p) {
                 continue;
             }
+            tracing::trace!(
+                shelf = info.id.as_str(),
+                t = tr,
+                p = ?(p.x, p.y, p.z),
+                whose = ?whose
+                    .iter()
+                    .map(|w| (w, self.owner_at(*w, tr).map(|k| self.shoppers[k].token.as_str())))
+                    .collect::<Vec<_>>(),
+                "a hand in the bay"
+            );
             seen = true;
             // Where the shoppers were at that tick.
             let Some((_, tracks)) = self
@@ -593,15 +626,20 @@ impl Interact {
                 // The hand's own body: an arm stretched into a bay from its corner is longer
                 // than the reach that counts for a body merely near the hand.
                 if whose.contains(&t.id) && d <= self.cfg.reach_m + OWN_HAND_SLACK_M {
-                    let e = hands.entry(k).or_insert((f64::INFINITY, f64::INFINITY));
+                    let e = hands.entry(k).or_insert((f64::INFINITY, f64::INFINITY, 0));
                     e.0 = e.0.min(d);
                     e.1 = e.1.min((tr - time).abs());
+                    e.2 += 1;
                 }
             }
         }
         let mut v: Vec<(usize, f64)> = if hands.is_empty() {
             best.into_iter().collect()
         } else {
+            // A hand that dwelt in the bay took the item, not one that passed it for a tick
+            // while another stayed there many.
+            let most = hands.values().map(|h| h.2).max().unwrap_or(0);
+            hands.retain(|_, h| most < HAND_DWELL_TICKS || h.2 * 4 > most);
             let first = hands.values().map(|h| h.1).fold(f64::INFINITY, f64::min);
             hands
                 .into_iter()
@@ -1779,6 +1817,19 @@ impl Interact {
         };
         if (m.weight_kg - base).abs() > cfg.change_kg / 2.0 && cell.disturbed_since.is_none() {
             cell.disturbed_since = Some(m.time);
+            (cell.contacts, cell.peak, cell.trough) = (1, m.weight_kg, m.weight_kg);
+        } else if cell.disturbed_since.is_some() {
+            // A second hand on the shelf: after the weight fell from a peak, it rises again.
+            let rise = CONTACT_RISE_KG.max(2.0 * cfg.change_kg);
+            if m.weight_kg > cell.peak {
+                cell.peak = m.weight_kg;
+                cell.trough = m.weight_kg;
+            } else if m.weight_kg < cell.trough {
+                cell.trough = m.weight_kg;
+            } else if cell.peak - cell.trough > rise && m.weight_kg - cell.trough > rise {
+                cell.contacts += 1;
+                (cell.peak, cell.trough) = (m.weight_kg, m.weight_kg);
+            }
         }
         if !settled {
             return Vec::new();
@@ -1795,7 +1846,9 @@ impl Interact {
         }
         // Decided once the tracks around it have had time to be bound (a shopper found again
         // after a brief loss is bound within `lost_after_s` plus a tick or two).
-        self.deferred.push((m.shelf.clone(), m.level, since, delta));
+        let contacts = cell.contacts;
+        self.deferred
+            .push((m.shelf.clone(), m.level, since, m.time, delta, contacts));
         Vec::new()
     }
 
@@ -1807,7 +1860,9 @@ impl Interact {
             .partition(|d| d.2 + wait <= time);
         self.deferred = later;
         due.into_iter()
-            .flat_map(|(shelf, level, since, delta)| self.shelf_change(&shelf, level, since, delta))
+            .flat_map(|(shelf, level, since, until, delta, contacts)| {
+                self.shelf_change(&shelf, level, (since, until), delta, contacts)
+            })
             .collect()
     }
 
@@ -1835,6 +1890,26 @@ impl Interact {
             .filter(|(_, d)| *d <= self.cfg.reach_m)
             .collect();
         v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    /// Shoppers within reach of `shelf` (as [`Self::in_reach`]) from `from` to `to`.
+    fn in_reach_between(&self, shelf: &ShelfInfo, from: f64, to: f64) -> Vec<usize> {
+        let mut v: Vec<usize> = Vec::new();
+        for (t, tracks) in self.history.iter().filter(|(t, _)| *t >= from && *t <= to) {
+            for tr in tracks {
+                let Some(k) = self.owner_at(tr.id, *t) else {
+                    continue;
+                };
+                if shelf
+                    .reach_distance(DVec2::new(tr.x, tr.y))
+                    .is_some_and(|d| d <= self.cfg.reach_m)
+                    && !v.contains(&k)
+                {
+                    v.push(k);
+                }
+            }
+        }
         v
     }
 
@@ -1888,7 +1963,14 @@ impl Interact {
         v
     }
 
-    fn shelf_change(&mut self, shelf_id: &str, level: u32, since: f64, delta: f64) -> Vec<Output> {
+    fn shelf_change(
+        &mut self,
+        shelf_id: &str,
+        level: u32,
+        (since, until): (f64, f64),
+        delta: f64,
+        contacts: u32,
+    ) -> Vec<Output> {
         let Some(si) = self.shelves.iter().position(|s| s.id == shelf_id) else {
             tracing::warn!(
                 shelf = shelf_id,
@@ -1952,7 +2034,16 @@ impl Interact {
         let near_rivals = rivals.len();
         if let Some(k) = who {
             for &c in &self.shoppers[k].confusable {
-                if !rivals.contains(&c) {
+                // A doubt from a meeting after this change leaves it theirs: their tracks
+                // may have swapped only then.
+                let linking: Vec<f64> = self
+                    .doubts
+                    .iter()
+                    .filter(|d| (d.lost, d.kept) == (k, c) || (d.lost, d.kept) == (c, k))
+                    .map(|d| d.time)
+                    .collect();
+                let later = !linking.is_empty() && linking.iter().all(|&t| t > since + 1.0);
+                if !later && !rivals.contains(&c) {
                     rivals.push(c);
                 }
             }
@@ -1990,6 +2081,27 @@ impl Interact {
         let Some((sku, quantity, residual)) = fit else {
             return Vec::new();
         };
+        // Several units in one change on the load cell, with more than one hand contact on
+        // the shelf, or more than one shopper's hand dwelling in the level: two takers a
+        // moment apart may share it (the second one's hand unseen behind the first): who took
+        // how many is open among those within reach then.
+        let mut shared = 0;
+        if quantity > 1
+            && let Some(k) = who
+        {
+            let hands = self.hands_in(si, level as usize, since, until);
+            let bodies = if contacts > 1 {
+                self.in_reach_between(&self.shelves[si], since, until)
+            } else {
+                Vec::new()
+            };
+            for o in hands.into_iter().chain(bodies) {
+                if o != k && !rivals.contains(&o) {
+                    rivals.push(o);
+                    shared += 1;
+                }
+            }
+        }
         let mut out = Vec::new();
         let ambiguous = who.is_none() || !rivals.is_empty() || residual > 0.05;
         let ambiguity = ambiguous.then(|| Ambiguity {
@@ -2018,8 +2130,18 @@ impl Interact {
                 } else {
                     "one shopper within reach".to_string()
                 };
-                let doubts = rivals.len() - near_rivals;
-                if doubts > 0 {
+                let doubts = rivals.len() - near_rivals - shared;
+                if shared > 0 && contacts > 1 {
+                    format!(
+                        "{delta:+.3} kg on {shelf_id} level {level} ({quantity} x {sku}) in {contacts} hand contacts: {} shoppers within reach or with a hand in it",
+                        shared + 1
+                    )
+                } else if shared > 0 {
+                    format!(
+                        "{delta:+.3} kg on {shelf_id} level {level} ({quantity} x {sku}): the hands of {} shoppers were in it while it changed",
+                        shared + 1
+                    )
+                } else if doubts > 0 {
                     format!(
                         "{delta:+.3} kg on {shelf_id} level {level}: {reach}; their identity is in doubt with {doubts} other shopper(s)"
                     )
@@ -2048,7 +2170,8 @@ impl Interact {
                 weight_delta_kg: delta,
             }
         };
-        let held_for_doubt = who.is_some() && near_rivals == 0 && residual <= 0.05 && ambiguous;
+        let held_for_doubt =
+            who.is_some() && near_rivals == 0 && shared == 0 && residual <= 0.05 && ambiguous;
         let ev = self.event(since, kind.clone(), ambiguity);
         if let (true, Some(k), Output::Event(e)) = (held_for_doubt, who, &ev) {
             self.open_events.push(OpenEvent {
@@ -2090,6 +2213,29 @@ impl Interact {
             out.push(self.cart(k, self.now, false));
         }
         out
+    }
+
+    /// Shoppers whose own hands dwelt in `shelf` at `level` (seen at `HAND_DWELL_TICKS` ticks
+    /// or more) from `from` to `to`.
+    fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
+        let info = &self.shelves[shelf];
+        let mut seen: HashMap<usize, u32> = HashMap::new();
+        for (t, _, _, whose) in self.reaches.iter().filter(|(t, s, p, _)| {
+            *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
+        }) {
+            let mut ks: Vec<usize> = whose.iter().filter_map(|w| self.owner_at(*w, *t)).collect();
+            ks.dedup();
+            for k in ks {
+                *seen.entry(k).or_default() += 1;
+            }
+        }
+        let mut v: Vec<usize> = seen
+            .into_iter()
+            .filter(|(_, n)| *n >= HAND_DWELL_TICKS)
+            .map(|(k, _)| k)
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     fn unit_weight(&self, sku: &str) -> Option<f64> {

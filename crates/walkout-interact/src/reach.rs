@@ -1,7 +1,9 @@
 //! Hands in shelves, from wrists seen by the cameras: each wrist's viewing ray is followed to
-//! the first shelf bay it enters; where two or more cameras put a wrist on the same bay within
-//! `agree_m` of each other, a hand is at that bay (one camera alone cannot tell a hand in the
-//! shelf from a hand in front of it).
+//! the first shelf bay it enters; where rays from two cameras enter the same bay within `agree_m`
+//! of each other and meet (pass within `agree_m`: the wrist, triangulated) inside the bay, past
+//! its face by `HAND_IN_M`, a hand is in that bay. One camera alone cannot tell a hand in the
+//! shelf from a hand in front of it, and two rays through a wrist hanging beside the shelf enter
+//! it close together but meet outside.
 
 use glam::{DVec2, DVec3};
 use walkout_geometry::coverage::ray_box_entry;
@@ -50,8 +52,16 @@ pub fn reach_points(
     per_camera: &[Vec<Detection>],
     agree_m: f64,
 ) -> Vec<Reach> {
-    // (camera, shelf, point, detection) of every wrist ray's first bay.
-    let mut hits: Vec<(usize, usize, DVec3, u32)> = Vec::new();
+    /// A wrist's viewing ray and the first bay it enters, where.
+    struct Ray {
+        camera: usize,
+        detection: u32,
+        o: DVec3,
+        d: DVec3,
+        bay: usize,
+        entry: DVec3,
+    }
+    let mut rays: Vec<Ray> = Vec::new();
     for (c, (cam, dets)) in cameras.iter().zip(per_camera).enumerate() {
         let o = cam.centre();
         for (n, w) in dets
@@ -59,58 +69,136 @@ pub fn reach_points(
             .enumerate()
             .flat_map(|(n, d)| d.wrists.iter().map(move |w| (n as u32, w)))
         {
-            let Ok(dir) = cam.ray(DVec2::new(w.u, w.v)) else {
+            let Ok(d) = cam.ray(DVec2::new(w.u, w.v)) else {
                 continue;
             };
             let first = shelves
                 .iter()
                 .enumerate()
                 .filter_map(|(s, sh)| {
-                    ray_box_entry(o, dir, sh.min, sh.max, f64::INFINITY).map(|t| (s, t))
+                    ray_box_entry(o, d, sh.min, sh.max, f64::INFINITY).map(|t| (s, t))
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1));
-            if let Some((s, t)) = first {
-                hits.push((c, s, o + dir * t, n));
+            if let Some((bay, t)) = first {
+                rays.push(Ray {
+                    camera: c,
+                    detection: n,
+                    o,
+                    d,
+                    bay,
+                    entry: o + d * t,
+                });
             }
         }
     }
-    let mut out: Vec<Reach> = Vec::new();
-    for (i, &(ci, si, pi, ni)) in hits.iter().enumerate() {
-        let agreeing: Vec<(usize, DVec3, u32)> = hits
-            .iter()
-            .enumerate()
-            .filter(|(j, (cj, sj, pj, _))| {
-                *j != i && *cj != ci && *sj == si && pj.distance(pi) < agree_m
-            })
-            .map(|(_, &(c, _, p, n))| (c, p, n))
-            .collect();
-        if agreeing.is_empty() {
-            continue;
-        }
-        let p = (pi + agreeing.iter().map(|a| a.1).sum::<DVec3>()) / (1 + agreeing.len()) as f64;
-        let mut detections: Vec<(u16, u32)> = std::iter::once((ci as u16, ni))
-            .chain(agreeing.iter().map(|&(c, _, n)| (c as u16, n)))
-            .collect();
-        detections.sort_unstable();
-        detections.dedup();
-        match out
-            .iter_mut()
-            .find(|r| r.shelf == si && r.p.distance(p) < agree_m)
-        {
-            Some(r) => {
-                for d in detections {
-                    if !r.detections.contains(&d) {
-                        r.detections.push(d);
+    // Hands found so far, with the sum of their triangulated points.
+    let mut out: Vec<(Reach, DVec3, u32)> = Vec::new();
+    for (i, a) in rays.iter().enumerate() {
+        for b in &rays[i + 1..] {
+            if a.camera == b.camera || a.bay != b.bay || a.entry.distance(b.entry) > agree_m {
+                continue;
+            }
+            // The rays must meet there too: two rays through a wrist hanging beside the bay
+            // enter it close together but meet outside it.
+            let Some((p, gap)) = closest_approach(a.o, a.d, b.o, b.d) else {
+                continue;
+            };
+            let s = a.bay;
+            if gap > agree_m || depth_in_box(p, shelves[s].min, shelves[s].max) < HAND_IN_M {
+                continue;
+            }
+            let dets = [
+                (a.camera as u16, a.detection),
+                (b.camera as u16, b.detection),
+            ];
+            match out.iter_mut().find(|(r, sum, n)| {
+                r.shelf == s && (*sum / f64::from(*n)).distance(p) < 2.0 * agree_m
+            }) {
+                Some((r, sum, n)) => {
+                    *sum += p;
+                    *n += 1;
+                    for d in dets {
+                        if !r.detections.contains(&d) {
+                            r.detections.push(d);
+                        }
                     }
                 }
+                None => out.push((
+                    Reach {
+                        shelf: s,
+                        p,
+                        detections: dets.to_vec(),
+                        tracks: Vec::new(),
+                    },
+                    p,
+                    1,
+                )),
             }
-            None => out.push(Reach {
-                shelf: si,
-                p,
-                detections,
-                tracks: Vec::new(),
-            }),
         }
     }
-    out
+    out.into_iter()
+        .map(|(mut r, sum, n)| {
+            r.p = sum / f64::from(n);
+            r.detections.sort_unstable();
+            r
+        })
+        .collect()
+}
+
+/// Where two rays (origins `o1`, `o2`, directions `d1`, `d2`) come nearest each other in front
+/// of both origins: the midpoint of that closest approach and its length. `None` for
+/// (nearly) parallel rays or a meeting behind either origin.
+fn closest_approach(o1: DVec3, d1: DVec3, o2: DVec3, d2: DVec3) -> Option<(DVec3, f64)> {
+    let w = o1 - o2;
+    let (a, b, c) = (d1.dot(d1), d1.dot(d2), d2.dot(d2));
+    let (d, e) = (d1.dot(w), d2.dot(w));
+    let denom = a * c - b * b;
+    if denom <= 1e-9 * a * c {
+        return None;
+    }
+    let s = (b * e - c * d) / denom;
+    let t = (a * e - b * d) / denom;
+    if s <= 0.0 || t <= 0.0 {
+        return None;
+    }
+    let (p, q) = (o1 + d1 * s, o2 + d2 * t);
+    Some(((p + q) / 2.0, p.distance(q)))
+}
+
+/// How far past a bay's face a wrist must be to be in it, metres: a hand taking an item goes
+/// in; one hanging beside the shelf (or resting on its edge) does not.
+pub const HAND_IN_M: f64 = -0.03;
+
+/// How far `p` is inside the box `min`..`max` on the floor plane (from the nearest side face;
+/// negative outside it).
+fn depth_in_box(p: DVec3, min: DVec3, max: DVec3) -> f64 {
+    (p.x - min.x)
+        .min(max.x - p.x)
+        .min(p.y - min.y)
+        .min(max.y - p.y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_rays_meet_where_they_cross_and_parallel_ones_do_not() {
+        let x = DVec3::new(1.0, 2.0, 0.5);
+        let (o1, o2) = (DVec3::new(0.0, 0.0, 3.0), DVec3::new(4.0, 0.0, 3.0));
+        let (p, gap) =
+            closest_approach(o1, (x - o1).normalize(), o2, (x - o2).normalize()).expect("meet");
+        assert!(p.distance(x) < 1e-9 && gap < 1e-9, "{p} {gap}");
+        // Offset one ray by 5 cm across both: they pass 5 cm apart, the midpoint between.
+        let o3 = o2 + DVec3::new(0.0, 0.0, 0.05);
+        let d = (x - o2).normalize();
+        let (_, gap) = closest_approach(o1, (x - o1).normalize(), o3, d).expect("near");
+        assert!(gap > 0.01 && gap <= 0.05 + 1e-9, "{gap}");
+        assert!(closest_approach(o1, d, o2, d).is_none());
+        // Meeting behind a camera is no meeting.
+        assert!(closest_approach(o1, (o1 - x).normalize(), o2, (x - o2).normalize()).is_none());
+        let b = (DVec3::ZERO, DVec3::new(2.0, 1.0, 2.0));
+        assert!((depth_in_box(DVec3::new(1.0, 0.1, 0.5), b.0, b.1) - 0.1).abs() < 1e-12);
+        assert!((depth_in_box(DVec3::new(2.5, 0.5, 0.5), b.0, b.1) + 0.5).abs() < 1e-12);
+    }
 }

@@ -236,8 +236,11 @@ mod tests {
     use super::*;
 
     fn sample() -> WalkMap {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../calibration/sample-store.toml");
+        let path = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../../calibration/sample-store.toml");
         WalkMap::new(&StoreConfig::load(&path).expect("sample store"), 0.2)
     }
 

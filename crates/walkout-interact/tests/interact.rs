@@ -7,8 +7,10 @@ use walkout_interact::{Interact, InteractConfig, Output, TrackObs, pseudonym_of}
 use walkout_types::{EventKind, GateDirection, GateMessage, SCHEMA_VERSION, ShelfWeight};
 
 fn store() -> StoreConfig {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../calibration/sample-store.toml");
+    let path = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../calibration/sample-store.toml");
     StoreConfig::load(&path).expect("sample store")
 }
 
@@ -248,7 +250,7 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
     let cams: Vec<walkout_geometry::Camera> = s.cameras().cloned().collect();
     let bay = s.shelves.iter().position(|x| x.id == "B1-2f").expect("bay");
     let sh = &s.shelves[bay];
-    // On the bay's front face, mid-way along it, at level 1.
+    // At the bay's front face, mid-way along it, at level 1.
     let hand = glam::DVec3::new((sh.min.x + sh.max.x) / 2.0, sh.min.y, 0.95);
     let seeing: Vec<usize> = (0..cams.len())
         .filter(|&c| {
@@ -278,6 +280,24 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
     }
     let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
     assert!(r.is_empty(), "{r:?}");
+    // Hands hanging 10 cm beside the end of the bay and in front of its face: rays through
+    // them enter the bay close together, but they meet outside it.
+    for beside in [
+        glam::DVec3::new(sh.max.x + 0.1, (sh.min.y + sh.max.y) / 2.0, 0.8),
+        glam::DVec3::new((sh.min.x + sh.max.x) / 2.0, sh.min.y - 0.1, 0.8),
+    ] {
+        let mut per_camera = vec![Vec::new(); cams.len()];
+        let mut n = 0;
+        for (c, cam) in cams.iter().enumerate() {
+            if cam.sees(beside) {
+                per_camera[c].push(wrist_at(cam, beside));
+                n += 1;
+            }
+        }
+        assert!(n >= 2, "cameras seeing {beside}: {n}");
+        let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
+        assert!(r.is_empty(), "{beside}: {r:?}");
+    }
 }
 
 /// Two shoppers (heights 1.65 and 1.85 m) walk side by side; at t = 10 the first one's track
@@ -872,8 +892,77 @@ fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
         .expect("a pick");
     assert!(pick.ambiguous.is_none(), "{pick:?}");
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+    // tok-a's hand hanging at its side, 0.78 m up: below the middle level's board (0.9 m),
+    // so not in it, though nearer the middle level's items than the bottom level's.
+    let (it, out) = two_hands_two_levels(0.78);
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
     // Both hands at the middle level: either could have taken it.
     let (_, out) = two_hands_two_levels(1.0);
+    assert_eq!(pick_candidates(&out), Some(2));
+}
+
+#[test]
+fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a's hand is in the level at the first tick only; tok-b's at every tick.
+    let (it, out) = side_by_side_hands(|t| {
+        let mut v = vec![((10.9, 3.1, 1.0), vec![2])];
+        if t < 10.05 {
+            v.push(((10.4, 3.1, 1.0), vec![1]));
+        }
+        v
+    });
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+    // Both dwelt there: either could have taken it.
+    let (_, out) =
+        side_by_side_hands(|_| vec![((10.9, 3.1, 1.0), vec![2]), ((10.4, 3.1, 1.0), vec![1])]);
+    assert_eq!(pick_candidates(&out), Some(2));
+}
+
+#[test]
+fn a_meeting_after_a_pick_leaves_the_pick_to_its_shopper() {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a (track 1) takes an item at t = 8, its hand seen in the bay; at t = 9.5, while the
+    // pick is not yet decided, its track ends beside tok-b's (track 2): they may have
+    // swapped then, not before.
+    let run = |lost_at: f64| {
+        let mut it = Interact::new(&s, InteractConfig::default());
+        let out = drive(&mut it, &s, 15.0, ("A2-1f", 1, 8.0), |t, it| {
+            if (7.9..8.3).contains(&t) {
+                it.reach(
+                    t,
+                    &[walkout_interact::reach::Reach {
+                        shelf,
+                        p: glam::DVec3::new(10.6, 3.1, 1.0),
+                        detections: Vec::new(),
+                        tracks: vec![1],
+                    }],
+                );
+            }
+            let mut v = side_by_side(t);
+            if t >= lost_at {
+                v.retain(|x| x.id != 1);
+            }
+            v
+        });
+        (it, out)
+    };
+    let (it, out) = run(9.5);
+    assert!(
+        events(&out)
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::IdentityLost { .. }) && e.ambiguous.is_some()),
+        "the meeting is in doubt"
+    );
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+    // Lost beside tok-b at the moment of the pick: the pick is in doubt too.
+    let (_, out) = run(8.3);
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
@@ -982,4 +1071,71 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
     assert_eq!(ghost_run(false), Vec::<u64>::new());
     // A track that stays is the shopper found again.
     assert_eq!(ghost_run(true), vec![6]);
+}
+
+/// tok-a's hand is seen in bay A2-1f at t = 9.9-10.3 with tok-b beside it ([`side_by_side`]),
+/// and level 1 loses two items in one change (never settling between): in one hand contact,
+/// or in two 0.5 s apart (the weight rises as each hand presses on the shelf).
+fn two_units(two_contacts: bool) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (9.9..10.3).contains(&t) {
+            it.reach(
+                t,
+                &[walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.4, 3.1, 1.0),
+                    detections: Vec::new(),
+                    tracks: vec![1],
+                }],
+            );
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        let weight_kg = match t {
+            t if t < 9.95 => 20.0,
+            t if t < 10.15 => 20.2,
+            t if t < 10.45 && two_contacts => 20.0 - w,
+            t if t < 10.65 && two_contacts => 20.2 - w,
+            _ => 20.0 - 2.0 * w,
+        };
+        out.extend(it.weight(&ShelfWeight {
+            schema: SCHEMA_VERSION,
+            store: "sample-store".into(),
+            shelf: "A2-1f".into(),
+            level: 1,
+            time: t,
+            weight_kg,
+        }));
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn two_units_in_two_hand_contacts_are_open_among_those_within_reach() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // One contact, one hand seen: tok-a took both.
+    let (it, out) = two_units(false);
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
+    // Two contacts: tok-b, within reach, may have taken one behind tok-a's seen hand.
+    let (it, out) = two_units(true);
+    assert_eq!(pick_candidates(&out), Some(2));
+    let pick = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { quantity: 2, .. }))
+        .expect("one change of two units");
+    assert!(
+        pick.ambiguous
+            .as_ref()
+            .is_some_and(|a| a.evidence.contains("2 hand contacts"))
+    );
+    assert!(it.carts_by_token()["tok-a"].0.is_empty());
 }

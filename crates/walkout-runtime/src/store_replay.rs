@@ -96,7 +96,7 @@ pub fn store_profile() -> (FusionConfig, TrackerConfig) {
 }
 
 /// Wrists of two cameras on one shelf bay within this distance are a hand in that bay.
-pub const REACH_AGREE_M: f64 = 0.25;
+pub const REACH_AGREE_M: f64 = 0.1;
 
 /// What a store replay produced.
 #[derive(Debug, Clone, Default)]

@@ -16,7 +16,10 @@ use walkout_sim::{Scenario, SimParams};
 use walkout_types::Cart;
 
 fn config() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../calibration/sample-store.toml")
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../calibration/sample-store.toml")
 }
 
 #[test]

@@ -467,6 +467,9 @@ fn clearance_from(on_floor: &[Option<DVec2>], me: usize, p: DVec2) -> f64 {
 const PERSONAL_M: f64 = 0.6;
 /// How far beside a bay's end a body may stand and still reach into it, metres.
 const SIDE_REACH_M: f64 = 0.3;
+/// How far into a bay, past its face, a hand taking or putting back an item goes, metres.
+const HAND_IN_M: f64 = 0.0;
+
 /// ... unless kept waiting this long (a deadlock breaker), seconds.
 const MAX_BLOCKED_S: f64 = 5.0;
 
@@ -482,6 +485,8 @@ struct Agent {
     outfit: usize,
     /// Reaching into a shelf: the 3D hand point, until this time.
     reach: Option<(DVec3, f64)>,
+    /// Which way the body faces: the way it last walked (unit vector).
+    facing: DVec2,
     /// Someone else was in the blind spot during this restroom visit.
     company: bool,
     /// The clothing change of this visit, decided "alone" once they leave the blind spot.
@@ -541,6 +546,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
             step: 0,
             phase: Phase::Waiting,
             reach: None,
+            facing: DVec2::Y,
             company: false,
             pending_change: None,
             blocked_s: 0.0,
@@ -587,6 +593,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
         // Who is squeezing past others now (they have the way: the others step aside).
         let pushing: Vec<bool> = agents.iter().map(|a| t < a.push_until).collect();
         for (i, a) in agents.iter_mut().enumerate() {
+            let was_at = a.pos;
             a.reach = a.reach.filter(|(_, until)| *until >= t);
             // Alone in the blind spot: nobody else in it at any moment of the visit, walking
             // in and out included (two people passing there could swap for all the cameras
@@ -795,7 +802,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                         // along the shelf the body stands at.
                         let hand = DVec3::new(
                             a.pos.x.clamp(sh.min.x + 0.1, sh.max.x - 0.1),
-                            face_y,
+                            face_y + (sh.min.y + sh.max.y - 2.0 * face_y).signum() * HAND_IN_M,
                             lv.height_m + 0.1,
                         );
                         a.reach = Some((hand, t + 0.6));
@@ -887,6 +894,10 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
             {
                 a.phase = Phase::Gone;
             }
+            let moved = a.pos - was_at;
+            if moved.length() > 1e-3 {
+                a.facing = moved.normalize();
+            }
         }
         // Ground truth and views of this frame.
         let present: Vec<render::Body> = agents
@@ -899,6 +910,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                 height_m: a.s.height_m,
                 appearance: &outfits[a.outfit],
                 reach: a.reach.map(|r| r.0),
+                facing: a.facing,
             })
             .collect();
         for b in &present {

@@ -20,6 +20,8 @@ pub struct Body<'a> {
     pub appearance: &'a [f32],
     /// A hand reaching into a shelf, when one is.
     pub reach: Option<DVec3>,
+    /// Which way the body faces (unit vector on the floor): idle hands hang at its sides.
+    pub facing: DVec2,
 }
 
 pub struct Renderer {
@@ -162,7 +164,7 @@ impl Renderer {
                     let hands: Vec<DVec3> = match x.reach {
                         Some(h) => vec![h],
                         None => {
-                            let dir = (x.pos - centre.truncate()).normalize_or_zero();
+                            let dir = x.facing;
                             let side = DVec2::new(-dir.y, dir.x) * (PERSON_RADIUS_M + 0.05);
                             [-1.0, 1.0]
                                 .iter()

@@ -9,8 +9,10 @@ use walkout_geometry::{StoreConfig, ZoneKind};
 use walkout_sim::{Scenario, SimParams, simulate};
 
 fn store() -> StoreConfig {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../calibration/sample-store.toml");
+    let path = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../calibration/sample-store.toml");
     StoreConfig::load(&path).expect("sample store")
 }
 

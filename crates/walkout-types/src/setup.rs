@@ -103,6 +103,12 @@ fn search_roots() -> Vec<PathBuf> {
     {
         roots.push(dir);
     }
+    // The crate's directory: at run time where cargo runs it from (a build cache shared by
+    // checkouts in different places may hold a binary built from another one), else where
+    // it was built.
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        roots.push(PathBuf::from(dir));
+    }
     roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     roots
 }
