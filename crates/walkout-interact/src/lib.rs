@@ -219,6 +219,21 @@ struct ShelfInfo {
     level_heights: Vec<f64>,
 }
 
+/// A settled change of one level's weight, to attribute.
+struct Change {
+    shelf: String,
+    level: u32,
+    /// From the first hand contact to when it settled.
+    since: f64,
+    until: f64,
+    delta: f64,
+    /// Hand contacts seen in it.
+    contacts: u32,
+    /// A later part of a change split at a hand contact: the hands already in the shelf before
+    /// this contact began made the earlier parts.
+    later_part: bool,
+}
+
 #[derive(Default)]
 struct Cell {
     baseline: Option<f64>,
@@ -230,6 +245,9 @@ struct Cell {
     contacts: u32,
     peak: f64,
     trough: f64,
+    trough_at: f64,
+    /// Where each contact after the first began: (time, weight then).
+    splits: Vec<(f64, f64)>,
 }
 
 /// The interaction stage's state.
@@ -257,9 +275,8 @@ pub struct Interact {
     now: f64,
     /// Settled shelf changes waiting for the tracks around them to be bound: (shelf, level,
     /// start time, delta kg).
-    /// Settled shelf changes to attribute: (shelf, level, since, settled at, delta, hand
-    /// contacts seen in it).
-    deferred: Vec<(String, u32, f64, f64, f64, u32)>,
+    /// Settled shelf changes to attribute.
+    deferred: Vec<Change>,
     /// Hands seen in shelves: (time, shelf index, point).
     /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
@@ -294,6 +311,10 @@ const HAND_DWELL_TICKS: u32 = 4;
 /// How far a shelf's weight must fall from a peak and rise again for a second hand contact
 /// within one change, kg (at least twice the smallest change).
 const CONTACT_RISE_KG: f64 = 0.08;
+
+/// How far (in units of the item's weight) the weight between two hand contacts may be from a
+/// whole number of items for the change to be split there.
+const SPLIT_TOLERANCE: f64 = 0.3;
 
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
@@ -570,10 +591,16 @@ impl Interact {
     /// are listed, and of them those whose hand was there closest to `time` (within
     /// `HAND_TIME_MARGIN_S`): a shopper standing beside a reaching one did not reach, and one
     /// reaching in a moment later did not start this change.
-    fn by_hand(&self, shelf: usize, level: usize, time: f64) -> Option<Vec<(usize, f64)>> {
+    fn by_hand(
+        &self,
+        shelf: usize,
+        level: usize,
+        time: f64,
+        later_part: bool,
+    ) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
-        // Shopper -> (nearest hand, nearest time offset, how often seen) of their own hands.
+        // Shopper -> (nearest hand, first sighting, how often seen) of their own hands.
         let mut hands: HashMap<usize, (f64, f64, u32)> = HashMap::new();
         let mut seen = false;
         let near = |(tr, s, _, _): &&(f64, usize, glam::DVec3, Vec<u64>)| {
@@ -626,9 +653,9 @@ impl Interact {
                 // The hand's own body: an arm stretched into a bay from its corner is longer
                 // than the reach that counts for a body merely near the hand.
                 if whose.contains(&t.id) && d <= self.cfg.reach_m + OWN_HAND_SLACK_M {
-                    let e = hands.entry(k).or_insert((f64::INFINITY, f64::INFINITY, 0));
+                    let e = hands.entry(k).or_insert((f64::INFINITY, tr, 0));
                     e.0 = e.0.min(d);
-                    e.1 = e.1.min((tr - time).abs());
+                    e.1 = e.1.min(tr);
                     e.2 += 1;
                 }
             }
@@ -636,14 +663,26 @@ impl Interact {
         let mut v: Vec<(usize, f64)> = if hands.is_empty() {
             best.into_iter().collect()
         } else {
+            // A later part of a split change: hands in the shelf since before its contact
+            // made the earlier parts (none new: whose it was is not seen).
+            if later_part {
+                hands.retain(|_, h| h.1 >= time - HAND_TIME_MARGIN_S);
+                if hands.is_empty() {
+                    return Some(Vec::new());
+                }
+            }
             // A hand that dwelt in the bay took the item, not one that passed it for a tick
             // while another stayed there many.
             let most = hands.values().map(|h| h.2).max().unwrap_or(0);
             hands.retain(|_, h| most < HAND_DWELL_TICKS || h.2 * 4 > most);
-            let first = hands.values().map(|h| h.1).fold(f64::INFINITY, f64::min);
+            // The hand that came in when the shelf was touched: each one's first sighting.
+            let first = hands
+                .values()
+                .map(|h| (h.1 - time).abs())
+                .fold(f64::INFINITY, f64::min);
             hands
                 .into_iter()
-                .filter(|(_, h)| h.1 <= first + HAND_TIME_MARGIN_S)
+                .filter(|(_, h)| (h.1 - time).abs() <= first + HAND_TIME_MARGIN_S)
                 .map(|(k, h)| (k, h.0))
                 .collect()
         };
@@ -1818,17 +1857,24 @@ impl Interact {
         if (m.weight_kg - base).abs() > cfg.change_kg / 2.0 && cell.disturbed_since.is_none() {
             cell.disturbed_since = Some(m.time);
             (cell.contacts, cell.peak, cell.trough) = (1, m.weight_kg, m.weight_kg);
+            cell.trough_at = m.time;
+            cell.splits.clear();
         } else if cell.disturbed_since.is_some() {
             // A second hand on the shelf: after the weight fell from a peak, it rises again.
             let rise = CONTACT_RISE_KG.max(2.0 * cfg.change_kg);
             if m.weight_kg > cell.peak {
                 cell.peak = m.weight_kg;
                 cell.trough = m.weight_kg;
-            } else if m.weight_kg < cell.trough {
-                cell.trough = m.weight_kg;
+                cell.trough_at = m.time;
+            } else if m.weight_kg < cell.trough + cfg.settle_spread_kg / 2.0 {
+                // At the trough: the next contact begins after the last reading there.
+                cell.trough = cell.trough.min(m.weight_kg);
+                cell.trough_at = m.time;
             } else if cell.peak - cell.trough > rise && m.weight_kg - cell.trough > rise {
                 cell.contacts += 1;
+                cell.splits.push((cell.trough_at, cell.trough));
                 (cell.peak, cell.trough) = (m.weight_kg, m.weight_kg);
+                cell.trough_at = m.time;
             }
         }
         if !settled {
@@ -1846,9 +1892,62 @@ impl Interact {
         }
         // Decided once the tracks around it have had time to be bound (a shopper found again
         // after a brief loss is bound within `lost_after_s` plus a tick or two).
-        let contacts = cell.contacts;
-        self.deferred
-            .push((m.shelf.clone(), m.level, since, m.time, delta, contacts));
+        let (contacts, splits) = (cell.contacts, std::mem::take(&mut cell.splits));
+        // Several hand contacts, the weight between them each a whole number of the level's
+        // items further on: one change per contact (each its own taker).
+        let unit = self
+            .shelves
+            .iter()
+            .find(|s| s.id == m.shelf)
+            .and_then(|s| s.levels.get(m.level as usize))
+            .and_then(|l| l.first())
+            .map(|f| f.1);
+        if let (Some(w), false) = (unit, splits.is_empty()) {
+            let mut marks = vec![(since, base)];
+            marks.extend(splits.iter().copied());
+            marks.push((m.time, mean));
+            let parts: Vec<(f64, f64, f64)> = marks
+                .windows(2)
+                .map(|p| (p[0].0, p[1].0, p[1].1 - p[0].1))
+                .collect();
+            let whole = |d: f64| {
+                let q = (d.abs() / w).round();
+                q >= 1.0 && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w && d * delta > 0.0
+            };
+            if parts.iter().all(|p| whole(p.2)) {
+                // Each part a whole number of items (the weight between contacts was still
+                // settling), the last part what is left of the whole change.
+                let mut left = delta;
+                let n = parts.len();
+                for (i, (from, to, d)) in parts.into_iter().enumerate() {
+                    let d = if i + 1 < n {
+                        (d.abs() / w).round() * w * d.signum()
+                    } else {
+                        left
+                    };
+                    left -= d;
+                    self.deferred.push(Change {
+                        shelf: m.shelf.clone(),
+                        level: m.level,
+                        since: from,
+                        until: to,
+                        delta: d,
+                        contacts: 1,
+                        later_part: i > 0,
+                    });
+                }
+                return Vec::new();
+            }
+        }
+        self.deferred.push(Change {
+            shelf: m.shelf.clone(),
+            level: m.level,
+            since,
+            until: m.time,
+            delta,
+            contacts,
+            later_part: false,
+        });
         Vec::new()
     }
 
@@ -1857,12 +1956,10 @@ impl Interact {
         let wait = self.cfg.attribution_delay_s;
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
             .into_iter()
-            .partition(|d| d.2 + wait <= time);
+            .partition(|d| d.since + wait <= time);
         self.deferred = later;
         due.into_iter()
-            .flat_map(|(shelf, level, since, until, delta, contacts)| {
-                self.shelf_change(&shelf, level, (since, until), delta, contacts)
-            })
+            .flat_map(|c| self.shelf_change(&c))
             .collect()
     }
 
@@ -1963,14 +2060,9 @@ impl Interact {
         v
     }
 
-    fn shelf_change(
-        &mut self,
-        shelf_id: &str,
-        level: u32,
-        (since, until): (f64, f64),
-        delta: f64,
-        contacts: u32,
-    ) -> Vec<Output> {
+    fn shelf_change(&mut self, c: &Change) -> Vec<Output> {
+        let (shelf_id, level, since, until) = (c.shelf.as_str(), c.level, c.since, c.until);
+        let (delta, contacts) = (c.delta, c.contacts);
         let Some(si) = self.shelves.iter().position(|s| s.id == shelf_id) else {
             tracing::warn!(
                 shelf = shelf_id,
@@ -1979,7 +2071,7 @@ impl Interact {
             return Vec::new();
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
-        let hand = self.by_hand(si, level as usize, since);
+        let hand = self.by_hand(si, level as usize, since, c.later_part);
         let hand_seen = hand.is_some();
         // A hand with no known body near it names nobody: the bodies near the bay then.
         let mut near = match hand {
@@ -2215,17 +2307,18 @@ impl Interact {
         out
     }
 
-    /// Shoppers whose own hands dwelt in `shelf` at `level` (seen at `HAND_DWELL_TICKS` ticks
-    /// or more) from `from` to `to`.
+    /// Shoppers whose own hands dwelt in `shelf` at `level` (seen, named by one body only, at
+    /// `HAND_DWELL_TICKS` ticks or more) from `from` to `to`.
     fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
         let info = &self.shelves[shelf];
         let mut seen: HashMap<usize, u32> = HashMap::new();
         for (t, _, _, whose) in self.reaches.iter().filter(|(t, s, p, _)| {
             *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
         }) {
+            // Only a hand whose body is plain counts (not one fused into two tracks).
             let mut ks: Vec<usize> = whose.iter().filter_map(|w| self.owner_at(*w, *t)).collect();
             ks.dedup();
-            for k in ks {
+            if let [k] = ks[..] {
                 *seen.entry(k).or_default() += 1;
             }
         }

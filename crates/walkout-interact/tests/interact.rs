@@ -1075,8 +1075,9 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
 
 /// tok-a's hand is seen in bay A2-1f at t = 9.9-10.3 with tok-b beside it ([`side_by_side`]),
 /// and level 1 loses two items in one change (never settling between): in one hand contact,
-/// or in two 0.5 s apart (the weight rises as each hand presses on the shelf).
-fn two_units(two_contacts: bool) -> (Interact, Vec<Output>) {
+/// or in two 0.5 s apart (the weight rises as each hand presses on the shelf), the second
+/// with tok-b's hand seen in the bay (`b_hand`) or no new hand seen.
+fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", 1);
@@ -1085,16 +1086,17 @@ fn two_units(two_contacts: bool) -> (Interact, Vec<Output>) {
     out.extend(it.gate(&gate("tok-b", 2.5)));
     let mut t: f64 = 1.0;
     while t < 16.0 {
+        let hand = |x: f64, track: u64| walkout_interact::reach::Reach {
+            shelf,
+            p: glam::DVec3::new(x, 3.1, 1.0),
+            detections: Vec::new(),
+            tracks: vec![track],
+        };
         if (9.9..10.3).contains(&t) {
-            it.reach(
-                t,
-                &[walkout_interact::reach::Reach {
-                    shelf,
-                    p: glam::DVec3::new(10.4, 3.1, 1.0),
-                    detections: Vec::new(),
-                    tracks: vec![1],
-                }],
-            );
+            it.reach(t, &[hand(10.4, 1)]);
+        }
+        if b_hand && (10.4..10.8).contains(&t) {
+            it.reach(t, &[hand(10.9, 2)]);
         }
         out.extend(it.tick(t, &side_by_side(t)));
         let weight_kg = match t {
@@ -1117,25 +1119,47 @@ fn two_units(two_contacts: bool) -> (Interact, Vec<Output>) {
     (it, out)
 }
 
+/// The pick events: (shopper named, quantity, candidates when ambiguous).
+fn picks(out: &[Output]) -> Vec<(Option<String>, u32, usize)> {
+    events(out)
+        .into_iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Pick {
+                shopper, quantity, ..
+            } => Some((
+                shopper.as_ref().map(|s| s.to_string()),
+                *quantity,
+                e.ambiguous.as_ref().map_or(0, |a| a.candidates.len()),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn two_units_in_two_hand_contacts_are_open_among_those_within_reach() {
+fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    // One contact, one hand seen: tok-a took both.
-    let (it, out) = two_units(false);
-    assert_eq!(pick_candidates(&out), None);
-    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
-    // Two contacts: tok-b, within reach, may have taken one behind tok-a's seen hand.
-    let (it, out) = two_units(true);
-    assert_eq!(pick_candidates(&out), Some(2));
-    let pick = events(&out)
-        .into_iter()
-        .find(|e| matches!(e.kind, EventKind::Pick { quantity: 2, .. }))
-        .expect("one change of two units");
-    assert!(
-        pick.ambiguous
-            .as_ref()
-            .is_some_and(|a| a.evidence.contains("2 hand contacts"))
+    let (a, b) = (
+        pseudonym_of("tok-a").to_string(),
+        pseudonym_of("tok-b").to_string(),
     );
-    assert!(it.carts_by_token()["tok-a"].0.is_empty());
+    // One contact, one hand seen: tok-a took both.
+    let (it, out) = two_units(false, false);
+    assert_eq!(picks(&out), vec![(Some(a.clone()), 2, 0)]);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
+    // Two contacts, tok-b's hand in the bay at the second: one item each.
+    let (it, out) = two_units(true, true);
+    assert_eq!(picks(&out), vec![(Some(a.clone()), 1, 0), (Some(b), 1, 0)]);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
+    // Two contacts, no new hand at the second: tok-b, within reach, may have taken it behind
+    // tok-a's seen hand; the first item is tok-a's.
+    let (it, out) = two_units(true, false);
+    let p = picks(&out);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(p[0], (Some(a), 1, 0));
+    assert_eq!((p[1].1, p[1].2), (1, 2), "{p:?}");
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
