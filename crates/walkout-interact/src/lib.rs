@@ -296,6 +296,8 @@ pub struct Interact {
     track_life: HashMap<u64, (f64, f64, f64)>,
     /// Bound tracks that do not look like their shopper's outfit, since when.
     mismatch: HashMap<u64, f64>,
+    /// Bound track -> when it last looked like its shopper's outfit.
+    looked_own: HashMap<u64, f64>,
     /// Doubts (lost, kept) whose two shoppers' tracks each wear their own outfit, since when.
     outfits_agree: HashMap<(usize, usize), f64>,
 }
@@ -528,6 +530,7 @@ impl Interact {
             track_app: HashMap::new(),
             track_life: HashMap::new(),
             mismatch: HashMap::new(),
+            looked_own: HashMap::new(),
             outfits_agree: HashMap::new(),
         }
     }
@@ -1327,6 +1330,9 @@ impl Interact {
                 continue;
             };
             if swapped.contains(&t.id) || cosine(e, own) >= OUTFIT_SAME {
+                if !swapped.contains(&t.id) {
+                    self.looked_own.insert(t.id, time);
+                }
                 self.mismatch.remove(&t.id);
                 continue;
             }
@@ -1385,6 +1391,7 @@ impl Interact {
                         "tracks wear each other's shoppers' outfits: passed round"
                     );
                     for &(tr, _, to) in &cycle {
+                        self.looked_own.remove(&tr);
                         self.by_track.insert(tr, to);
                         self.set_owner(tr, from, to);
                         self.shoppers[to].track = Some(tr);
@@ -1402,7 +1409,8 @@ impl Interact {
                         self.shoppers[a].confusable.retain(|x| !who.contains(x));
                     }
                     for d in settled {
-                        let swap = self.by_track.get(&d.kept_track) == Some(&d.lost);
+                        let swap = (self.by_track.get(&d.kept_track) == Some(&d.lost))
+                            .then_some(from.max(d.time - 1.0));
                         out.extend(self.release_held(&d, swap, time));
                     }
                     for &(on, _, to) in &cycle {
@@ -1544,8 +1552,12 @@ impl Interact {
             // `kept` was last seen where they met, not where the track is now.
             self.shoppers[j].last_pos = d.place;
             self.shoppers[j].last_seen = d.time;
-            out.extend(self.release_held(&d, true, time));
+            // They swapped after the track last looked like its shopper of then.
+            let looked = self.looked_own.get(&track).map(|t| t - APPEARANCE_LAG_S);
+            let swap_from = looked.map_or(d.time - 1.0, |t| t.max(d.time - 1.0));
+            out.extend(self.release_held(&d, Some(swap_from), time));
         }
+        self.looked_own.remove(&track);
         let d = self.doubt(j, k, track, time, p);
         self.doubts.push(d);
         let (pj, id_j, id_k) = (
@@ -1577,8 +1589,9 @@ impl Interact {
     }
 
     /// The events held for doubt `d`, published again decided (to the shopper the resolution
-    /// says), with the carts they change.
-    fn release_held(&mut self, d: &Doubt, swap: bool, time: f64) -> Vec<Output> {
+    /// says), with the carts they change. `swap`: the kept track followed the lost shopper
+    /// from then on (events held for its shopper from then are the lost one's).
+    fn release_held(&mut self, d: &Doubt, swap: Option<f64>, time: f64) -> Vec<Output> {
         let (k, j) = (d.lost, d.kept);
         let mut out = Vec::new();
         // Events held for this doubt.
@@ -1590,7 +1603,11 @@ impl Interact {
             });
         self.open_events = rest;
         for e in mine {
-            let who = if swap && e.shopper == j { k } else { e.shopper };
+            let who = if swap.is_some_and(|from| e.time >= from) && e.shopper == j {
+                k
+            } else {
+                e.shopper
+            };
             // Out of the pending items of the shopper it was held for ...
             let held = &mut self.shoppers[e.shopper].pending;
             let q = held.entry(e.sku.clone()).or_default();
@@ -1683,7 +1700,7 @@ impl Interact {
             );
             self.shoppers[k].confusable.retain(|&x| x != j);
             self.shoppers[j].confusable.retain(|&x| x != k);
-            out.extend(self.release_held(&d, false, time));
+            out.extend(self.release_held(&d, None, time));
         }
         self.outfits_agree = agree;
         out
@@ -1821,7 +1838,7 @@ impl Interact {
             }
             self.shoppers[k].confusable.retain(|&x| x != j);
             self.shoppers[j].confusable.retain(|&x| x != k);
-            out.extend(self.release_held(&d, swap, time));
+            out.extend(self.release_held(&d, swap.then_some(d.time - 1.0), time));
         }
         out
     }

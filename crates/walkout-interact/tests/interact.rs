@@ -762,6 +762,63 @@ fn outfits_settle_a_doubt_that_head_heights_cannot() {
     );
 }
 
+/// tok-a (track 1, outfit A) is lost beside tok-b (track 2, outfit B) at t = 10 and nobody
+/// else is found; track 2 goes on to bay A2-1f (a pick there at t = 11) wearing B until
+/// `switch_at` and A after it: it took tok-a's place then, not when tok-a was lost.
+fn late_swap_run(switch_at: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let (a, b) = (outfit(0), outfit(1));
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let with = |mut t: TrackObs, e: &[f32]| {
+        t.embedding = Some(e.to_vec());
+        t
+    };
+    let out = drive(&mut it, &s, 20.0, ("A2-1f", 1, 11.0), |t, _| {
+        let mut tracks = Vec::new();
+        if t < 10.0 {
+            let u = ((t - 1.0) / 8.0).min(1.0);
+            tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
+        }
+        if t >= 3.0 {
+            let u = ((t - 3.0) / 6.5).min(1.0);
+            tracks.push(if t < 10.0 {
+                with(track(2, 2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.75), &b)
+            } else {
+                let v = ((t - 10.0) / 1.0).min(1.0);
+                let on = if t < switch_at { &b } else { &a };
+                with(track(2, 8.5 + 2.1 * v, 2.0 + 0.55 * v, 1.75), on)
+            });
+        }
+        tracks
+    });
+    (it, out)
+}
+
+#[test]
+fn a_track_that_takes_a_lost_shoppers_place_after_a_held_pick_leaves_it_to_its_shopper() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // Track 2 still wears tok-b's outfit at the pick (t = 11), held for the doubt from t = 10
+    // when it is decided (t = 15); it wears tok-a's from t = 16: the pick stays tok-b's.
+    let (it, out) = late_swap_run(16.0);
+    assert_eq!(
+        it.token_of_track(2),
+        Some("tok-a"),
+        "track 2 is tok-a's now"
+    );
+    assert!(
+        events(&out).iter().any(|e| e.corrects.is_some()),
+        "the held pick is published decided"
+    );
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
+    // Wearing tok-a's outfit from t = 10.5, before the pick: the pick is tok-a's.
+    let (it, _) = late_swap_run(10.5);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+}
+
 #[test]
 fn a_doubt_is_settled_once_both_tracks_are_seen_in_their_own_outfits() {
     let s = store();
