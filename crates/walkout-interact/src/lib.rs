@@ -603,8 +603,9 @@ impl Interact {
     ) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
-        // Shopper -> (nearest hand, first sighting, how often seen) of their own hands.
-        let mut hands: HashMap<usize, (f64, f64, u32)> = HashMap::new();
+        // Shopper -> (nearest hand, first sighting, how often seen, how often as the only body
+        // its detections were fused into) of their own hands.
+        let mut hands: HashMap<usize, (f64, f64, u32, u32)> = HashMap::new();
         let mut seen = false;
         let near = |(tr, s, _, _): &&(f64, usize, glam::DVec3, Vec<u64>)| {
             *s == shelf && *tr >= time - 1.0 && *tr <= time + 1.0
@@ -656,10 +657,11 @@ impl Interact {
                 // The hand's own body: an arm stretched into a bay from its corner is longer
                 // than the reach that counts for a body merely near the hand.
                 if whose.contains(&t.id) && d <= self.cfg.reach_m + OWN_HAND_SLACK_M {
-                    let e = hands.entry(k).or_insert((f64::INFINITY, tr, 0));
+                    let e = hands.entry(k).or_insert((f64::INFINITY, tr, 0, 0));
                     e.0 = e.0.min(d);
                     e.1 = e.1.min(tr);
                     e.2 += 1;
+                    e.3 += u32::from(whose.len() == 1);
                 }
             }
         }
@@ -678,6 +680,11 @@ impl Interact {
             // while another stayed there many.
             let most = hands.values().map(|h| h.2).max().unwrap_or(0);
             hands.retain(|_, h| most < HAND_DWELL_TICKS || h.2 * 4 > most);
+            // A hand seen plainly as one body's, not one only ever fused into two tracks
+            // (beside the body whose hand it plainly was).
+            if hands.values().any(|h| h.3 > 0) {
+                hands.retain(|_, h| h.3 > 0);
+            }
             // The hand that came in when the shelf was touched: each one's first sighting.
             let first = hands
                 .values()

@@ -980,6 +980,24 @@ fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
 }
 
 #[test]
+fn a_hand_seen_plainly_as_one_bodys_is_not_a_neighbours_it_was_also_fused_into() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // The hand's detections went to tok-a's track alone at first, then to both tracks.
+    let (it, out) = side_by_side_hands(|t| {
+        vec![(
+            (10.6, 3.1, 1.0),
+            if t < 10.05 { vec![1] } else { vec![1, 2] },
+        )]
+    });
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+    // Fused into both tracks throughout: either's.
+    let (_, out) = side_by_side_hands(|_| vec![((10.6, 3.1, 1.0), vec![1, 2])]);
+    assert_eq!(pick_candidates(&out), Some(2));
+}
+
+#[test]
 fn a_meeting_after_a_pick_leaves_the_pick_to_its_shopper() {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
