@@ -587,13 +587,15 @@ impl Interact {
         }
     }
 
-    /// Shoppers near a hand seen in `shelf` around `time`: (shopper, distance from the hand),
-    /// nearest first; `None` when no hand was seen there (a hand with no known shopper near it
-    /// gives an empty list: nobody can be named). Where the hands' own bodies are known (the
-    /// person detections that carried the wrists, fused into tracks), only those shoppers
-    /// are listed, and of them those whose hand was there closest to `time` (within
-    /// `HAND_TIME_MARGIN_S`): a shopper standing beside a reaching one did not reach, and one
-    /// reaching in a moment later did not start this change.
+    /// Shoppers near a hand seen in `shelf` at `level` around `time`: (shopper, distance from
+    /// the hand), nearest first; `None` when no hand was seen there (a hand with no known
+    /// shopper near it gives an empty list: nobody can be named). Where the hands' own bodies
+    /// are known (the person detections that carried the wrists, fused into tracks), only those
+    /// shoppers are listed, and of them those whose hand came in nearest `time` (first seen
+    /// within `HAND_TIME_MARGIN_S` of the nearest): a shopper standing beside a reaching one
+    /// did not reach, and one reaching in a moment later did not start this change.
+    /// `later_part`: the change is a later part of one split at a hand contact (hands in the
+    /// shelf since before it made the earlier parts).
     fn by_hand(
         &self,
         shelf: usize,
@@ -610,14 +612,14 @@ impl Interact {
         let near = |(tr, s, _, _): &&(f64, usize, glam::DVec3, Vec<u64>)| {
             *s == shelf && *tr >= time - 1.0 && *tr <= time + 1.0
         };
-        // Hands at the changed level's height, when any was seen there: a shopper beside the
-        // one who took from it, reaching into another level of the bay, did not change it.
+        // Hands at the changed level only: a shopper beside the one who took from it, reaching
+        // into another level of the bay (or a hand hanging at a lower level's height), did not
+        // change it; with no hand seen at the level, the bodies near the bay decide.
         let info = &self.shelves[shelf];
         let at_level = |p: &glam::DVec3| info.level_at(p.z) == Some(level);
-        let any_at_level = self.reaches.iter().filter(near).any(|r| at_level(&r.2));
         for (tr, s, p, whose) in self.reaches.iter().filter(near) {
             let (tr, _s, p) = (*tr, *s, *p);
-            if any_at_level && !at_level(&p) {
+            if !at_level(&p) {
                 continue;
             }
             tracing::trace!(

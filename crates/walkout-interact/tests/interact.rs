@@ -957,6 +957,10 @@ fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
     // Both hands at the middle level: either could have taken it.
     let (_, out) = two_hands_two_levels(1.0);
     assert_eq!(pick_candidates(&out), Some(2));
+    // Only tok-a's hand at the top level seen: it names nobody for the middle level; the two
+    // bodies about as near the bay could either have taken it.
+    let (_, out) = side_by_side_hands(|_| vec![((10.4, 3.0, 1.6), vec![1])]);
+    assert_eq!(pick_candidates(&out), Some(2));
 }
 
 #[test]
