@@ -243,6 +243,16 @@ fn wrist_at(cam: &walkout_geometry::Camera, p: glam::DVec3) -> walkout_types::De
     }
 }
 
+/// A hand seen in bay `shelf` at (x, y, z), its wrists fused into `track`.
+fn hand_at(shelf: usize, (x, y, z): (f64, f64, f64), track: u64) -> walkout_interact::reach::Reach {
+    walkout_interact::reach::Reach {
+        shelf,
+        p: glam::DVec3::new(x, y, z),
+        detections: Vec::new(),
+        tracks: vec![track],
+    }
+}
+
 #[test]
 fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_is_not() {
     use walkout_interact::reach::reach_points;
@@ -622,9 +632,7 @@ fn side_by_side_pick(whose: Vec<u64>) -> (Interact, Vec<Output>) {
 /// Tracks 1 and 2 side by side at bay A2-1f ([`side_by_side`]); from t = 9.9 to 10.3 the
 /// hands `hands(t)` ((x, y, z), the tracks their wrists were fused into) are seen in the bay,
 /// and its level 1 loses one item at t = 10.
-fn side_by_side_hands(
-    hands: impl Fn(f64) -> Vec<((f64, f64, f64), Vec<u64>)>,
-) -> (Interact, Vec<Output>) {
+fn side_by_side_hands(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
@@ -681,6 +689,17 @@ fn outfit_swap_run_until(
     found_shows: f64,
     t_end: f64,
 ) -> (Interact, Vec<Output>) {
+    outfit_scene(t_end, |_| kept.to_vec(), Some((found, found_shows)))
+}
+
+/// tok-a (track 1, outfit A) is lost beside tok-b (track 2, outfit B) at t = 10; track 2 goes
+/// on to bay A2-1f (a pick there at t = 11) wearing `kept(t)`; with `found` (outfit, from
+/// when it shows), a new track 3 is found at t = 10.6 nearby.
+fn outfit_scene(
+    t_end: f64,
+    kept: impl Fn(f64) -> Vec<f32>,
+    found: Option<(&[f32], f64)>,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let (a, b) = (outfit(0), outfit(1));
     let mut it = Interact::new(&s, InteractConfig::default());
@@ -700,11 +719,13 @@ fn outfit_swap_run_until(
                 with(track(2, 2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.75), &b)
             } else {
                 let v = ((t - 10.0) / 1.0).min(1.0);
-                with(track(2, 8.5 + 2.1 * v, 2.0 + 0.55 * v, 1.75), kept)
+                with(track(2, 8.5 + 2.1 * v, 2.0 + 0.55 * v, 1.75), &kept(t))
             });
         }
-        if t >= 10.6 {
-            tracks.push(if t >= found_shows {
+        if let Some((found, shows)) = found
+            && t >= 10.6
+        {
+            tracks.push(if t >= shows {
                 with(track(3, 8.0, 1.2, 1.75), found)
             } else {
                 track(3, 8.0, 1.2, 1.75)
@@ -766,32 +787,11 @@ fn outfits_settle_a_doubt_that_head_heights_cannot() {
 /// else is found; track 2 goes on to bay A2-1f (a pick there at t = 11) wearing B until
 /// `switch_at` and A after it: it took tok-a's place then, not when tok-a was lost.
 fn late_swap_run(switch_at: f64) -> (Interact, Vec<Output>) {
-    let s = store();
-    let (a, b) = (outfit(0), outfit(1));
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let with = |mut t: TrackObs, e: &[f32]| {
-        t.embedding = Some(e.to_vec());
-        t
-    };
-    let out = drive(&mut it, &s, 20.0, ("A2-1f", 1, 11.0), |t, _| {
-        let mut tracks = Vec::new();
-        if t < 10.0 {
-            let u = ((t - 1.0) / 8.0).min(1.0);
-            tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
-        }
-        if t >= 3.0 {
-            let u = ((t - 3.0) / 6.5).min(1.0);
-            tracks.push(if t < 10.0 {
-                with(track(2, 2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.75), &b)
-            } else {
-                let v = ((t - 10.0) / 1.0).min(1.0);
-                let on = if t < switch_at { &b } else { &a };
-                with(track(2, 8.5 + 2.1 * v, 2.0 + 0.55 * v, 1.75), on)
-            });
-        }
-        tracks
-    });
-    (it, out)
+    outfit_scene(
+        20.0,
+        |t| if t < switch_at { outfit(1) } else { outfit(0) },
+        None,
+    )
 }
 
 #[test]
@@ -888,15 +888,7 @@ fn crowd_run(rotate: bool) -> (Interact, Vec<Output>) {
         }
         out.extend(it.tick(t, &tracks));
         if (14.9..15.3).contains(&t) {
-            it.reach(
-                t,
-                &[walkout_interact::reach::Reach {
-                    shelf,
-                    p: glam::DVec3::new(10.6, 3.1, 1.0),
-                    detections: Vec::new(),
-                    tracks: vec![1],
-                }],
-            );
+            it.reach(t, &[hand_at(shelf, (10.6, 3.1, 1.0), 1)]);
         }
         for r in cell("A2-1f", 1, t, t + 0.1, 15.0, 20.0, -w) {
             out.extend(it.weight(&r));
@@ -963,42 +955,51 @@ fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
-#[test]
-fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
+/// Hands seen in the bay at a tick: (x, y, z), the tracks their wrists were fused into.
+type Hands = Vec<((f64, f64, f64), Vec<u64>)>;
+
+/// With the hands `named(t)` the pick is `token`'s, undoubted; with `open(t)` either shopper's.
+fn named_then_open(named: impl Fn(f64) -> Hands, token: &str, open: impl Fn(f64) -> Hands) {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    // tok-a's hand is in the level at the first tick only; tok-b's at every tick.
-    let (it, out) = side_by_side_hands(|t| {
-        let mut v = vec![((10.9, 3.1, 1.0), vec![2])];
-        if t < 10.05 {
-            v.push(((10.4, 3.1, 1.0), vec![1]));
-        }
-        v
-    });
+    let (it, out) = side_by_side_hands(named);
     assert_eq!(pick_candidates(&out), None);
-    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
-    // Both dwelt there: either could have taken it.
-    let (_, out) =
-        side_by_side_hands(|_| vec![((10.9, 3.1, 1.0), vec![2]), ((10.4, 3.1, 1.0), vec![1])]);
+    assert_eq!(it.carts_by_token()[token].0.get(&sku), Some(&1));
+    let (_, out) = side_by_side_hands(open);
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
 #[test]
+fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
+    // tok-a's hand is in the level at the first tick only, tok-b's at every tick; then both
+    // dwell there: either could have taken it.
+    named_then_open(
+        |t| {
+            let mut v = vec![((10.9, 3.1, 1.0), vec![2])];
+            if t < 10.05 {
+                v.push(((10.4, 3.1, 1.0), vec![1]));
+            }
+            v
+        },
+        "tok-b",
+        |_| vec![((10.9, 3.1, 1.0), vec![2]), ((10.4, 3.1, 1.0), vec![1])],
+    );
+}
+
+#[test]
 fn a_hand_seen_plainly_as_one_bodys_is_not_a_neighbours_it_was_also_fused_into() {
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
-    // The hand's detections went to tok-a's track alone at first, then to both tracks.
-    let (it, out) = side_by_side_hands(|t| {
-        vec![(
-            (10.6, 3.1, 1.0),
-            if t < 10.05 { vec![1] } else { vec![1, 2] },
-        )]
-    });
-    assert_eq!(pick_candidates(&out), None);
-    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
-    // Fused into both tracks throughout: either's.
-    let (_, out) = side_by_side_hands(|_| vec![((10.6, 3.1, 1.0), vec![1, 2])]);
-    assert_eq!(pick_candidates(&out), Some(2));
+    // The hand's detections went to tok-a's track alone at first, then to both tracks; then
+    // fused into both tracks throughout: either's.
+    named_then_open(
+        |t| {
+            vec![(
+                (10.6, 3.1, 1.0),
+                if t < 10.05 { vec![1] } else { vec![1, 2] },
+            )]
+        },
+        "tok-a",
+        |_| vec![((10.6, 3.1, 1.0), vec![1, 2])],
+    );
 }
 
 #[test]
@@ -1013,15 +1014,7 @@ fn a_meeting_after_a_pick_leaves_the_pick_to_its_shopper() {
         let mut it = Interact::new(&s, InteractConfig::default());
         let out = drive(&mut it, &s, 15.0, ("A2-1f", 1, 8.0), |t, it| {
             if (7.9..8.3).contains(&t) {
-                it.reach(
-                    t,
-                    &[walkout_interact::reach::Reach {
-                        shelf,
-                        p: glam::DVec3::new(10.6, 3.1, 1.0),
-                        detections: Vec::new(),
-                        tracks: vec![1],
-                    }],
-                );
+                it.reach(t, &[hand_at(shelf, (10.6, 3.1, 1.0), 1)]);
             }
             let mut v = side_by_side(t);
             if t >= lost_at {
@@ -1165,17 +1158,11 @@ fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
     out.extend(it.gate(&gate("tok-b", 2.5)));
     let mut t: f64 = 1.0;
     while t < 16.0 {
-        let hand = |x: f64, track: u64| walkout_interact::reach::Reach {
-            shelf,
-            p: glam::DVec3::new(x, 3.1, 1.0),
-            detections: Vec::new(),
-            tracks: vec![track],
-        };
         if (9.9..10.3).contains(&t) {
-            it.reach(t, &[hand(10.4, 1)]);
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
         }
         if b_hand && (10.4..10.8).contains(&t) {
-            it.reach(t, &[hand(10.9, 2)]);
+            it.reach(t, &[hand_at(shelf, (10.9, 3.1, 1.0), 2)]);
         }
         out.extend(it.tick(t, &side_by_side(t)));
         let weight_kg = match t {
