@@ -1,9 +1,9 @@
 //! Hands in shelves, from wrists seen by the cameras: each wrist's viewing ray is followed to
 //! the first shelf bay it enters; where rays from two cameras enter the same bay within `agree_m`
-//! of each other and meet (pass within `agree_m`: the wrist, triangulated) inside the bay, past
-//! its face by `HAND_IN_M`, a hand is in that bay. One camera alone cannot tell a hand in the
-//! shelf from a hand in front of it, and two rays through a wrist hanging beside the shelf enter
-//! it close together but meet outside.
+//! of each other and also meet (pass within `agree_m`: the wrist, triangulated) in the bay or at
+//! its face (no more than `HAND_OFF_FACE_M` outside it), a hand is in that bay. One camera alone
+//! cannot tell a hand in the shelf from a hand in front of it, and two rays through a wrist
+//! hanging beside the shelf enter it close together but meet outside.
 
 use glam::{DVec2, DVec3};
 use walkout_geometry::coverage::ray_box_entry;
@@ -104,7 +104,7 @@ pub fn reach_points(
                 continue;
             };
             let s = a.bay;
-            if gap > agree_m || depth_in_box(p, shelves[s].min, shelves[s].max) < HAND_IN_M {
+            if gap > agree_m || depth_in_box(p, shelves[s].min, shelves[s].max) < -HAND_OFF_FACE_M {
                 continue;
             }
             let dets = [
@@ -165,9 +165,9 @@ fn closest_approach(o1: DVec3, d1: DVec3, o2: DVec3, d2: DVec3) -> Option<(DVec3
     Some(((p + q) / 2.0, p.distance(q)))
 }
 
-/// How far past a bay's face a wrist must be to be in it, metres: a hand taking an item goes
-/// in; one hanging beside the shelf (or resting on its edge) does not.
-pub const HAND_IN_M: f64 = -0.03;
+/// How far outside a bay's faces a triangulated wrist may be and still be in it, metres (a
+/// hand taking an item reaches the face; one hanging beside the shelf is farther off).
+pub const HAND_OFF_FACE_M: f64 = 0.03;
 
 /// How far `p` is inside the box `min`..`max` on the floor plane (from the nearest side face;
 /// negative outside it).

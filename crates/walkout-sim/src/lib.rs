@@ -467,9 +467,6 @@ fn clearance_from(on_floor: &[Option<DVec2>], me: usize, p: DVec2) -> f64 {
 const PERSONAL_M: f64 = 0.6;
 /// How far beside a bay's end a body may stand and still reach into it, metres.
 const SIDE_REACH_M: f64 = 0.3;
-/// How far into a bay, past its face, a hand taking or putting back an item goes, metres.
-const HAND_IN_M: f64 = 0.0;
-
 /// ... unless kept waiting this long (a deadlock breaker), seconds.
 const MAX_BLOCKED_S: f64 = 5.0;
 
@@ -802,7 +799,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                         // along the shelf the body stands at.
                         let hand = DVec3::new(
                             a.pos.x.clamp(sh.min.x + 0.1, sh.max.x - 0.1),
-                            face_y + (sh.min.y + sh.max.y - 2.0 * face_y).signum() * HAND_IN_M,
+                            face_y,
                             lv.height_m + 0.1,
                         );
                         a.reach = Some((hand, t + 0.6));
