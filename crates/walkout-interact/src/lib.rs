@@ -141,12 +141,35 @@ struct Shopper {
     /// spot).
     outfit: Vec<f32>,
     outfit_n: u32,
+    /// Their walking speeds (gait), m/s, learnt from their tracks while nothing was in doubt:
+    /// unlike an outfit, kept through a blind spot (a change of clothes leaves the gait).
+    gait: Vec<f32>,
 }
 
 impl Shopper {
     /// Their outfit's appearance, once learnt from enough samples.
     fn outfit(&self) -> Option<&[f32]> {
         (self.outfit_n >= OUTFIT_MIN_SAMPLES).then_some(&self.outfit[..])
+    }
+
+    /// Their gait (median walking speed, m/s), once learnt from enough samples.
+    fn gait(&self) -> Option<f64> {
+        (self.gait.len() >= GAIT_MIN_SAMPLES).then(|| median(self.gait.iter().copied()))
+    }
+}
+
+/// The median of `v` (0 when empty).
+fn median(v: impl Iterator<Item = f32>) -> f64 {
+    let mut v: Vec<f32> = v.collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f32::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        f64::from(v[n / 2])
+    } else {
+        (f64::from(v[n / 2 - 1]) + f64::from(v[n / 2])) / 2.0
     }
 }
 
@@ -300,6 +323,8 @@ pub struct Interact {
     looked_own: HashMap<u64, f64>,
     /// Doubts (lost, kept) whose two shoppers' tracks each wear their own outfit, since when.
     outfits_agree: HashMap<(usize, usize), f64>,
+    /// Per track: its walking speeds (time, m/s) over `GAIT_DT_S`, while it walked.
+    track_gait: HashMap<u64, Vec<(f64, f32)>>,
 }
 
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
@@ -318,6 +343,9 @@ const CONTACT_RISE_KG: f64 = 0.08;
 /// whole number of items for the change to be split there.
 const SPLIT_TOLERANCE: f64 = 0.3;
 
+/// A hand fused into several tracks is the nearest one's, and those no farther from it than
+/// this more, metres.
+const FUSED_NEARER_M: f64 = 0.2;
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
 /// Two shoppers together at a blind spot are doubted once in this many seconds.
@@ -339,6 +367,23 @@ const RECOVER_SEEN_FRACTION: f64 = 0.6;
 const OUTFIT_SAME: f64 = 0.6;
 /// Cosine-similarity margin by which appearance tells two shoppers apart.
 const APPEARANCE_MARGIN: f64 = 0.3;
+/// Gait: a track's walking speed is measured over this interval, seconds ...
+const GAIT_DT_S: f64 = 0.5;
+/// ... and counts while it walks (a shopper standing at a shelf or stepping aside says nothing
+/// of their gait), m/s ...
+const GAIT_WALKING_MPS: f64 = 0.6;
+/// ... up to a run (faster is a track jumping between people), m/s.
+const GAIT_MAX_MPS: f64 = 2.5;
+/// Walking-speed samples (ticks) before a gait is known: a shopper's, and a track's since a
+/// doubt.
+const GAIT_MIN_SAMPLES: usize = 30;
+/// Walking speeds a shopper's gait keeps (the latest).
+const GAIT_KEEP: usize = 600;
+/// Two gaits this far apart (median walking speeds, m/s) tell two shoppers apart ...
+const GAIT_APART_MPS: f64 = 0.15;
+/// ... when one pairing of shoppers with tracks fits their gaits better than the other by
+/// this much, m/s.
+const GAIT_MARGIN_MPS: f64 = 0.1;
 /// Cell of the walking-distance grid, metres.
 const WALK_CELL_M: f64 = 0.2;
 
@@ -366,11 +411,16 @@ fn distance_to_polygon(p: &Polygon, x: DVec2) -> f64 {
 
 impl ShelfInfo {
     /// The level a hand at height `z` reaches into: the highest board at or below it (items
-    /// stand on a board, and a hand takes one between it and the next board up). A hand below
-    /// the lowest board reaches into the lowest level.
+    /// stand on a board, and a hand takes one between it and the top of the items on it). A
+    /// hand below the lowest board reaches into the lowest level; one higher above its board
+    /// than the items stand (a hand hanging at a body's side, in front of a low shelf)
+    /// reaches into none.
     fn level_at(&self, z: f64) -> Option<usize> {
         /// A wrist measured a little below the board it reaches above.
         const BELOW_BOARD_M: f64 = 0.05;
+        /// The tallest items on a board, metres (a 1 l carton stands 25 cm): a hand taking
+        /// or putting one back is no higher above the board.
+        const ITEM_TOP_M: f64 = 0.3;
         let lowest = self
             .level_heights
             .iter()
@@ -382,8 +432,7 @@ impl ShelfInfo {
             .enumerate()
             .filter(|(_, h)| **h <= z + BELOW_BOARD_M)
             .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(l, _)| l)
-            .or(lowest)
+            .map_or(lowest, |(l, h)| (z <= h + ITEM_TOP_M).then_some(l))
     }
 
     /// Distance from a body at `p` to the bay, when the body stands on a side it can reach in
@@ -532,6 +581,7 @@ impl Interact {
             mismatch: HashMap::new(),
             looked_own: HashMap::new(),
             outfits_agree: HashMap::new(),
+            track_gait: HashMap::new(),
         }
     }
 
@@ -641,6 +691,23 @@ impl Interact {
             else {
                 continue;
             };
+            // A hand whose detections were fused into several tracks is the nearest body's
+            // (and those about as near): an arm reaches from its own body.
+            let dist = |id: u64| {
+                tracks
+                    .iter()
+                    .find(|t| t.id == id)
+                    .map(|t| (t.x - p.x).hypot(t.y - p.y))
+            };
+            let nearest = whose
+                .iter()
+                .filter_map(|&w| dist(w))
+                .fold(f64::INFINITY, f64::min);
+            let own: Vec<u64> = whose
+                .iter()
+                .copied()
+                .filter(|&w| dist(w).is_none_or(|d| d <= nearest + FUSED_NEARER_M))
+                .collect();
             for t in tracks {
                 let Some(k) = self.owner_at(t.id, tr) else {
                     continue;
@@ -658,12 +725,12 @@ impl Interact {
                 }
                 // The hand's own body: an arm stretched into a bay from its corner is longer
                 // than the reach that counts for a body merely near the hand.
-                if whose.contains(&t.id) && d <= self.cfg.reach_m + OWN_HAND_SLACK_M {
+                if own.contains(&t.id) && d <= self.cfg.reach_m + OWN_HAND_SLACK_M {
                     let e = hands.entry(k).or_insert((f64::INFINITY, tr, 0, 0));
                     e.0 = e.0.min(d);
                     e.1 = e.1.min(tr);
                     e.2 += 1;
-                    e.3 += u32::from(whose.len() == 1);
+                    e.3 += u32::from(own.len() == 1);
                 }
             }
         }
@@ -751,6 +818,31 @@ impl Interact {
         }
         self.recent_h
             .retain(|_, r| r.back().is_some_and(|(tt, _)| *tt >= time - RECENT_S));
+        // Gait: each seen track's walking speed over the last `GAIT_DT_S` (where it was seen
+        // then too).
+        let i0 = self
+            .history
+            .partition_point(|(t, _)| *t < time - GAIT_DT_S - 0.01);
+        if let Some((t0, past)) = self
+            .history
+            .get(i0)
+            .filter(|(t0, _)| *t0 <= time - 0.5 * GAIT_DT_S)
+        {
+            for t in tracks {
+                let Some(o) = past.iter().find(|o| o.id == t.id && o.seen) else {
+                    continue;
+                };
+                let v = (t.x - o.x).hypot(t.y - o.y) / (time - t0);
+                if (GAIT_WALKING_MPS..=GAIT_MAX_MPS).contains(&v) {
+                    self.track_gait
+                        .entry(t.id)
+                        .or_default()
+                        .push((time, v as f32));
+                }
+            }
+        }
+        self.track_gait
+            .retain(|_, v| v.last().is_some_and(|(tt, _)| *tt >= time - 600.0));
         out.extend(self.run_checks(time));
         for t in tracks {
             if let Some(e) = &t.embedding {
@@ -772,9 +864,22 @@ impl Interact {
                 // Their outfit is learnt only while nothing about them is in doubt.
                 let sure = self.shoppers[k].confusable.is_empty()
                     && !self.doubts.iter().any(|d| d.lost == k || d.kept == k);
+                let walked = self
+                    .track_gait
+                    .get(&t.id)
+                    .and_then(|v| v.last())
+                    .filter(|(tt, _)| *tt == time)
+                    .map(|x| x.1);
                 let s = &mut self.shoppers[k];
                 s.last_pos = DVec2::new(t.x, t.y);
                 s.last_seen = time;
+                // Their gait too (kept through a blind spot: clothes do not change it).
+                if sure && let Some(v) = walked {
+                    if s.gait.len() >= GAIT_KEEP {
+                        s.gait.remove(0);
+                    }
+                    s.gait.push(v);
+                }
                 if t.height_m > 1.0 {
                     s.height_n += 1;
                     s.height += (t.height_m - s.height) / f64::from(s.height_n.min(300));
@@ -834,6 +939,7 @@ impl Interact {
                     confusable: Vec::new(),
                     outfit: Vec::new(),
                     outfit_n: 0,
+                    gait: Vec::new(),
                 });
                 self.by_track.insert(t.id, k);
                 self.set_owner(t.id, time, k);
@@ -963,6 +1069,10 @@ impl Interact {
                     if !self.shoppers[r].confusable.contains(&k) {
                         self.shoppers[r].confusable.push(k);
                     }
+                    // The track may be either's: a doubt (their gaits, once it has walked,
+                    // or the rival's own recovery may tell).
+                    let d = self.doubt(r, k, t.id, from, p);
+                    self.doubts.push(d);
                 }
                 let n = (rivals.len() + 1) as f64;
                 Some(Ambiguity {
@@ -1007,6 +1117,7 @@ impl Interact {
         out.extend(self.verify_heights(time, tracks));
         out.extend(self.verify_appearance(time, tracks));
         out.extend(self.settle_by_outfits(time, tracks));
+        out.extend(self.settle_by_gait(time));
         // Tracks gone: lost, or exited at the exit.
         let present: Vec<u64> = tracks.iter().map(|t| t.id).collect();
         for k in 0..self.shoppers.len() {
@@ -1601,21 +1712,39 @@ impl Interact {
     /// says), with the carts they change. `swap`: the kept track followed the lost shopper
     /// from then on (events held for its shopper from then are the lost one's).
     fn release_held(&mut self, d: &Doubt, swap: Option<f64>, time: f64) -> Vec<Output> {
-        let (k, j) = (d.lost, d.kept);
+        self.release_pair(d.lost, d.kept, d.time, swap, time)
+    }
+
+    /// The events held for a doubt between `k` and `j` since `since`, published again
+    /// decided: each to the shopper it was held for, or (`swap`: their tracks followed each
+    /// other from then on) to the other one.
+    fn release_pair(
+        &mut self,
+        k: usize,
+        j: usize,
+        since: f64,
+        swap: Option<f64>,
+        time: f64,
+    ) -> Vec<Output> {
         let mut out = Vec::new();
         // Events held for this doubt.
         let (mine, rest): (Vec<OpenEvent>, Vec<OpenEvent>) = std::mem::take(&mut self.open_events)
             .into_iter()
             .partition(|e| {
-                e.time >= d.time - 1.0
+                e.time >= since - 1.0
                     && ((e.shopper == j && e.doubt == [k]) || (e.shopper == k && e.doubt == [j]))
             });
         self.open_events = rest;
         for e in mine {
-            let who = if swap.is_some_and(|from| e.time >= from) && e.shopper == j {
-                k
-            } else {
-                e.shopper
+            let who = match swap {
+                Some(from) if e.time >= from => {
+                    if e.shopper == j {
+                        k
+                    } else {
+                        j
+                    }
+                }
+                _ => e.shopper,
             };
             // Out of the pending items of the shopper it was held for ...
             let held = &mut self.shoppers[e.shopper].pending;
@@ -1712,6 +1841,103 @@ impl Interact {
             out.extend(self.release_held(&d, None, time));
         }
         self.outfits_agree = agree;
+        out
+    }
+
+    /// A track's gait (median walking speed, m/s) from `from` on, once measured enough.
+    fn track_gait_since(&self, track: u64, from: f64) -> Option<f64> {
+        let v = self.track_gait.get(&track)?;
+        let i = v.partition_point(|(t, _)| *t < from);
+        (v.len() - i >= GAIT_MIN_SAMPLES).then(|| median(v[i..].iter().map(|x| x.1)))
+    }
+
+    /// Doubts that gaits settle: two shoppers in doubt about each other, both on tracks of
+    /// their own, whose gaits (learnt while nothing was in doubt, and kept through a change of
+    /// clothes) differ, and whose tracks have walked enough since the doubt to measure theirs:
+    /// the pairing of shoppers with tracks that fits clearly better holds (the tracks swap
+    /// shoppers where it says so), and the events held for the doubt are published decided.
+    fn settle_by_gait(&mut self, time: f64) -> Vec<Output> {
+        let mut out = Vec::new();
+        // Pairs in doubt, with their earliest doubt.
+        let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+        for d in &self.doubts {
+            let (a, b) = (d.lost.min(d.kept), d.lost.max(d.kept));
+            match pairs.iter_mut().find(|p| (p.0, p.1) == (a, b)) {
+                Some(p) => p.2 = p.2.min(d.time),
+                None => pairs.push((a, b, d.time)),
+            }
+        }
+        for (a, b, since) in pairs {
+            let (sa, sb) = (&self.shoppers[a], &self.shoppers[b]);
+            let (Some(ga), Some(gb), Some(ta), Some(tb)) =
+                (sa.gait(), sb.gait(), sa.track, sb.track)
+            else {
+                continue;
+            };
+            if ta == tb || (ga - gb).abs() < GAIT_APART_MPS {
+                continue;
+            }
+            // Each track's walking since the doubt and since it was bound as it is now.
+            let bound = |tr: u64| {
+                self.owner
+                    .get(&tr)
+                    .and_then(|v| v.last())
+                    .map_or(since, |x| x.0)
+                    .max(since)
+            };
+            let (fa, fb) = (bound(ta), bound(tb));
+            let (Some(ma), Some(mb)) =
+                (self.track_gait_since(ta, fa), self.track_gait_since(tb, fb))
+            else {
+                continue;
+            };
+            let keep = (ma - ga).abs() + (mb - gb).abs();
+            let crossed = (ma - gb).abs() + (mb - ga).abs();
+            let swap = if keep + GAIT_MARGIN_MPS < crossed {
+                false
+            } else if crossed + GAIT_MARGIN_MPS < keep {
+                true
+            } else {
+                continue;
+            };
+            tracing::debug!(
+                a = %self.shoppers[a].id,
+                b = %self.shoppers[b].id,
+                ga,
+                gb,
+                track_a = ta,
+                track_b = tb,
+                ma,
+                mb,
+                swap,
+                "identity doubt settled by gait"
+            );
+            self.doubts
+                .retain(|d| !((d.lost == a && d.kept == b) || (d.lost == b && d.kept == a)));
+            self.shoppers[a].confusable.retain(|&x| x != b);
+            self.shoppers[b].confusable.retain(|&x| x != a);
+            if swap {
+                self.by_track.insert(ta, b);
+                self.by_track.insert(tb, a);
+                self.set_owner(ta, fa, b);
+                self.set_owner(tb, fb, a);
+                self.shoppers[a].track = Some(tb);
+                self.shoppers[b].track = Some(ta);
+                let (pa, pb) = (self.shoppers[a].last_pos, self.shoppers[b].last_pos);
+                self.shoppers[a].last_pos = pb;
+                self.shoppers[b].last_pos = pa;
+                for (who, on, p) in [(a, tb, pb), (b, ta, pa)] {
+                    let kind = EventKind::IdentityRecovered {
+                        shopper: self.shoppers[who].id.clone(),
+                        track: on,
+                        x: p.x,
+                        y: p.y,
+                    };
+                    out.push(self.event(time, kind, None));
+                }
+            }
+            out.extend(self.release_pair(a, b, since, swap.then_some(since - 1.0), time));
+        }
         out
     }
 

@@ -946,6 +946,12 @@ fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
     let (it, out) = two_hands_two_levels(0.78);
     assert_eq!(pick_candidates(&out), None);
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+    // tok-a's hand 0.35 m above the middle level's board, below the top one: above the
+    // items standing on the board (a hand hanging at the side of a tall shopper in front of
+    // it), so not taking any of them.
+    let (it, out) = two_hands_two_levels(1.25);
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
     // Both hands at the middle level: either could have taken it.
     let (_, out) = two_hands_two_levels(1.0);
     assert_eq!(pick_candidates(&out), Some(2));
@@ -1228,4 +1234,79 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(p[0], (Some(a), 1, 0));
     assert_eq!((p[1].1, p[1].2), (1, 2), "{p:?}");
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+}
+
+/// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
+/// `speed_b`, m/s) and are lost together in the restroom corridor. Track 8 comes out first,
+/// walking at `speed_b`, to bay C2-4b, where level 0 loses an item at t = 32; track 9 comes
+/// out at t = 40 and walks the back aisle at `speed_a`.
+fn gait_run(speed_a: f64, speed_b: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.0));
+    out.extend(it.gate(&gate("tok-b", 0.5)));
+    let (_, w) = level(&s, "C2-4b", 0);
+    for k in 0..=600 {
+        let t = 1.0 + k as f64 * 0.1;
+        let mut tracks = Vec::new();
+        if t < 9.0 {
+            let u = t - 1.0;
+            tracks.push(track(1, 2.0 + speed_a * u, 0.8, 1.75));
+            tracks.push(track(2, 2.0 + speed_b * u, 2.0, 1.755));
+        } else if t < 10.0 {
+            tracks.push(track(1, 19.6, 10.3, 1.75));
+            tracks.push(track(2, 19.6, 10.7, 1.755));
+        }
+        if t >= 25.0 {
+            // Out of the door, west along the aisle to the bay, where it stays.
+            let x = (19.5 - speed_b * (t - 25.0)).max(14.4);
+            tracks.push(track(8, x, 10.05, 1.752));
+        }
+        if t >= 40.0 {
+            tracks.push(track(9, 19.5 - speed_a * (t - 40.0), 11.5, 1.752));
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("C2-4b", 0, t, t + 0.1, 32.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+    }
+    (it, out)
+}
+
+#[test]
+fn gaits_tell_apart_two_shoppers_of_one_height_who_changed_clothes_together() {
+    let s = store();
+    let (sku, _) = level(&s, "C2-4b", 0);
+    // tok-a walks at 1.3 m/s, tok-b at 0.9: whoever track 8 was first taken for, once both
+    // tracks have walked, track 8 (0.9 m/s) is tok-b's and track 9 tok-a's; the pick held
+    // while in doubt is published again, decided, into tok-b's cart.
+    let (it, out) = gait_run(1.3, 0.9);
+    assert_eq!(it.token_of_track(8), Some("tok-b"));
+    assert_eq!(it.token_of_track(9), Some("tok-a"));
+    let ev = events(&out);
+    let picks: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .collect();
+    assert!(picks[0].ambiguous.is_some(), "{:?}", picks[0]);
+    let decided = picks.last().expect("a pick");
+    assert!(
+        decided.corrects.is_some() && decided.ambiguous.is_none(),
+        "{decided:?}"
+    );
+    match &decided.kind {
+        EventKind::Pick { shopper, .. } => {
+            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-b").as_str()));
+        }
+        _ => unreachable!(),
+    }
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
+    assert!(carts["tok-b"].1.is_empty() && carts["tok-a"].1.is_empty());
+    assert!(carts["tok-a"].0.is_empty());
+    // Gaits 1.0 and 0.95 m/s do not tell them apart: the pick stays pending, in no cart.
+    let (it, _) = gait_run(1.0, 0.95);
+    let carts = it.carts_by_token();
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty());
+    assert_eq!(carts["tok-a"].1.len() + carts["tok-b"].1.len(), 1);
 }
