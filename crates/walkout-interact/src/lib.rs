@@ -2426,7 +2426,7 @@ impl Interact {
             return Vec::new();
         };
         // Several units in one change on the load cell, with more than one hand contact on
-        // the shelf, or more than one shopper's hand dwelling in the level: two takers a
+        // the shelf, or more than one shopper's hand seen in the level: two takers a
         // moment apart may share it (the second one's hand unseen behind the first): who took
         // how many is open among those within reach then.
         let mut shared = 0;
@@ -2559,26 +2559,25 @@ impl Interact {
         out
     }
 
-    /// Shoppers whose own hands dwelt in `shelf` at `level` (seen, named by one body only, at
-    /// `HAND_DWELL_TICKS` ticks or more) from `from` to `to`.
+    /// Shoppers whose own hands were seen in `shelf` at `level` (fused into their tracks, for
+    /// a tick or more: one more unit than one hand takes may be a hand seen once) from `from`
+    /// to `to`.
     fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
         let info = &self.shelves[shelf];
         let mut seen: HashMap<usize, u32> = HashMap::new();
         for (t, _, _, whose) in self.reaches.iter().filter(|(t, s, p, _)| {
             *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
         }) {
-            // Only a hand whose body is plain counts (not one fused into two tracks).
+            // A hand fused into several tracks counts for each: several units taken at once
+            // by two bodies side by side is no place to guess which hand was whose.
             let mut ks: Vec<usize> = whose.iter().filter_map(|w| self.owner_at(*w, *t)).collect();
+            ks.sort_unstable();
             ks.dedup();
-            if let [k] = ks[..] {
+            for k in ks {
                 *seen.entry(k).or_default() += 1;
             }
         }
-        let mut v: Vec<usize> = seen
-            .into_iter()
-            .filter(|(_, n)| *n >= HAND_DWELL_TICKS)
-            .map(|(k, _)| k)
-            .collect();
+        let mut v: Vec<usize> = seen.into_keys().collect();
         v.sort_unstable();
         v
     }

@@ -290,10 +290,11 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
     }
     let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
     assert!(r.is_empty(), "{r:?}");
-    // Hands hanging 10 cm beside the end of the bay and in front of its face: rays through
-    // them enter the bay close together, but they meet outside it.
+    // Hands hanging 10 cm beside the end of the gondola (its last bay, B1-4f) and in front of
+    // the bay's face: rays through them enter a bay close together, but they meet outside it.
+    let end = &s.shelves[s.shelves.iter().position(|x| x.id == "B1-4f").expect("bay")];
     for beside in [
-        glam::DVec3::new(sh.max.x + 0.1, (sh.min.y + sh.max.y) / 2.0, 0.8),
+        glam::DVec3::new(end.max.x + 0.1, (end.min.y + end.max.y) / 2.0, 0.8),
         glam::DVec3::new((sh.min.x + sh.max.x) / 2.0, sh.min.y - 0.1, 0.8),
     ] {
         let mut per_camera = vec![Vec::new(); cams.len()];
