@@ -2139,7 +2139,10 @@ impl Interact {
         };
         let delta = mean - base;
         cell.baseline = Some(mean);
-        if delta.abs() < cfg.change_kg {
+        // No net change: nothing happened, unless hand contacts in it each moved whole items
+        // (an item put back and another taken a moment later).
+        let net_zero = delta.abs() < cfg.change_kg;
+        if net_zero && cell.splits.is_empty() {
             return Vec::new();
         }
         // Decided once the tracks around it have had time to be bound (a shopper found again
@@ -2162,9 +2165,12 @@ impl Interact {
                 .windows(2)
                 .map(|p| (p[0].0, p[1].0, p[1].1 - p[0].1))
                 .collect();
+            // Each part the same way as the whole change (with no net change, either way).
             let whole = |d: f64| {
                 let q = (d.abs() / w).round();
-                q >= 1.0 && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w && d * delta > 0.0
+                q >= 1.0
+                    && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w
+                    && (net_zero || d * delta > 0.0)
             };
             if parts.iter().all(|p| whole(p.2)) {
                 // Each part a whole number of items (the weight between contacts was still
@@ -2190,6 +2196,9 @@ impl Interact {
                 }
                 return Vec::new();
             }
+        }
+        if net_zero {
+            return Vec::new();
         }
         self.deferred.push(Change {
             shelf: m.shelf.clone(),

@@ -1311,3 +1311,55 @@ fn gaits_tell_apart_two_shoppers_of_one_height_who_changed_clothes_together() {
     assert!(carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty());
     assert_eq!(carts["tok-a"].1.len() + carts["tok-b"].1.len(), 1);
 }
+
+#[test]
+fn an_item_put_back_and_another_taken_a_moment_later_are_both_seen() {
+    // tok-a stands at bay A2-1f (the first of `side_by_side`'s tracks) and takes one item of
+    // level 1 at t = 9; at t = 12 it puts it back (the hand presses, then lets go) and at
+    // t = 12.6, before the shelf has settled, takes one again: the level ends where it was,
+    // but its hand contacts each moved a whole item.
+    let s = store();
+    let (sku, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    let weight = |t: f64| match t {
+        t if t < 9.0 => 20.0,
+        t if t < 9.3 => 20.2,
+        t if t < 12.0 => 20.0 - w,
+        t if t < 12.3 => 20.0 + 0.3,
+        t if t < 12.6 => 20.0,
+        t if t < 12.9 => 20.0 + 0.3,
+        _ => 20.0 - w,
+    };
+    let mut t: f64 = 1.0;
+    while t < 20.0 {
+        let mut tracks = side_by_side(t);
+        tracks.truncate(1);
+        out.extend(it.tick(t, &tracks));
+        out.extend(it.weight(&ShelfWeight {
+            schema: SCHEMA_VERSION,
+            store: "sample-store".into(),
+            shelf: "A2-1f".into(),
+            level: 1,
+            time: t,
+            weight_kg: weight(t),
+        }));
+        t += 0.1;
+    }
+    let kinds: Vec<&str> = events(&out)
+        .into_iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Pick { shopper, .. } | EventKind::Return { shopper, .. } => {
+                assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-a").as_str()));
+                Some(if matches!(e.kind, EventKind::Pick { .. }) {
+                    "pick"
+                } else {
+                    "return"
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["pick", "return", "pick"]);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+}
