@@ -49,17 +49,27 @@ fn cell(
     let mut v = Vec::new();
     let mut t = t0;
     while t < t1 {
-        v.push(ShelfWeight {
-            schema: SCHEMA_VERSION,
-            store: "sample-store".into(),
-            shelf: shelf.into(),
+        v.push(reading(
+            shelf,
             level,
-            time: t,
-            weight_kg: if t >= at { base + delta } else { base },
-        });
+            t,
+            if t >= at { base + delta } else { base },
+        ));
         t += 0.1;
     }
     v
+}
+
+/// One reading of a level's load cell.
+fn reading(shelf: &str, level: u32, time: f64, weight_kg: f64) -> ShelfWeight {
+    ShelfWeight {
+        schema: SCHEMA_VERSION,
+        store: "sample-store".into(),
+        shelf: shelf.into(),
+        level,
+        time,
+        weight_kg,
+    }
 }
 
 fn events(out: &[Output]) -> Vec<&walkout_types::Event> {
@@ -1336,14 +1346,7 @@ fn an_item_put_back_and_another_taken_a_moment_later_are_both_seen() {
         let mut tracks = side_by_side(t);
         tracks.truncate(1);
         out.extend(it.tick(t, &tracks));
-        out.extend(it.weight(&ShelfWeight {
-            schema: SCHEMA_VERSION,
-            store: "sample-store".into(),
-            shelf: "A2-1f".into(),
-            level: 1,
-            time: t,
-            weight_kg: weight(t),
-        }));
+        out.extend(it.weight(&reading("A2-1f", 1, t, weight(t))));
         t += 0.1;
     }
     let kinds: Vec<&str> = events(&out)
