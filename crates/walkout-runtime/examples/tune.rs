@@ -45,6 +45,12 @@ fn main() {
             "splat" => opts.fusion.splat_radius_m = f,
             "cell" => opts.fusion.cell_m = f,
             "wgate" => opts.tracker.weak_gate_chi2 = f,
+            "la" => opts.tracker.lookahead.ticks = f as usize,
+            "lamiss" => opts.tracker.lookahead.miss_cost = f,
+            "labirth" => opts.tracker.lookahead.birth_cost = f,
+            "lamargin" => opts.tracker.lookahead.margin = f,
+            "lagain" => opts.tracker.lookahead.min_gain = f,
+            "laalt" => opts.tracker.lookahead.max_alternatives = f as usize,
 
             "accel" => opts.tracker.accel_sigma = f,
             "v0" => opts.tracker.initial_speed_sigma = f,

@@ -1,6 +1,6 @@
 //! Replay of recorded detections through fusion and tracking (the `walkoutd replay` command).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,7 +10,7 @@ use walkout_fusion::{Fuser, FusionConfig, View};
 use walkout_geometry::{ConfigError, StoreConfig};
 pub use walkout_gpu::ComputePath;
 use walkout_gpu::{GpuContext, GpuError};
-use walkout_track::{FilterState, TrackIds, Tracker, TrackerConfig};
+use walkout_track::{FilterState, Lookahead, TrackIds, Tracker, TrackerConfig};
 use walkout_types::{Detection, FloorCandidate, SCHEMA_VERSION, Track, TrackState, TracksMessage};
 
 use crate::mot::{self, InputError};
@@ -53,6 +53,10 @@ pub struct ReplayOptions {
     pub floor_point_sigma_m: f64,
 }
 
+/// Ticks a replay looks ahead to decide contested associations (the tracks CSV is written
+/// after the fact; the daemon decides tick by tick).
+pub const DEFAULT_LOOKAHEAD_TICKS: usize = 3;
+
 impl ReplayOptions {
     pub fn new(config: PathBuf, input: ReplayInput, fps: f64) -> ReplayOptions {
         ReplayOptions {
@@ -60,7 +64,13 @@ impl ReplayOptions {
             input,
             fps,
             fusion: FusionConfig::default(),
-            tracker: TrackerConfig::default(),
+            tracker: TrackerConfig {
+                lookahead: Lookahead {
+                    ticks: DEFAULT_LOOKAHEAD_TICKS,
+                    ..Lookahead::default()
+                },
+                ..TrackerConfig::default()
+            },
             report_coast_s: 0.0,
             report_coast_min_hits: 4,
             backfill: true,
@@ -331,13 +341,32 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                     .ok(),
             };
             result.compute = fuser.set_compute(opts.compute, ctx)?;
-            for (seq, (frame, per_cam)) in frames.iter().enumerate() {
+            // Fusion runs ahead of tracking by the tracker's lookahead.
+            let lag = opts.tracker.lookahead.ticks;
+            let mut ahead: VecDeque<(u64, f64, Vec<FloorCandidate>, f64)> = VecDeque::new();
+            let mut next = frames.iter();
+            let mut seq = 0u64;
+            loop {
+                while ahead.len() <= lag {
+                    let Some((frame, per_cam)) = next.next() else {
+                        break;
+                    };
+                    let start = Instant::now();
+                    let views: Vec<View> = View::per_camera(per_cam);
+                    let candidates = fuser.fuse(&views);
+                    let us = start.elapsed().as_secs_f64() * 1e6;
+                    ahead.push_back((*frame, *frame as f64 / opts.fps, candidates, us));
+                }
+                let Some((frame, time, candidates, fuse_us)) = ahead.pop_front() else {
+                    break;
+                };
                 let start = Instant::now();
-                let views: Vec<View> = View::per_camera(per_cam);
-                let candidates = fuser.fuse(&views);
-                tracker.update(*frame as f64 / opts.fps, &candidates);
-                result.tick_us.push(start.elapsed().as_secs_f64() * 1e6);
-                emit(*frame, seq as u64, &tracker, &mut result);
+                track_tick(&mut tracker, time, &candidates, &ahead);
+                result
+                    .tick_us
+                    .push(fuse_us + start.elapsed().as_secs_f64() * 1e6);
+                emit(frame, seq, &tracker, &mut result);
+                seq += 1;
             }
             result.frames = frames.len();
         }
@@ -361,13 +390,20 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                     embedding: None,
                 });
             }
-            for (seq, (frame, cands)) in by_frame.iter().enumerate() {
+            let ticks: Vec<(u64, f64, Vec<FloorCandidate>, f64)> = by_frame
+                .into_iter()
+                .map(|(frame, cands)| (frame, frame as f64 / opts.fps, cands, 0.0))
+                .collect();
+            let lag = opts.tracker.lookahead.ticks;
+            for (seq, (frame, time, cands, _)) in ticks.iter().enumerate() {
                 let start = Instant::now();
-                tracker.update(*frame as f64 / opts.fps, cands);
+                let end = (seq + 1 + lag).min(ticks.len());
+                let future: VecDeque<_> = ticks[seq + 1..end].iter().cloned().collect();
+                track_tick(&mut tracker, *time, cands, &future);
                 result.tick_us.push(start.elapsed().as_secs_f64() * 1e6);
                 emit(*frame, seq as u64, &tracker, &mut result);
             }
-            result.frames = by_frame.len();
+            result.frames = ticks.len();
         }
     }
     result.tracks_started = ids.next() - 1;
@@ -389,6 +425,22 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     result.rows.sort_by_key(|r| (r.frame, r.id));
     result.tick_us.sort_by(f64::total_cmp);
     Ok(result)
+}
+
+/// One tracker tick, lagged when ticks ahead are given.
+fn track_tick(
+    tracker: &mut Tracker,
+    time: f64,
+    candidates: &[FloorCandidate],
+    ahead: &VecDeque<(u64, f64, Vec<FloorCandidate>, f64)>,
+) {
+    if ahead.is_empty() {
+        tracker.update(time, candidates);
+    } else {
+        let future: Vec<(f64, &[FloorCandidate])> =
+            ahead.iter().map(|a| (a.1, a.2.as_slice())).collect();
+        tracker.update_lagged(time, candidates, &future);
+    }
 }
 
 /// Writes `frame,id,x,y` rows.

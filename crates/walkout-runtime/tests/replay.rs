@@ -33,11 +33,12 @@ fn wildtrack_fixture_scores_above_the_regression_bar() {
     let s = walkout_eval::evaluate(&gt, &result.rows, 0.5);
     println!("wildtrack-small: {s}");
     assert_eq!(result.frames, 100);
-    // Measured at commit time: MOTA 0.853, IDF1 0.840, MODA 0.889 (0.817 / 0.809 / 0.855 before
+    // Measured at commit time: MOTA 0.880, IDF1 0.849, MODA 0.911 with the replay's lagged
+    // association (0.853 / 0.840 / 0.889 deciding tick by tick; 0.817 / 0.809 / 0.855 before
     // the box model and smoothing). Naive baseline: MOTA 0.54, IDF1 0.39.
-    assert!(s.mota >= 0.80, "MOTA {}", s.mota);
-    assert!(s.idf1 >= 0.79, "IDF1 {}", s.idf1);
-    assert!(s.moda >= 0.85, "MODA {}", s.moda);
+    assert!(s.mota >= 0.865, "MOTA {}", s.mota);
+    assert!(s.idf1 >= 0.83, "IDF1 {}", s.idf1);
+    assert!(s.moda >= 0.90, "MODA {}", s.moda);
 
     // Every published message is a valid tracks message of confirmed (or coasting) tracks with
     // unique ids per tick, and ids are never reused after a track ends.

@@ -70,9 +70,16 @@ pub struct ReplayArgs {
     #[arg(long, default_value_t = 0.5)]
     thr: f64,
     /// Write only what the daemon publishes live: no rows for a track's tentative frames once
-    /// it confirms, and no interpolated rows through an occlusion once a track is found again.
+    /// it confirms, no interpolated rows through an occlusion once a track is found again, and
+    /// associations decided tick by tick (as `--lookahead 0`).
     #[arg(long)]
     live: bool,
+    /// Ticks to look ahead before deciding a contested association (a track with two
+    /// candidates in its gate, or a candidate in two tracks' gates): both choices are played
+    /// forward and the one that explains the following ticks better is kept. 0 decides tick by
+    /// tick, as the daemon does. Detections and floor points only.
+    #[arg(long, default_value_t = replay::DEFAULT_LOOKAHEAD_TICKS)]
+    lookahead: usize,
 }
 
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
@@ -87,6 +94,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let mut opts = ReplayOptions::new(args.config.clone(), input, args.fps);
     opts.backfill = !args.live;
     opts.gap_fill = !args.live;
+    opts.tracker.lookahead.ticks = if args.live { 0 } else { args.lookahead };
     opts.compute = match args.compute {
         Compute::Auto => ComputePath::Auto,
         Compute::Gpu => ComputePath::Gpu,
