@@ -62,6 +62,7 @@ fn main() {
             "rcoast" => opts.report_coast_s = f,
             "rhits" => opts.report_coast_min_hits = f as u32,
             "backfill" => opts.backfill = f > 0.0,
+            "bfill" => opts.backward_fill = f > 0.0,
             "gap" => opts.gap_fill = f > 0.0,
             "smooth" => opts.smooth = f > 0.0,
             "meas" => opts.tracker.measurement_sigma_m = f,

@@ -1,6 +1,6 @@
 //! Replay of recorded detections through fusion and tracking (the `walkoutd replay` command).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -51,6 +51,10 @@ pub struct ReplayOptions {
     pub compute: ComputePath,
     /// Covariance (standard deviation, metres) given to floor points.
     pub floor_point_sigma_m: f64,
+    /// Also track the input backwards and extend each track's start back with the rows of the
+    /// backward track that follows it there (the CSV is written after the fact; the
+    /// published messages stay live).
+    pub backward_fill: bool,
 }
 
 /// Ticks a replay looks ahead to decide contested associations (the tracks CSV is written
@@ -77,6 +81,7 @@ impl ReplayOptions {
             gap_fill: true,
             smooth: true,
             floor_point_sigma_m: 0.1,
+            backward_fill: true,
             compute: ComputePath::Auto,
         }
     }
@@ -206,6 +211,23 @@ pub fn published_track(t: &walkout_track::Track, camera_ids: &[String]) -> Track
     }
 }
 
+/// One input tick: its frame index, time (seconds), fused candidates and the microseconds
+/// fusion took.
+struct Tick {
+    frame: u64,
+    time: f64,
+    candidates: Vec<FloorCandidate>,
+    fuse_us: f64,
+}
+
+/// What one pass of the tracker over the ticks wrote.
+struct Pass {
+    rows: Vec<Row>,
+    messages: Vec<TracksMessage>,
+    /// Tracking time per tick, microseconds, in tick order.
+    track_us: Vec<f64>,
+}
+
 /// Runs the replay.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     if !(opts.fps.is_finite() && opts.fps > 0.0) {
@@ -213,8 +235,6 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     }
     let store = StoreConfig::load(&opts.config)?;
     let camera_ids: Vec<String> = store.cameras.iter().map(|c| c.camera.id.clone()).collect();
-    let ids = TrackIds::new();
-    let mut tracker = Tracker::new(opts.tracker.clone(), ids.clone());
     let mut result = ReplayResult {
         rows: Vec::new(),
         messages: Vec::new(),
@@ -224,6 +244,115 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         tick_us: Vec::new(),
         compute: ComputePath::Cpu,
     };
+    let ticks: Vec<Tick> = match &opts.input {
+        ReplayInput::Detections(dir) => {
+            let (frames, total) = read_detection_dir(&store, dir)?;
+            result.detections = total;
+            let cameras = store.cameras().cloned().collect();
+            let mut fuser = Fuser::new(cameras, &store.floor, opts.fusion.clone())
+                .with_occluders(store.occluders());
+            let ctx = match opts.compute {
+                ComputePath::Cpu => None,
+                ComputePath::Gpu => Some(GpuContext::new()?),
+                ComputePath::Auto => GpuContext::new()
+                    .inspect_err(
+                        |e| tracing::info!(error = %e, "no GPU adapter; fusion runs on the CPU"),
+                    )
+                    .ok(),
+            };
+            result.compute = fuser.set_compute(opts.compute, ctx)?;
+            frames
+                .iter()
+                .map(|(frame, per_cam)| {
+                    let start = Instant::now();
+                    let views: Vec<View> = View::per_camera(per_cam);
+                    let candidates = fuser.fuse(&views);
+                    Tick {
+                        frame: *frame,
+                        time: *frame as f64 / opts.fps,
+                        candidates,
+                        fuse_us: start.elapsed().as_secs_f64() * 1e6,
+                    }
+                })
+                .collect()
+        }
+        ReplayInput::FloorPoints(path) => {
+            let points = mot::read_floor_points(path)?;
+            result.detections = points.len();
+            let s2 = opts.floor_point_sigma_m * opts.floor_point_sigma_m;
+            let mut by_frame: BTreeMap<u64, Vec<FloorCandidate>> = BTreeMap::new();
+            for p in points {
+                by_frame.entry(p.frame).or_default().push(FloorCandidate {
+                    x: p.x,
+                    y: p.y,
+                    cov: [s2, 0.0, s2],
+                    height_m: None,
+                    score: p.score,
+                    views: 1,
+                    visible: 1,
+                    strong: true,
+                    cameras: Vec::new(),
+                    detections: Vec::new(),
+                    embedding: None,
+                });
+            }
+            by_frame
+                .into_iter()
+                .map(|(frame, candidates)| Tick {
+                    frame,
+                    time: frame as f64 / opts.fps,
+                    candidates,
+                    fuse_us: 0.0,
+                })
+                .collect()
+        }
+    };
+    result.frames = ticks.len();
+    let ids = TrackIds::new();
+    let forward = track_pass(opts, &store.id, &camera_ids, ticks.iter(), &ids, |t| t);
+    result.tick_us = ticks
+        .iter()
+        .zip(&forward.track_us)
+        .map(|(t, us)| t.fuse_us + us)
+        .collect();
+    result.messages = forward.messages;
+    result.rows = forward.rows;
+    result.tracks_started = ids.next() - 1;
+    if opts.backward_fill && !ticks.is_empty() {
+        let last = ticks[ticks.len() - 1].time;
+        let backward = track_pass(
+            opts,
+            &store.id,
+            &camera_ids,
+            ticks.iter().rev(),
+            &TrackIds::new(),
+            |t| last - t,
+        );
+        let order: Vec<i64> = ticks.iter().map(|t| t.frame as i64).collect();
+        extend_from_backward(&mut result.rows, &backward.rows, &order);
+    }
+    result.rows.sort_by_key(|r| (r.frame, r.id));
+    result.tick_us.sort_by(f64::total_cmp);
+    Ok(result)
+}
+
+/// The tracker over `ticks` (in the order given, at the times `time_of` maps theirs to):
+/// the rows of the tracks CSV (backfilled, gap-filled and smoothed as `opts` asks) and the
+/// messages published at each tick.
+fn track_pass<'a>(
+    opts: &ReplayOptions,
+    store_id: &str,
+    camera_ids: &[String],
+    ticks: impl Iterator<Item = &'a Tick> + Clone,
+    ids: &TrackIds,
+    time_of: impl Fn(f64) -> f64,
+) -> Pass {
+    let mut tracker = Tracker::new(opts.tracker.clone(), ids.clone());
+    let mut pass = Pass {
+        rows: Vec::new(),
+        messages: Vec::new(),
+        track_us: Vec::new(),
+    };
     // Rows of tentative tracks wait here until the track is confirmed (backfill).
     let mut pending: HashMap<u64, Vec<Row>> = HashMap::new();
     // Per track: its last written row, and the frames it has coasted through since (gap fill).
@@ -231,8 +360,24 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     let mut coasted: HashMap<u64, Vec<i64>> = HashMap::new();
     // Per track: its filter state at every tick it lived (smoothing).
     let mut states: HashMap<u64, Vec<(i64, FilterState)>> = HashMap::new();
-    let mut emit = |frame: u64, seq: u64, tracker: &Tracker, result: &mut ReplayResult| {
-        let time = frame as f64 / opts.fps;
+    let lag = opts.tracker.lookahead.ticks;
+    let mut ahead = ticks.clone().skip(1);
+    for (seq, tick) in ticks.enumerate() {
+        let time = time_of(tick.time);
+        let future: Vec<(f64, &[FloorCandidate])> = ahead
+            .clone()
+            .take(lag)
+            .map(|t| (time_of(t.time), t.candidates.as_slice()))
+            .collect();
+        ahead.next();
+        let start = Instant::now();
+        if future.is_empty() {
+            tracker.update(time, &tick.candidates);
+        } else {
+            tracker.update_lagged(time, &tick.candidates, &future);
+        }
+        pass.track_us.push(start.elapsed().as_secs_f64() * 1e6);
+        let frame = tick.frame;
         if opts.smooth {
             for t in tracker.tracks() {
                 states
@@ -254,7 +399,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             .tracks()
             .iter()
             .filter(|t| reported(t))
-            .map(|t| published_track(t, &camera_ids))
+            .map(|t| published_track(t, camera_ids))
             .collect();
         if opts.backfill {
             for t in tracker
@@ -289,7 +434,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         }
         for t in &tracks {
             if let Some(rows) = pending.remove(&t.id) {
-                result.rows.extend(rows);
+                pass.rows.extend(rows);
             }
             let row = Row {
                 frame: frame as i64,
@@ -303,7 +448,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                 let span = (row.frame - a.frame) as f64;
                 for f in gap {
                     let w = (f - a.frame) as f64 / span;
-                    result.rows.push(Row {
+                    pass.rows.push(Row {
                         frame: f,
                         id: row.id,
                         x: a.x + w * (row.x - a.x),
@@ -314,99 +459,16 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             if opts.gap_fill {
                 last_row.insert(t.id, row);
             }
-            result.rows.push(row);
+            pass.rows.push(row);
         }
-        result.messages.push(TracksMessage {
+        pass.messages.push(TracksMessage {
             schema: SCHEMA_VERSION,
-            store: store.id.clone(),
-            seq,
-            time,
+            store: store_id.to_string(),
+            seq: seq as u64,
+            time: tick.time,
             tracks,
         });
-    };
-    match &opts.input {
-        ReplayInput::Detections(dir) => {
-            let (frames, total) = read_detection_dir(&store, dir)?;
-            result.detections = total;
-            let cameras = store.cameras().cloned().collect();
-            let mut fuser = Fuser::new(cameras, &store.floor, opts.fusion.clone())
-                .with_occluders(store.occluders());
-            let ctx = match opts.compute {
-                ComputePath::Cpu => None,
-                ComputePath::Gpu => Some(GpuContext::new()?),
-                ComputePath::Auto => GpuContext::new()
-                    .inspect_err(
-                        |e| tracing::info!(error = %e, "no GPU adapter; fusion runs on the CPU"),
-                    )
-                    .ok(),
-            };
-            result.compute = fuser.set_compute(opts.compute, ctx)?;
-            // Fusion runs ahead of tracking by the tracker's lookahead.
-            let lag = opts.tracker.lookahead.ticks;
-            let mut ahead: VecDeque<(u64, f64, Vec<FloorCandidate>, f64)> = VecDeque::new();
-            let mut next = frames.iter();
-            let mut seq = 0u64;
-            loop {
-                while ahead.len() <= lag {
-                    let Some((frame, per_cam)) = next.next() else {
-                        break;
-                    };
-                    let start = Instant::now();
-                    let views: Vec<View> = View::per_camera(per_cam);
-                    let candidates = fuser.fuse(&views);
-                    let us = start.elapsed().as_secs_f64() * 1e6;
-                    ahead.push_back((*frame, *frame as f64 / opts.fps, candidates, us));
-                }
-                let Some((frame, time, candidates, fuse_us)) = ahead.pop_front() else {
-                    break;
-                };
-                let start = Instant::now();
-                track_tick(&mut tracker, time, &candidates, &ahead);
-                result
-                    .tick_us
-                    .push(fuse_us + start.elapsed().as_secs_f64() * 1e6);
-                emit(frame, seq, &tracker, &mut result);
-                seq += 1;
-            }
-            result.frames = frames.len();
-        }
-        ReplayInput::FloorPoints(path) => {
-            let points = mot::read_floor_points(path)?;
-            result.detections = points.len();
-            let s2 = opts.floor_point_sigma_m * opts.floor_point_sigma_m;
-            let mut by_frame: BTreeMap<u64, Vec<FloorCandidate>> = BTreeMap::new();
-            for p in points {
-                by_frame.entry(p.frame).or_default().push(FloorCandidate {
-                    x: p.x,
-                    y: p.y,
-                    cov: [s2, 0.0, s2],
-                    height_m: None,
-                    score: p.score,
-                    views: 1,
-                    visible: 1,
-                    strong: true,
-                    cameras: Vec::new(),
-                    detections: Vec::new(),
-                    embedding: None,
-                });
-            }
-            let ticks: Vec<(u64, f64, Vec<FloorCandidate>, f64)> = by_frame
-                .into_iter()
-                .map(|(frame, cands)| (frame, frame as f64 / opts.fps, cands, 0.0))
-                .collect();
-            let lag = opts.tracker.lookahead.ticks;
-            for (seq, (frame, time, cands, _)) in ticks.iter().enumerate() {
-                let start = Instant::now();
-                let end = (seq + 1 + lag).min(ticks.len());
-                let future: VecDeque<_> = ticks[seq + 1..end].iter().cloned().collect();
-                track_tick(&mut tracker, *time, cands, &future);
-                result.tick_us.push(start.elapsed().as_secs_f64() * 1e6);
-                emit(*frame, seq as u64, &tracker, &mut result);
-            }
-            result.frames = ticks.len();
-        }
     }
-    result.tracks_started = ids.next() - 1;
     if opts.smooth {
         let mut smoothed: HashMap<(i64, i64), [f64; 4]> = HashMap::new();
         for (id, st) in &states {
@@ -416,31 +478,86 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
                 smoothed.insert((*frame, *id as i64), x);
             }
         }
-        for r in &mut result.rows {
+        for r in &mut pass.rows {
             if let Some(x) = smoothed.get(&(r.frame, r.id)) {
                 (r.x, r.y) = (x[0], x[1]);
             }
         }
     }
-    result.rows.sort_by_key(|r| (r.frame, r.id));
-    result.tick_us.sort_by(f64::total_cmp);
-    Ok(result)
+    pass
 }
 
-/// One tracker tick, lagged when ticks ahead are given.
-fn track_tick(
-    tracker: &mut Tracker,
-    time: f64,
-    candidates: &[FloorCandidate],
-    ahead: &VecDeque<(u64, f64, Vec<FloorCandidate>, f64)>,
-) {
-    if ahead.is_empty() {
-        tracker.update(time, candidates);
-    } else {
-        let future: Vec<(f64, &[FloorCandidate])> =
-            ahead.iter().map(|a| (a.1, a.2.as_slice())).collect();
-        tracker.update_lagged(time, candidates, &future);
+/// Tracks are born only where two views agree, so a person walking in seen by one camera is
+/// tracked from the tick a second camera sees them; played backwards, the same person is
+/// already tracked there and the single views keep them. Each forward track whose first
+/// `BACKWARD_MATCH_ROWS` rows (two at least) a backward track follows within `BACKWARD_MATCH_M` on average
+/// takes that backward track's rows before its start, tick by tick back while no other track is
+/// within `BACKWARD_DUPLICATE_M` there. (Extending track ends the same way gained nothing on
+/// WILDTRACK: the forward tracker keeps single views of a track it already has.) `order`:
+/// every input frame, in time order.
+fn extend_from_backward(rows: &mut Vec<Row>, backward: &[Row], order: &[i64]) {
+    const BACKWARD_MATCH_ROWS: usize = 3;
+    const BACKWARD_MATCH_M: f64 = 0.3;
+    const BACKWARD_DUPLICATE_M: f64 = 0.5;
+    let by_track = |rows: &[Row]| {
+        let mut m: BTreeMap<i64, BTreeMap<i64, [f64; 2]>> = BTreeMap::new();
+        for r in rows {
+            m.entry(r.id).or_default().insert(r.frame, [r.x, r.y]);
+        }
+        m
+    };
+    let forward = by_track(rows);
+    let backward = by_track(backward);
+    let mut at_frame: HashMap<i64, Vec<[f64; 2]>> = HashMap::new();
+    for r in rows.iter() {
+        at_frame.entry(r.frame).or_default().push([r.x, r.y]);
     }
+    let index: HashMap<i64, usize> = order.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let mut added = Vec::new();
+    for (&id, track) in &forward {
+        let first: Vec<(i64, [f64; 2])> = track
+            .iter()
+            .take(BACKWARD_MATCH_ROWS)
+            .map(|(f, p)| (*f, *p))
+            .collect();
+        // A track of one row has no course to follow.
+        let Some(&(start, _)) = first.first().filter(|_| first.len() >= 2) else {
+            continue;
+        };
+        let need = 2;
+        let follows = backward
+            .values()
+            .filter_map(|b| {
+                let d: Vec<f64> = first
+                    .iter()
+                    .filter_map(|(f, p)| Some(dist(*p, *b.get(f)?)))
+                    .collect();
+                let mean = d.iter().sum::<f64>() / d.len().max(1) as f64;
+                (d.len() >= need && mean < BACKWARD_MATCH_M).then_some((mean, b))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let (Some((_, b)), Some(&at)) = (follows, index.get(&start)) else {
+            continue;
+        };
+        for &f in order[..at].iter().rev() {
+            let Some(&p) = b.get(&f) else {
+                break;
+            };
+            let others = at_frame.entry(f).or_default();
+            if others.iter().any(|q| dist(*q, p) < BACKWARD_DUPLICATE_M) {
+                break;
+            }
+            others.push(p);
+            added.push(Row {
+                frame: f,
+                id,
+                x: p[0],
+                y: p[1],
+            });
+        }
+    }
+    rows.extend(added);
 }
 
 /// Writes `frame,id,x,y` rows.
@@ -469,4 +586,41 @@ pub fn write_jsonl(path: &Path, messages: &[TracksMessage]) -> Result<(), Replay
         writeln!(f, "{line}").map_err(werr)?;
     }
     f.flush().map_err(werr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(frame: i64, id: i64, x: f64, y: f64) -> Row {
+        Row { frame, id, x, y }
+    }
+
+    #[test]
+    fn a_track_takes_the_backward_track_that_follows_it_back_to_where_it_meets_another() {
+        let order: Vec<i64> = (0..12).map(|k| 5 * k).collect();
+        // Forward: track 1 walks along x from frame 25 on; track 2 stands at (0.6, 0.2) at
+        // frame 5 only.
+        let mut rows: Vec<Row> = (5..12)
+            .map(|k| row(5 * k, 1, 0.5 * k as f64, 0.0))
+            .collect();
+        rows.push(row(5, 2, 0.6, 0.2));
+        // Backward: track 7 follows track 1 (within 5 cm) and goes on back to frame 0; track 8
+        // runs 1 m beside it.
+        let mut backward: Vec<Row> = (0..12)
+            .map(|k| row(5 * k, 7, 0.5 * k as f64 + 0.05, 0.0))
+            .collect();
+        backward.extend((0..12).map(|k| row(5 * k, 8, 0.5 * k as f64, 1.0)));
+        extend_from_backward(&mut rows, &backward, &order);
+        let mut added: Vec<(i64, i64)> = rows[8..].iter().map(|r| (r.frame, r.id)).collect();
+        added.sort_unstable();
+        // Frames 20, 15, 10 back; at frame 5 track 2 stands 0.2 m from the backward track's
+        // row: that is someone else's place, so the extension stops. Track 2, one row, has no
+        // course to follow and is not extended.
+        assert_eq!(added, vec![(10, 1), (15, 1), (20, 1)]);
+        assert!(
+            rows[8..].iter().all(|r| r.y == 0.0),
+            "rows of the track that follows"
+        );
+    }
 }

@@ -70,8 +70,9 @@ pub struct ReplayArgs {
     #[arg(long, default_value_t = 0.5)]
     thr: f64,
     /// Write only what the daemon publishes live: no rows for a track's tentative frames once
-    /// it confirms, no interpolated rows through an occlusion once a track is found again, and
-    /// associations decided tick by tick (as `--lookahead 0`).
+    /// it confirms, no interpolated rows through an occlusion once a track is found again, no
+    /// rows from tracking the input backwards, and associations decided tick by tick (as
+    /// `--lookahead 0`).
     #[arg(long)]
     live: bool,
     /// Ticks to look ahead before deciding a contested association (a track with two
@@ -94,6 +95,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let mut opts = ReplayOptions::new(args.config.clone(), input, args.fps);
     opts.backfill = !args.live;
     opts.gap_fill = !args.live;
+    opts.backward_fill = !args.live;
     opts.tracker.lookahead.ticks = if args.live { 0 } else { args.lookahead };
     opts.compute = match args.compute {
         Compute::Auto => ComputePath::Auto,
