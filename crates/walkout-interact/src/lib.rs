@@ -348,6 +348,10 @@ const SPLIT_TOLERANCE: f64 = 0.3;
 const FUSED_NEARER_M: f64 = 0.2;
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
+/// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
+/// stretched into a bay, since tracks in a crowd sit off their bodies (1.2 m cost exact carts
+/// in crowded-shelf).
+const NOT_ITS_HAND_M: f64 = 2.4;
 /// Two shoppers together at a blind spot are doubted once in this many seconds.
 const BLIND_PAIR_S: f64 = 60.0;
 /// Appearance samples before a shopper's outfit is known.
@@ -2574,12 +2578,28 @@ impl Interact {
     fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
         let info = &self.shelves[shelf];
         let mut seen: HashMap<usize, u32> = HashMap::new();
-        for (t, _, _, whose) in self.reaches.iter().filter(|(t, s, p, _)| {
+        for (t, _, p, whose) in self.reaches.iter().filter(|(t, s, p, _)| {
             *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
         }) {
+            // Where the bodies were at that tick: a body far from the hand is not whose hand it
+            // was (one of its views' boxes was someone else's).
+            let tracks = self
+                .history
+                .iter()
+                .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
+                .map(|h| &h.1);
+            let within_reach = |w: u64| {
+                tracks
+                    .and_then(|ts| ts.iter().find(|x| x.id == w))
+                    .is_none_or(|x| (x.x - p.x).hypot(x.y - p.y) <= NOT_ITS_HAND_M)
+            };
             // A hand fused into several tracks counts for each: several units taken at once
             // by two bodies side by side is no place to guess which hand was whose.
-            let mut ks: Vec<usize> = whose.iter().filter_map(|w| self.owner_at(*w, *t)).collect();
+            let mut ks: Vec<usize> = whose
+                .iter()
+                .filter(|w| within_reach(**w))
+                .filter_map(|w| self.owner_at(*w, *t))
+                .collect();
             ks.sort_unstable();
             ks.dedup();
             for k in ks {

@@ -1247,6 +1247,64 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+/// Level 1 of bay A2-1f loses two items in one hand contact at t = 10 while tok-a's hand is
+/// seen in it, and a hand fused into tok-b's track is seen beside it; tok-b stands beside
+/// tok-a ([`side_by_side`]) or, `b_far`, across the store (its track took a box of someone
+/// else's there).
+fn two_units_two_hands(b_far: bool) -> Vec<Output> {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (9.9..10.3).contains(&t) {
+            it.reach(
+                t,
+                &[
+                    hand_at(shelf, (10.4, 3.1, 1.0), 1),
+                    hand_at(shelf, (10.9, 3.1, 1.0), 2),
+                ],
+            );
+        }
+        let mut tracks = side_by_side(t);
+        if b_far && t >= 8.0 {
+            for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
+                (tr.x, tr.y) = (4.0, 0.8);
+            }
+        }
+        out.extend(it.tick(t, &tracks));
+        let weight_kg = match t {
+            t if t < 9.95 => 20.0,
+            t if t < 10.15 => 20.2,
+            _ => 20.0 - 2.0 * w,
+        };
+        out.extend(it.weight(&ShelfWeight {
+            schema: SCHEMA_VERSION,
+            store: "sample-store".into(),
+            shelf: "A2-1f".into(),
+            level: 1,
+            time: t,
+            weight_kg,
+        }));
+        t += 0.1;
+    }
+    out
+}
+
+#[test]
+fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
+    let a = pseudonym_of("tok-a").to_string();
+    // Both bodies at the bay, both hands in the level: who took which is open.
+    let p = picks(&two_units_two_hands(false));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    // tok-b's body 6 m away: that hand was not tok-b's; tok-a took both.
+    assert_eq!(picks(&two_units_two_hands(true)), vec![(Some(a), 2, 0)]);
+}
+
 /// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
 /// `speed_b`, m/s) and are lost together in the restroom corridor. Track 8 comes out first,
 /// walking at `speed_b`, to bay C2-4b, where level 0 loses an item at t = 32; track 9 comes
