@@ -2380,8 +2380,20 @@ impl Interact {
             Some((k, r)) => (Some(k), r),
             None => (None, Vec::new()),
         };
-        // Someone nobody saw then, last seen right by this shelf, could have done it too.
-        if !unseen && let Some(k) = who {
+        // Someone nobody saw then, last seen right by this shelf, could have done it too —
+        // unless the hands seen in the level were all known shoppers' (every level of every bay
+        // is seen by two cameras: an unseen shopper's hand there would be a hand of nobody's).
+        // The hand must have dwelt there, one shopper's alone (a body merged into a
+        // neighbour's track lends it its hand).
+        let hands_known = hand_seen
+            && !unseen
+            && near.len() == 1
+            && !self.anonymous_hand(si, level as usize, since)
+            && self.hand_sightings(si, level as usize, since, near[0].0) >= HAND_DWELL_TICKS;
+        if !unseen
+            && !hands_known
+            && let Some(k) = who
+        {
             for (u, d) in self.unseen_candidates(&self.shelves[si], since) {
                 if u != k && d <= UNSEEN_NEAR_M && !rivals.contains(&u) {
                     rivals.push(u);
@@ -2575,6 +2587,32 @@ impl Interact {
     /// Shoppers whose own hands were seen in `shelf` at `level` (fused into their tracks, for
     /// a tick or more: one more unit than one hand takes may be a hand seen once) from `from`
     /// to `to`.
+    /// Whether a hand in `shelf` at `level` within a second of `time` was of no known shopper
+    /// (no track, or a track bound to nobody).
+    fn anonymous_hand(&self, shelf: usize, level: usize, time: f64) -> bool {
+        let info = &self.shelves[shelf];
+        self.reaches.iter().any(|(t, s, p, whose)| {
+            *s == shelf
+                && (*t - time).abs() <= 1.0
+                && info.level_at(p.z) == Some(level)
+                && whose.iter().all(|w| self.owner_at(*w, *t).is_none())
+        })
+    }
+
+    /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time`.
+    fn hand_sightings(&self, shelf: usize, level: usize, time: f64, k: usize) -> u32 {
+        let info = &self.shelves[shelf];
+        self.reaches
+            .iter()
+            .filter(|(t, s, p, whose)| {
+                *s == shelf
+                    && (*t - time).abs() <= 1.0
+                    && info.level_at(p.z) == Some(level)
+                    && whose.iter().any(|w| self.owner_at(*w, *t) == Some(k))
+            })
+            .count() as u32
+    }
+
     fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
         let info = &self.shelves[shelf];
         let mut seen: HashMap<usize, u32> = HashMap::new();

@@ -1247,6 +1247,53 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+/// tok-a (track 1) stands at bay A2-1f; tok-b (track 2) stood at the bay's far corner until
+/// t = 8, when its track was lost (nobody sees tok-b from then on). Level 1 loses one item at t = 10 while
+/// tok-a's hand dwells in it (t = 9.5-10.5); with `anonymous`, a hand of nobody's (its wrists
+/// fused into no track) is also seen there at t = 10.
+fn pick_beside_a_lost_shopper(anonymous: bool) -> Vec<Output> {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let mut it = Interact::new(&s, InteractConfig::default());
+    drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
+        if (9.5..10.5).contains(&t) {
+            let mut seen = vec![hand_at(shelf, (10.4, 3.1, 1.0), 1)];
+            if anonymous && (10.0..10.1).contains(&t) {
+                seen.push(walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.9, 3.1, 1.0),
+                    detections: Vec::new(),
+                    tracks: Vec::new(),
+                });
+            }
+            it.reach(t, &seen);
+        }
+        let mut tracks = side_by_side(t);
+        tracks.retain(|tr| tr.id == 1);
+        if (3.0..8.0).contains(&t) {
+            // To the bay's far corner, 1.4 m from tok-a (too far for their tracks to have
+            // swapped), 1 m from the bay.
+            let v = ((t - 3.0) / 4.0).min(1.0);
+            tracks.push(track(2, 2.0 + 9.8 * v, 0.8 + 1.4 * v, 1.71));
+        }
+        tracks
+    })
+}
+
+#[test]
+fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there() {
+    let a = pseudonym_of("tok-a").to_string();
+    // Every level is seen by two cameras: tok-b's hand would have been seen, as nobody's.
+    assert_eq!(
+        picks(&pick_beside_a_lost_shopper(false)),
+        vec![(Some(a.clone()), 1, 0)]
+    );
+    // A hand of nobody's was there: it may have been tok-b's.
+    let p = picks(&pick_beside_a_lost_shopper(true));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].0.as_deref(), p[0].2), (Some(a.as_str()), 2), "{p:?}");
+}
+
 /// Level 1 of bay A2-1f loses two items in one hand contact at t = 10 while tok-a's hand is
 /// seen in it, and a hand fused into tok-b's track is seen beside it; tok-b stands beside
 /// tok-a ([`side_by_side`]) or, `b_far`, across the store (its track took a box of someone
