@@ -132,6 +132,8 @@ struct Shopper {
     /// When they came in and (once they left) went out.
     entered: f64,
     exited_at: f64,
+    /// The track they left by.
+    exit_track: Option<u64>,
     cart: BTreeMap<String, u32>,
     pending: BTreeMap<String, u32>,
     /// Shoppers this one may have been swapped with (an ambiguous recovery).
@@ -938,6 +940,7 @@ impl Interact {
                     exited: false,
                     entered: time,
                     exited_at: f64::INFINITY,
+                    exit_track: None,
                     cart: BTreeMap::new(),
                     pending: BTreeMap::new(),
                     confusable: Vec::new(),
@@ -1145,6 +1148,7 @@ impl Interact {
             if at_exit {
                 self.shoppers[k].exited = true;
                 self.shoppers[k].exited_at = self.shoppers[k].last_seen;
+                self.shoppers[k].exit_track = Some(track);
                 let ev = self.event(
                     time,
                     EventKind::Exited {
@@ -1799,12 +1803,20 @@ impl Interact {
                 s.outfit().is_some_and(|o| cosine(o, own) >= OUTFIT_SAME)
                     && e.is_some_and(|e| cosine(e, own) - cosine(e, other) > APPEARANCE_MARGIN)
             };
+            // One who has left can no longer be seen: their outfit as learnt (not forgotten
+            // in a blind spot since) and the other's track wearing their own settle it.
+            let left_in = |who: usize, own: &[f32]| {
+                let s = &self.shoppers[who];
+                s.exited && s.outfit().is_some_and(|o| cosine(o, own) >= OUTFIT_SAME)
+            };
             let settled = match (d.a_lost.as_deref(), d.a_kept.as_deref()) {
                 (Some(al), Some(ak)) => {
                     cosine(al, ak) < OUTFIT_SAME
-                        && self.shoppers[k].track != self.shoppers[j].track
-                        && wears_own(k, al, ak)
-                        && wears_own(j, ak, al)
+                        && ((self.shoppers[k].track != self.shoppers[j].track
+                            && wears_own(k, al, ak)
+                            && wears_own(j, ak, al))
+                            || (left_in(j, ak) && wears_own(k, al, ak))
+                            || (left_in(k, al) && wears_own(j, ak, al)))
                 }
                 _ => false,
             };
@@ -1817,7 +1829,7 @@ impl Interact {
             // Every event held for it names a shopper bound to their track of now since
             // before the event.
             let bound_since = |who: usize| {
-                let tr = self.shoppers[who].track?;
+                let tr = self.shoppers[who].track.or(self.shoppers[who].exit_track)?;
                 let (from, owner) = *self.owner.get(&tr)?.last()?;
                 (owner == who).then_some(from)
             };

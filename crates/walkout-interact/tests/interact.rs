@@ -867,6 +867,70 @@ fn a_doubt_is_settled_once_both_tracks_are_seen_in_their_own_outfits() {
     assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
 }
 
+/// [`outfit_scene`] with tok-b leaving: track 2 walks from the bay to the exit (t = 12-17)
+/// and out; track 3's outfit shows only from t = 21, after tok-b has left.
+fn doubt_with_one_gone(t_end: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let (a, b) = (outfit(0), outfit(1));
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let with = |mut t: TrackObs, e: &[f32]| {
+        t.embedding = Some(e.to_vec());
+        t
+    };
+    let out = drive(&mut it, &s, t_end, ("A2-1f", 1, 11.0), |t, _| {
+        let mut tracks = Vec::new();
+        if t < 10.0 {
+            let u = ((t - 1.0) / 8.0).min(1.0);
+            tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
+        }
+        if (3.0..17.5).contains(&t) {
+            let (x, y) = if t < 10.0 {
+                let u = ((t - 3.0) / 6.5).min(1.0);
+                (2.0 + 6.5 * u, 0.8 + 1.2 * u)
+            } else if t < 12.0 {
+                let v = ((t - 10.0) / 1.0).min(1.0);
+                (8.5 + 2.1 * v, 2.0 + 0.55 * v)
+            } else {
+                let w = ((t - 12.0) / 5.0).min(1.0);
+                (10.6 + 6.4 * w, 2.55 - 2.05 * w)
+            };
+            tracks.push(with(track(2, x, y, 1.75), &b));
+        }
+        if t >= 10.6 {
+            tracks.push(if t >= 21.0 {
+                with(track(3, 8.0, 1.2, 1.75), &a)
+            } else {
+                track(3, 8.0, 1.2, 1.75)
+            });
+        }
+        tracks
+    });
+    (it, out)
+}
+
+#[test]
+fn a_doubt_is_settled_by_the_one_still_inside_once_the_other_has_left() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // Before track 3's outfit shows, the pick track 2 made is held.
+    let (it, _) = doubt_with_one_gone(20.5);
+    assert_eq!(it.carts_by_token()["tok-b"].1.get(&sku), Some(&1));
+    // tok-b left in their own outfit; track 3 wears tok-a's: the pick was tok-b's.
+    let (it, out) = doubt_with_one_gone(24.0);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
+        "{carts:?}"
+    );
+    assert!(
+        events(&out)
+            .iter()
+            .any(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. })),
+        "the held pick is published again, decided"
+    );
+}
+
 /// Three shoppers (outfits A, B, C) walk in one after another and stand side by side at bay
 /// A2-1f; at t = 12 their tracks pass them round in the crowd (track 1 goes on with tok-b,
 /// 2 with tok-c, 3 with tok-a: no two tracks swapped with each other), and at t = 15 track 1's
