@@ -333,7 +333,7 @@ pub struct Interact {
 /// seen there, metres.
 const UNSEEN_NEAR_M: f64 = 2.0;
 /// Sightings (ticks) of a shopper's hand in a bay that make it a hand that dwelt there (took
-/// or put back something), not one passing by; another's, seen a quarter as often or less
+/// or put back something), not one passing by; another's, seen half as often or less
 /// around a change, passed by.
 const HAND_DWELL_TICKS: u32 = 4;
 
@@ -754,7 +754,7 @@ impl Interact {
             // A hand that dwelt in the bay took the item, not one that passed it for a tick
             // while another stayed there many.
             let most = hands.values().map(|h| h.2).max().unwrap_or(0);
-            hands.retain(|_, h| most < HAND_DWELL_TICKS || h.2 * 4 > most);
+            hands.retain(|_, h| most < HAND_DWELL_TICKS || h.2 * 2 > most);
             // A hand seen plainly as one body's, not one only ever fused into two tracks
             // (beside the body whose hand it plainly was).
             if hands.values().any(|h| h.3 > 0) {

@@ -1068,6 +1068,23 @@ fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
 }
 
 #[test]
+fn a_hand_in_the_bay_half_as_long_as_another_did_not_take_what_it_dwelt_on() {
+    // tok-a's hand is in the level for the first two ticks (a wrist of another's, paired with
+    // it by chance, looks like a hand for a tick or two), tok-b's at every tick.
+    named_then_open(
+        |t| {
+            let mut v = vec![((10.9, 3.1, 1.0), vec![2])];
+            if t < 10.15 {
+                v.push(((10.4, 3.1, 1.0), vec![1]));
+            }
+            v
+        },
+        "tok-b",
+        |_| vec![((10.9, 3.1, 1.0), vec![2]), ((10.4, 3.1, 1.0), vec![1])],
+    );
+}
+
+#[test]
 fn a_hand_seen_plainly_as_one_bodys_is_not_a_neighbours_it_was_also_fused_into() {
     // The hand's detections went to tok-a's track alone at first, then to both tracks; then
     // fused into both tracks throughout: either's.
