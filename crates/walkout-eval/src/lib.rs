@@ -25,6 +25,12 @@ pub struct Row {
     pub y: f64,
 }
 
+impl Row {
+    pub fn new(frame: i64, id: i64, x: f64, y: f64) -> Row {
+        Row { frame, id, x, y }
+    }
+}
+
 /// All metrics of one evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Scores {
@@ -498,7 +504,7 @@ mod tests {
     use super::*;
 
     fn row(frame: i64, id: i64, x: f64, y: f64) -> Row {
-        Row { frame, id, x, y }
+        Row::new(frame, id, x, y)
     }
 
     #[test]

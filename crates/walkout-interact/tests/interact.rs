@@ -700,16 +700,18 @@ fn outfit_swap_run_until(
     found_shows: f64,
     t_end: f64,
 ) -> (Interact, Vec<Output>) {
-    outfit_scene(t_end, |_| kept.to_vec(), Some((found, found_shows)))
+    outfit_scene(t_end, |_| kept.to_vec(), Some((found, found_shows)), false)
 }
 
 /// tok-a (track 1, outfit A) is lost beside tok-b (track 2, outfit B) at t = 10; track 2 goes
 /// on to bay A2-1f (a pick there at t = 11) wearing `kept(t)`; with `found` (outfit, from
-/// when it shows), a new track 3 is found at t = 10.6 nearby.
+/// when it shows), a new track 3 is found at t = 10.6 nearby. With `leaves`, track 2 walks
+/// from the bay to the exit (t = 12-17) and out.
 fn outfit_scene(
     t_end: f64,
     kept: impl Fn(f64) -> Vec<f32>,
     found: Option<(&[f32], f64)>,
+    leaves: bool,
 ) -> (Interact, Vec<Output>) {
     let s = store();
     let (a, b) = (outfit(0), outfit(1));
@@ -724,14 +726,21 @@ fn outfit_scene(
             let u = ((t - 1.0) / 8.0).min(1.0);
             tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
         }
-        if t >= 3.0 {
-            let u = ((t - 3.0) / 6.5).min(1.0);
-            tracks.push(if t < 10.0 {
-                with(track(2, 2.0 + 6.5 * u, 0.8 + 1.2 * u, 1.75), &b)
-            } else {
+        if t >= 3.0 && !(leaves && t >= 17.5) {
+            let (x, y) = if t < 10.0 {
+                let u = ((t - 3.0) / 6.5).min(1.0);
+                (2.0 + 6.5 * u, 0.8 + 1.2 * u)
+            } else if t < 12.0 || !leaves {
                 let v = ((t - 10.0) / 1.0).min(1.0);
-                with(track(2, 8.5 + 2.1 * v, 2.0 + 0.55 * v, 1.75), &kept(t))
-            });
+                (8.5 + 2.1 * v, 2.0 + 0.55 * v)
+            } else {
+                let w = ((t - 12.0) / 5.0).min(1.0);
+                (10.6 + 6.4 * w, 2.55 - 2.05 * w)
+            };
+            tracks.push(with(
+                track(2, x, y, 1.75),
+                &if t < 10.0 { b.clone() } else { kept(t) },
+            ));
         }
         if let Some((found, shows)) = found
             && t >= 10.6
@@ -802,6 +811,7 @@ fn late_swap_run(switch_at: f64) -> (Interact, Vec<Output>) {
         20.0,
         |t| if t < switch_at { outfit(1) } else { outfit(0) },
         None,
+        false,
     )
 }
 
@@ -867,45 +877,10 @@ fn a_doubt_is_settled_once_both_tracks_are_seen_in_their_own_outfits() {
     assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
 }
 
-/// [`outfit_scene`] with tok-b leaving: track 2 walks from the bay to the exit (t = 12-17)
-/// and out; track 3's outfit shows only from t = 21, after tok-b has left.
+/// [`outfit_scene`] with tok-b leaving (in their own outfit); track 3 wears tok-a's outfit,
+/// which shows only from t = 21, after tok-b has left.
 fn doubt_with_one_gone(t_end: f64) -> (Interact, Vec<Output>) {
-    let s = store();
-    let (a, b) = (outfit(0), outfit(1));
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let with = |mut t: TrackObs, e: &[f32]| {
-        t.embedding = Some(e.to_vec());
-        t
-    };
-    let out = drive(&mut it, &s, t_end, ("A2-1f", 1, 11.0), |t, _| {
-        let mut tracks = Vec::new();
-        if t < 10.0 {
-            let u = ((t - 1.0) / 8.0).min(1.0);
-            tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
-        }
-        if (3.0..17.5).contains(&t) {
-            let (x, y) = if t < 10.0 {
-                let u = ((t - 3.0) / 6.5).min(1.0);
-                (2.0 + 6.5 * u, 0.8 + 1.2 * u)
-            } else if t < 12.0 {
-                let v = ((t - 10.0) / 1.0).min(1.0);
-                (8.5 + 2.1 * v, 2.0 + 0.55 * v)
-            } else {
-                let w = ((t - 12.0) / 5.0).min(1.0);
-                (10.6 + 6.4 * w, 2.55 - 2.05 * w)
-            };
-            tracks.push(with(track(2, x, y, 1.75), &b));
-        }
-        if t >= 10.6 {
-            tracks.push(if t >= 21.0 {
-                with(track(3, 8.0, 1.2, 1.75), &a)
-            } else {
-                track(3, 8.0, 1.2, 1.75)
-            });
-        }
-        tracks
-    });
-    (it, out)
+    outfit_scene(t_end, |_| outfit(1), Some((&outfit(0), 21.0)), true)
 }
 
 #[test]
@@ -1050,14 +1025,13 @@ fn named_then_open(named: impl Fn(f64) -> Hands, token: &str, open: impl Fn(f64)
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
-#[test]
-fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
-    // tok-a's hand is in the level at the first tick only, tok-b's at every tick; then both
-    // dwell there: either could have taken it.
+/// tok-a's hand is in the level until `until` (from t = 9.9), tok-b's at every tick, and the
+/// pick is tok-b's; then both dwell there: either could have taken it.
+fn a_brief_hand_then_two_that_dwell(until: f64) {
     named_then_open(
         |t| {
             let mut v = vec![((10.9, 3.1, 1.0), vec![2])];
-            if t < 10.05 {
+            if t < until {
                 v.push(((10.4, 3.1, 1.0), vec![1]));
             }
             v
@@ -1068,20 +1042,16 @@ fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
 }
 
 #[test]
+fn a_hand_in_the_bay_for_a_moment_did_not_take_what_another_hand_dwelt_on() {
+    // tok-a's hand at the first tick only.
+    a_brief_hand_then_two_that_dwell(10.05);
+}
+
+#[test]
 fn a_hand_in_the_bay_half_as_long_as_another_did_not_take_what_it_dwelt_on() {
-    // tok-a's hand is in the level for the first two ticks (a wrist of another's, paired with
-    // it by chance, looks like a hand for a tick or two), tok-b's at every tick.
-    named_then_open(
-        |t| {
-            let mut v = vec![((10.9, 3.1, 1.0), vec![2])];
-            if t < 10.15 {
-                v.push(((10.4, 3.1, 1.0), vec![1]));
-            }
-            v
-        },
-        "tok-b",
-        |_| vec![((10.9, 3.1, 1.0), vec![2]), ((10.4, 3.1, 1.0), vec![1])],
-    );
+    // tok-a's hand for the first two ticks (a wrist of another's, paired with it by chance,
+    // looks like a hand for a tick or two).
+    a_brief_hand_then_two_that_dwell(10.15);
 }
 
 #[test]
@@ -1248,6 +1218,16 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
 /// or in two 0.5 s apart (the weight rises as each hand presses on the shelf), the second
 /// with tok-b's hand seen in the bay (`b_hand`) or no new hand seen.
 fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
+    two_units_with(two_contacts, b_hand.then_some((10.4, 10.8)), false)
+}
+
+/// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to), and with `b_far`
+/// tok-b's body across the store from t = 8 (its track took a box of someone else's there).
+fn two_units_with(
+    two_contacts: bool,
+    b_hand: Option<(f64, f64)>,
+    b_far: bool,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", 1);
@@ -1256,13 +1236,23 @@ fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
     out.extend(it.gate(&gate("tok-b", 2.5)));
     let mut t: f64 = 1.0;
     while t < 16.0 {
+        let mut seen = Vec::new();
         if (9.9..10.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+            seen.push(hand_at(shelf, (10.4, 3.1, 1.0), 1));
         }
-        if b_hand && (10.4..10.8).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.9, 3.1, 1.0), 2)]);
+        if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
+            seen.push(hand_at(shelf, (10.9, 3.1, 1.0), 2));
         }
-        out.extend(it.tick(t, &side_by_side(t)));
+        if !seen.is_empty() {
+            it.reach(t, &seen);
+        }
+        let mut tracks = side_by_side(t);
+        if b_far && t >= 8.0 {
+            for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
+                (tr.x, tr.y) = (4.0, 0.8);
+            }
+        }
+        out.extend(it.tick(t, &tracks));
         let weight_kg = match t {
             t if t < 9.95 => 20.0,
             t if t < 10.15 => 20.2,
@@ -1377,49 +1367,9 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
 
 /// Level 1 of bay A2-1f loses two items in one hand contact at t = 10 while tok-a's hand is
 /// seen in it, and a hand fused into tok-b's track is seen beside it; tok-b stands beside
-/// tok-a ([`side_by_side`]) or, `b_far`, across the store (its track took a box of someone
-/// else's there).
+/// tok-a ([`side_by_side`]) or, `b_far`, across the store.
 fn two_units_two_hands(b_far: bool) -> Vec<Output> {
-    let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let (_, w) = level(&s, "A2-1f", 1);
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
-    let mut t: f64 = 1.0;
-    while t < 16.0 {
-        if (9.9..10.3).contains(&t) {
-            it.reach(
-                t,
-                &[
-                    hand_at(shelf, (10.4, 3.1, 1.0), 1),
-                    hand_at(shelf, (10.9, 3.1, 1.0), 2),
-                ],
-            );
-        }
-        let mut tracks = side_by_side(t);
-        if b_far && t >= 8.0 {
-            for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
-                (tr.x, tr.y) = (4.0, 0.8);
-            }
-        }
-        out.extend(it.tick(t, &tracks));
-        let weight_kg = match t {
-            t if t < 9.95 => 20.0,
-            t if t < 10.15 => 20.2,
-            _ => 20.0 - 2.0 * w,
-        };
-        out.extend(it.weight(&ShelfWeight {
-            schema: SCHEMA_VERSION,
-            store: "sample-store".into(),
-            shelf: "A2-1f".into(),
-            level: 1,
-            time: t,
-            weight_kg,
-        }));
-        t += 0.1;
-    }
-    out
+    two_units_with(false, Some((9.9, 10.3)), b_far).1
 }
 
 #[test]

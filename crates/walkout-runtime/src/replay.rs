@@ -592,25 +592,21 @@ pub fn write_jsonl(path: &Path, messages: &[TracksMessage]) -> Result<(), Replay
 mod tests {
     use super::*;
 
-    fn row(frame: i64, id: i64, x: f64, y: f64) -> Row {
-        Row { frame, id, x, y }
-    }
-
     #[test]
     fn a_track_takes_the_backward_track_that_follows_it_back_to_where_it_meets_another() {
         let order: Vec<i64> = (0..12).map(|k| 5 * k).collect();
         // Forward: track 1 walks along x from frame 25 on; track 2 stands at (0.6, 0.2) at
         // frame 5 only.
         let mut rows: Vec<Row> = (5..12)
-            .map(|k| row(5 * k, 1, 0.5 * k as f64, 0.0))
+            .map(|k| Row::new(5 * k, 1, 0.5 * k as f64, 0.0))
             .collect();
-        rows.push(row(5, 2, 0.6, 0.2));
+        rows.push(Row::new(5, 2, 0.6, 0.2));
         // Backward: track 7 follows track 1 (within 5 cm) and goes on back to frame 0; track 8
         // runs 1 m beside it.
         let mut backward: Vec<Row> = (0..12)
-            .map(|k| row(5 * k, 7, 0.5 * k as f64 + 0.05, 0.0))
+            .map(|k| Row::new(5 * k, 7, 0.5 * k as f64 + 0.05, 0.0))
             .collect();
-        backward.extend((0..12).map(|k| row(5 * k, 8, 0.5 * k as f64, 1.0)));
+        backward.extend((0..12).map(|k| Row::new(5 * k, 8, 0.5 * k as f64, 1.0)));
         extend_from_backward(&mut rows, &backward, &order);
         let mut added: Vec<(i64, i64)> = rows[8..].iter().map(|r| (r.frame, r.id)).collect();
         added.sort_unstable();
