@@ -2596,41 +2596,40 @@ impl Interact {
         out
     }
 
-    /// Shoppers whose own hands were seen in `shelf` at `level` (fused into their tracks, for
-    /// a tick or more: one more unit than one hand takes may be a hand seen once) from `from`
-    /// to `to`.
+    /// The hands seen in `shelf` at `level` from `from` to `to`: (time, shelf, point, tracks).
+    fn hands_at_level(
+        &self,
+        shelf: usize,
+        level: usize,
+        from: f64,
+        to: f64,
+    ) -> impl Iterator<Item = &(f64, usize, glam::DVec3, Vec<u64>)> {
+        let info = &self.shelves[shelf];
+        self.reaches.iter().filter(move |(t, s, p, _)| {
+            *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
+        })
+    }
+
     /// Whether a hand in `shelf` at `level` within a second of `time` was of no known shopper
     /// (no track, or a track bound to nobody).
     fn anonymous_hand(&self, shelf: usize, level: usize, time: f64) -> bool {
-        let info = &self.shelves[shelf];
-        self.reaches.iter().any(|(t, s, p, whose)| {
-            *s == shelf
-                && (*t - time).abs() <= 1.0
-                && info.level_at(p.z) == Some(level)
-                && whose.iter().all(|w| self.owner_at(*w, *t).is_none())
-        })
+        self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
+            .any(|(t, _, _, whose)| whose.iter().all(|w| self.owner_at(*w, *t).is_none()))
     }
 
     /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time`.
     fn hand_sightings(&self, shelf: usize, level: usize, time: f64, k: usize) -> u32 {
-        let info = &self.shelves[shelf];
-        self.reaches
-            .iter()
-            .filter(|(t, s, p, whose)| {
-                *s == shelf
-                    && (*t - time).abs() <= 1.0
-                    && info.level_at(p.z) == Some(level)
-                    && whose.iter().any(|w| self.owner_at(*w, *t) == Some(k))
-            })
+        self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
+            .filter(|(t, _, _, whose)| whose.iter().any(|w| self.owner_at(*w, *t) == Some(k)))
             .count() as u32
     }
 
+    /// Shoppers whose own hands were seen in `shelf` at `level` (fused into their tracks, for
+    /// a tick or more: one more unit than one hand takes may be a hand seen once) from `from`
+    /// to `to`.
     fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
-        let info = &self.shelves[shelf];
         let mut seen: HashMap<usize, u32> = HashMap::new();
-        for (t, _, p, whose) in self.reaches.iter().filter(|(t, s, p, _)| {
-            *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
-        }) {
+        for (t, _, p, whose) in self.hands_at_level(shelf, level, from, to) {
             // Where the bodies were at that tick: a body far from the hand is not whose hand it
             // was (one of its views' boxes was someone else's).
             let tracks = self
