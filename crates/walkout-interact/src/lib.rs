@@ -2470,7 +2470,7 @@ impl Interact {
         if quantity > 1
             && let Some(k) = who
         {
-            let hands = self.hands_in(si, level as usize, since, until);
+            let hands = self.hands_in(si, level as usize, since, until, k);
             let bodies = if contacts > 1 {
                 self.in_reach_between(&self.shelves[si], since, until)
             } else {
@@ -2626,8 +2626,8 @@ impl Interact {
 
     /// Shoppers whose own hands were seen in `shelf` at `level` (fused into their tracks, for
     /// a tick or more: one more unit than one hand takes may be a hand seen once) from `from`
-    /// to `to`.
-    fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64) -> Vec<usize> {
+    /// to `to`, beside `taker`, the shopper the change is named for.
+    fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64, taker: usize) -> Vec<usize> {
         let mut seen: HashMap<usize, u32> = HashMap::new();
         for (t, _, p, whose) in self.hands_at_level(shelf, level, from, to) {
             // Where the bodies were at that tick: a body far from the hand is not whose hand it
@@ -2651,6 +2651,23 @@ impl Interact {
                 .collect();
             ks.sort_unstable();
             ks.dedup();
+            // A hand fused into the taker's track too is another's only if that one's body
+            // stood within reach of the shelf then (not one walking past in the aisle).
+            if ks.contains(&taker) {
+                let info = &self.shelves[shelf];
+                let at_shelf = |k: usize| {
+                    whose.iter().any(|w| {
+                        self.owner_at(*w, *t) == Some(k)
+                            && tracks
+                                .and_then(|ts| ts.iter().find(|x| x.id == *w))
+                                .is_some_and(|x| {
+                                    distance_to_box(info.min, info.max, DVec2::new(x.x, x.y))
+                                        <= self.cfg.reach_m
+                                })
+                    })
+                };
+                ks.retain(|&k| k == taker || at_shelf(k));
+            }
             for k in ks {
                 *seen.entry(k).or_default() += 1;
             }

@@ -1218,15 +1218,16 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
 /// or in two 0.5 s apart (the weight rises as each hand presses on the shelf), the second
 /// with tok-b's hand seen in the bay (`b_hand`) or no new hand seen.
 fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
-    two_units_with(two_contacts, b_hand.then_some((10.4, 10.8)), false)
+    two_units_with(two_contacts, b_hand.then_some((10.4, 10.8)), None, false)
 }
 
-/// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to), and with `b_far`
-/// tok-b's body across the store from t = 8 (its track took a box of someone else's there).
+/// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to) (its wrists fused
+/// into tok-b's track, or with `fused` into both tracks), and tok-b's body at `b_at` from t = 8.
 fn two_units_with(
     two_contacts: bool,
     b_hand: Option<(f64, f64)>,
-    b_far: bool,
+    b_at: Option<(f64, f64)>,
+    fused: bool,
 ) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
@@ -1241,15 +1242,19 @@ fn two_units_with(
             seen.push(hand_at(shelf, (10.4, 3.1, 1.0), 1));
         }
         if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
-            seen.push(hand_at(shelf, (10.9, 3.1, 1.0), 2));
+            let mut hand = hand_at(shelf, (10.9, 3.1, 1.0), 2);
+            if fused {
+                hand.tracks = vec![1, 2];
+            }
+            seen.push(hand);
         }
         if !seen.is_empty() {
             it.reach(t, &seen);
         }
         let mut tracks = side_by_side(t);
-        if b_far && t >= 8.0 {
+        if let Some(p) = b_at.filter(|_| t >= 8.0) {
             for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
-                (tr.x, tr.y) = (4.0, 0.8);
+                (tr.x, tr.y) = p;
             }
         }
         out.extend(it.tick(t, &tracks));
@@ -1369,7 +1374,8 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
 /// seen in it, and a hand fused into tok-b's track is seen beside it; tok-b stands beside
 /// tok-a ([`side_by_side`]) or, `b_far`, across the store.
 fn two_units_two_hands(b_far: bool) -> Vec<Output> {
-    two_units_with(false, Some((9.9, 10.3)), b_far).1
+    // Across the store: its track took a box of someone else's there.
+    two_units_with(false, Some((9.9, 10.3)), b_far.then_some((4.0, 0.8)), false).1
 }
 
 #[test]
@@ -1381,6 +1387,27 @@ fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
     assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
     // tok-b's body 6 m away: that hand was not tok-b's; tok-a took both.
     assert_eq!(picks(&two_units_two_hands(true)), vec![(Some(a), 2, 0)]);
+}
+
+/// [`two_units`] in one contact, with a hand fused into both tracks seen at t = 10.0-10.2
+/// beside tok-a's, and tok-b's body at `b_at`.
+fn two_units_fused_hand(b_at: (f64, f64)) -> Vec<Output> {
+    two_units_with(false, Some((10.0, 10.2)), Some(b_at), true).1
+}
+
+#[test]
+fn a_hand_fused_into_the_taker_s_track_is_another_s_only_if_that_one_stood_at_the_shelf() {
+    let a = pseudonym_of("tok-a").to_string();
+    // tok-b stands 0.5 m from the bay, within reach: the hand may have been tok-b's.
+    let p = picks(&two_units_fused_hand((10.9, 2.5)));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    // tok-b is in the aisle 1.4 m from the bay (beyond reach, within an arm and a stride of
+    // the hand): the hand was tok-a's, who took both.
+    assert_eq!(
+        picks(&two_units_fused_hand((10.9, 1.6))),
+        vec![(Some(a), 2, 0)]
+    );
 }
 
 /// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
