@@ -2629,6 +2629,8 @@ impl Interact {
     /// to `to`, beside `taker`, the shopper the change is named for.
     fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64, taker: usize) -> Vec<usize> {
         let mut seen: HashMap<usize, u32> = HashMap::new();
+        // Shopper -> the tracks their hands were seen through (their bodies then).
+        let mut bodies: HashMap<usize, Vec<u64>> = HashMap::new();
         for (t, _, p, whose) in self.hands_at_level(shelf, level, from, to) {
             // Where the bodies were at that tick: a body far from the hand is not whose hand it
             // was (one of its views' boxes was someone else's).
@@ -2670,11 +2672,54 @@ impl Interact {
             }
             for k in ks {
                 *seen.entry(k).or_default() += 1;
+                let own = bodies.entry(k).or_default();
+                for w in whose.iter().filter(|w| self.owner_at(**w, *t) == Some(k)) {
+                    if !own.contains(w) {
+                        own.push(*w);
+                    }
+                }
             }
+        }
+        // Once the taker's hand dwelt in the level, a hand seen there less than half as often
+        // is another's share only if the body it was seen through stood within reach of the
+        // shelf in the second before the change began (a neighbour taking one too, the hand
+        // mostly hidden), not one arriving or passing by (a wrist glimpsed at the shelf's face).
+        let most = seen.get(&taker).copied().unwrap_or(0);
+        if most >= HAND_DWELL_TICKS {
+            let info = &self.shelves[shelf];
+            seen.retain(|&k, n| {
+                k == taker
+                    || *n * 2 > most
+                    || bodies
+                        .get(&k)
+                        .is_some_and(|ws| ws.iter().any(|w| self.stood_at(info, *w, from)))
+            });
         }
         let mut v: Vec<usize> = seen.into_keys().collect();
         v.sort_unstable();
         v
+    }
+
+    /// Whether track `track` stood within reach of `shelf` in the second before `time` (seen
+    /// there at five ticks or more, and nowhere else).
+    fn stood_at(&self, shelf: &ShelfInfo, track: u64, time: f64) -> bool {
+        let mut n = 0;
+        for (_, tracks) in self
+            .history
+            .iter()
+            .filter(|(t, _)| (time - 1.0..=time).contains(t))
+        {
+            for tr in tracks.iter().filter(|tr| tr.seen && tr.id == track) {
+                if shelf
+                    .reach_distance(DVec2::new(tr.x, tr.y))
+                    .is_none_or(|d| d > self.cfg.reach_m)
+                {
+                    return false;
+                }
+                n += 1;
+            }
+        }
+        n >= 5
     }
 
     fn unit_weight(&self, sku: &str) -> Option<f64> {

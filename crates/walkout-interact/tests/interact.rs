@@ -1218,15 +1218,21 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
 /// or in two 0.5 s apart (the weight rises as each hand presses on the shelf), the second
 /// with tok-b's hand seen in the bay (`b_hand`) or no new hand seen.
 fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
-    two_units_with(two_contacts, b_hand.then_some((10.4, 10.8)), None, false)
+    two_units_with(
+        two_contacts,
+        b_hand.then_some((10.4, 10.8)),
+        |_| None,
+        false,
+    )
 }
 
 /// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to) (its wrists fused
-/// into tok-b's track, or with `fused` into both tracks), and tok-b's body at `b_at` from t = 8.
+/// into tok-b's track, or with `fused` into both tracks), and tok-b's body at `b_at(t)` where
+/// that gives a place.
 fn two_units_with(
     two_contacts: bool,
     b_hand: Option<(f64, f64)>,
-    b_at: Option<(f64, f64)>,
+    b_at: impl Fn(f64) -> Option<(f64, f64)>,
     fused: bool,
 ) -> (Interact, Vec<Output>) {
     let s = store();
@@ -1252,7 +1258,7 @@ fn two_units_with(
             it.reach(t, &seen);
         }
         let mut tracks = side_by_side(t);
-        if let Some(p) = b_at.filter(|_| t >= 8.0) {
+        if let Some(p) = b_at(t) {
             for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
                 (tr.x, tr.y) = p;
             }
@@ -1375,7 +1381,8 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
 /// tok-a ([`side_by_side`]) or, `b_far`, across the store.
 fn two_units_two_hands(b_far: bool) -> Vec<Output> {
     // Across the store: its track took a box of someone else's there.
-    two_units_with(false, Some((9.9, 10.3)), b_far.then_some((4.0, 0.8)), false).1
+    let b_at = |t: f64| (b_far && t >= 8.0).then_some((4.0, 0.8));
+    two_units_with(false, Some((9.9, 10.3)), b_at, false).1
 }
 
 #[test]
@@ -1392,7 +1399,13 @@ fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
 /// [`two_units`] in one contact, with a hand fused into both tracks seen at t = 10.0-10.2
 /// beside tok-a's, and tok-b's body at `b_at`.
 fn two_units_fused_hand(b_at: (f64, f64)) -> Vec<Output> {
-    two_units_with(false, Some((10.0, 10.2)), Some(b_at), true).1
+    two_units_with(
+        false,
+        Some((10.0, 10.2)),
+        |t| (t >= 8.0).then_some(b_at),
+        true,
+    )
+    .1
 }
 
 #[test]
@@ -1406,6 +1419,30 @@ fn a_hand_fused_into_the_taker_s_track_is_another_s_only_if_that_one_stood_at_th
     // the hand): the hand was tok-a's, who took both.
     assert_eq!(
         picks(&two_units_fused_hand((10.9, 1.6))),
+        vec![(Some(a), 2, 0)]
+    );
+}
+
+/// [`two_units`] in one contact while tok-a's hand dwells in the level (t = 9.9-10.3), with
+/// tok-b's own hand seen there once (t = 10.0), tok-b having stood at the bay since t = 8
+/// ([`side_by_side`]) or (`walks_in`) walking up the aisle to it, 1.5 m away at t = 9.
+fn two_units_hand_seen_once(walks_in: bool) -> Vec<Output> {
+    let b_at = |t: f64| {
+        (walks_in && (8.0..10.1).contains(&t)).then(|| (10.9, 0.5 + 2.0 * (t - 8.0) / 2.1))
+    };
+    two_units_with(false, Some((9.95, 10.05)), b_at, false).1
+}
+
+#[test]
+fn a_hand_seen_once_beside_one_that_dwelt_shares_several_units_only_if_its_body_stood_there() {
+    let a = pseudonym_of("tok-a").to_string();
+    // tok-b stood at the bay: a neighbour's hand, mostly hidden, may have taken one.
+    let p = picks(&two_units_hand_seen_once(false));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    // tok-b was arriving: a wrist glimpsed at the shelf's face; tok-a took both.
+    assert_eq!(
+        picks(&two_units_hand_seen_once(true)),
         vec![(Some(a), 2, 0)]
     );
 }
