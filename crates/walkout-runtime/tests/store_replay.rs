@@ -88,9 +88,13 @@ fn every_family_keeps_its_figures() {
         // seen once, fused into both tracks: open among the two, not both units to the second
         // taker).
         (Scenario::Returns, 0.97, 7, 0, 0, 1),
-        // Measured: IDF1 0.990, 6/8 exact, 0 silently wrong, 1 ambiguous (3/8 and 1 silently
-        // wrong with 17 cameras: a hand in the crowd fused into a neighbour's track).
-        (Scenario::CrowdedShelf, 0.95, 6, 0, 0, 1),
+        // Measured: IDF1 0.934, 8/8 exact, 0 silently wrong, 0 ambiguous. Since a shopper
+        // kept by the crowd farther than an arm's reach from the shelf gives up on it (before,
+        // they took from it from 1.1 m away), this seed's crowd is another: two pairs of
+        // tracks swap in it at 22-29 s and are put right (identity recovered) before any
+        // change at a shelf is theirs. (Before: IDF1 0.990, 6/8 exact, 1 ambiguous; 3/8 and 1
+        // silently wrong with 17 cameras.)
+        (Scenario::CrowdedShelf, 0.93, 8, 0, 0, 0),
         // Measured: IDF1 0.846, 4/4 exact, 0 silently wrong, 1 ambiguous event (resolved,
         // right): the pair that swaps outfits in the corridor is flagged there and told apart
         // by their gaits afterwards (IDF1 0.688 and 0/4 exact, 4 ambiguous, before gaits).

@@ -469,6 +469,9 @@ const PERSONAL_M: f64 = 0.6;
 const SIDE_REACH_M: f64 = 0.3;
 /// ... unless kept waiting this long (a deadlock breaker), seconds.
 const MAX_BLOCKED_S: f64 = 5.0;
+/// How far from a bay a body may stand and still take from it (body centre to the bay's
+/// footprint, metres): one kept from the shelf farther than this gives up on it.
+const ARM_REACH_M: f64 = 0.75;
 
 struct Agent {
     /// Seconds this walker has been kept from its path by others ...
@@ -628,6 +631,7 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                 }
                 Phase::Walking { mut path, mut next } => {
                     let from = a.pos;
+                    let mut give_up = false;
                     // Someone squeezing past (with the way over this one) is close: step aside,
                     // to wherever keeps farthest from everyone.
                     let yield_to = on_floor.iter().enumerate().any(|(j, o)| {
@@ -734,8 +738,20 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                             path = new_path;
                             next = 0;
                         } else if a.blocked_s >= MAX_BLOCKED_S {
-                            // Waited long enough: it reaches in from where it stands.
+                            // Waited long enough: it reaches in from where it stands if an
+                            // arm reaches the bay from there, else it gives up on this shelf.
+                            let within_arm = match a.s.steps.get(a.step) {
+                                Some(Step::Shelf { shelf, .. }) => {
+                                    let sh = &store.shelves[*shelf];
+                                    let d = (DVec2::new(sh.min.x, sh.min.y) - from)
+                                        .max(from - DVec2::new(sh.max.x, sh.max.y))
+                                        .max(DVec2::ZERO);
+                                    d.length() <= ARM_REACH_M
+                                }
+                                _ => true,
+                            };
                             next = path.len();
+                            give_up = !within_arm;
                             a.blocked_s = 0.0;
                         } else {
                             a.blocked_s += dt;
@@ -766,7 +782,10 @@ pub fn simulate(store: &StoreConfig, p: &SimParams) -> Result<SimOutput, SimErro
                         }
                     }
                     on_floor[i] = (!blind.contains(a.pos)).then_some(a.pos);
-                    a.phase = if next >= path.len() {
+                    a.phase = if give_up {
+                        a.step += 1;
+                        start_step(&nav, a, exit)?
+                    } else if next >= path.len() {
                         arrive(a, t, &mut rng)
                     } else {
                         Phase::Walking { path, next }

@@ -199,3 +199,41 @@ fn shoppers_walk_around_each_other_and_take_turns_at_a_shelf() {
         );
     }
 }
+
+#[test]
+fn every_item_is_taken_or_put_back_by_a_body_within_arm_s_reach_of_the_bay() {
+    let s = store();
+    for (scenario, seed) in [
+        (Scenario::CrowdedShelf, 15),
+        (Scenario::CrowdedShelf, 18),
+        (Scenario::Busy, 1),
+    ] {
+        let params = SimParams::new(scenario, seed);
+        let out = simulate(&s, &params).expect("sim");
+        let at: BTreeMap<(i64, i64), (f64, f64)> = out
+            .truth_tracks
+            .iter()
+            .map(|r| ((r.frame, r.id), (r.x, r.y)))
+            .collect();
+        assert!(!out.truth_events.is_empty());
+        for e in &out.truth_events {
+            let id = out.tokens[&e.token];
+            let frame = (e.time * params.fps).round() as i64;
+            let (x, y) = at[&(frame, id)];
+            let bay = s.shelves.iter().find(|b| b.id == e.shelf).expect("bay");
+            let d = (bay.min.x - x)
+                .max(x - bay.max.x)
+                .max(0.0)
+                .hypot((bay.min.y - y).max(y - bay.max.y).max(0.0));
+            // An arm, from the body's centre (the sim's bodies stand 0.45 m from the face, or
+            // beside a bay's end; kept farther by a crowd, they give up on that shelf).
+            assert!(
+                d <= 0.8,
+                "{scenario:?} seed {seed}: {} {} on {} from {d:.2} m away",
+                e.token,
+                e.action,
+                e.shelf
+            );
+        }
+    }
+}
