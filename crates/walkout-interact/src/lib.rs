@@ -373,6 +373,9 @@ const RECOVER_SEEN_FRACTION: f64 = 0.6;
 const OUTFIT_SAME: f64 = 0.6;
 /// Cosine-similarity margin by which appearance tells two shoppers apart.
 const APPEARANCE_MARGIN: f64 = 0.3;
+/// ... and by which a track in a cycle of swapped tracks wears the next shopper's outfit more
+/// than its own shopper's (an outfit learnt in a crowd may have taken in a neighbour's).
+const CROWD_OUTFIT_MARGIN: f64 = 0.15;
 /// Gait: a track's walking speed is measured over this interval, seconds ...
 const GAIT_DT_S: f64 = 0.5;
 /// ... and counts while it walks (a shopper standing at a shelf or stepping aside says nothing
@@ -1596,13 +1599,18 @@ impl Interact {
         while cycle.len() < MAX_CYCLE {
             let (_, e) = self.track_app.get(&cur)?;
             let own = self.shoppers[cur_k].outfit();
-            if own.is_some_and(|o| cosine(e, o) >= OUTFIT_SAME) {
-                return None;
-            }
             let looks = self.wearers(e, cur_k);
             let [m] = looks[..] else {
                 return None;
             };
+            // Not its own shopper's outfit, or clearly less than the next one's (an outfit
+            // learnt in a crowd may have taken in some of a neighbour's).
+            let next_cos = self.shoppers[m].outfit().map_or(0.0, |o| cosine(e, o));
+            if own.is_some_and(|o| {
+                cosine(e, o) >= OUTFIT_SAME && next_cos - cosine(e, o) < CROWD_OUTFIT_MARGIN
+            }) {
+                return None;
+            }
             cycle.push((cur, cur_k, m));
             if m == j {
                 return Some(cycle);

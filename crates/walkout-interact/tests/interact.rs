@@ -973,6 +973,58 @@ fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+/// tok-a (outfit A) and tok-b (outfit B) walk in and stand side by side at bay A2-1f; at t = 35
+/// their tracks swap there: track 1 goes on wearing B, and track 2 a view of A still partly
+/// mixed with B (cosine 0.80 to A, 0.61 to B: an outfit learnt in a crowd takes in some of a
+/// neighbour's, and views in a crowd mix two bodies); at t = 38 track 1's hand takes an item.
+fn blended_swap_run() -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let (a, b) = (outfit(0), outfit(1));
+    let norm = (0.8f32 * 0.8 + 0.61 * 0.61).sqrt();
+    let blend: Vec<f32> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (0.8 * x + 0.61 * y) / norm)
+        .collect();
+    let mut t: f64 = 1.0;
+    while t < 45.0 {
+        let mut tracks = side_by_side(t);
+        for o in tracks.iter_mut() {
+            o.embedding = Some(match (o.id, t >= 35.0) {
+                (1, false) => a.clone(),
+                (1, true) | (_, false) => b.clone(),
+                (_, true) => blend.clone(),
+            });
+        }
+        out.extend(it.tick(t, &tracks));
+        if (37.9..38.3).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        }
+        for r in cell("A2-1f", 1, t, t + 0.1, 38.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn a_swap_is_undone_when_one_track_wears_a_mix_of_both_outfits_but_clearly_more_the_other() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, _) = blended_swap_run();
+    assert_eq!(it.token_of_track(1), Some("tok-b"));
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
+}
+
 /// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f, both reaching in at t = 10:
 /// tok-a's hand at the top level, tok-b's at the middle one, whose weight drops by an item.
 fn two_hands_two_levels(a_level: f64) -> (Interact, Vec<Output>) {
