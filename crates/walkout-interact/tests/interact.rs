@@ -911,18 +911,9 @@ fn a_doubt_is_settled_by_the_one_still_inside_once_the_other_has_left() {
 /// 2 with tok-c, 3 with tok-a: no two tracks swapped with each other), and at t = 15 track 1's
 /// hand takes an item. `rotate`: whether the tracks' outfits show it.
 fn crowd_run(rotate: bool) -> (Interact, Vec<Output>) {
-    let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let (_, w) = level(&s, "A2-1f", 1);
     let outfits = [outfit(0), outfit(1), outfit(2)];
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = Vec::new();
-    for (k, tok) in ["tok-a", "tok-b", "tok-c"].into_iter().enumerate() {
-        out.extend(it.gate(&gate(tok, 0.5 + 2.0 * k as f64)));
-    }
     let spots = [(10.6, 2.5), (11.3, 2.5), (9.9, 2.5)];
-    let mut t: f64 = 1.0;
-    while t < 20.0 {
+    at_the_bay(&["tok-a", "tok-b", "tok-c"], (10.6, 15.0), 20.0, |t| {
         let mut tracks = Vec::new();
         for k in 0..3 {
             let start = 1.0 + 2.0 * k as f64;
@@ -936,11 +927,34 @@ fn crowd_run(rotate: bool) -> (Interact, Vec<Output>) {
             o.embedding = Some(outfits[wears].clone());
             tracks.push(o);
         }
-        out.extend(it.tick(t, &tracks));
-        if (14.9..15.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.6, 3.1, 1.0), 1)]);
+        tracks
+    })
+}
+
+/// Shoppers `tokens` through the gate two seconds apart, their tracks `tracks(t)` until `end`;
+/// track 1's hand in bay A2-1f at `hand.0` m along it from just before `hand.1`, when its level
+/// 1 loses an item.
+fn at_the_bay(
+    tokens: &[&str],
+    hand: (f64, f64),
+    end: f64,
+    tracks: impl Fn(f64) -> Vec<TrackObs>,
+) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = Vec::new();
+    for (k, tok) in tokens.iter().enumerate() {
+        out.extend(it.gate(&gate(tok, 0.5 + 2.0 * k as f64)));
+    }
+    let mut t: f64 = 1.0;
+    while t < end {
+        out.extend(it.tick(t, &tracks(t)));
+        if (hand.1 - 0.1..hand.1 + 0.3).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (hand.0, 3.1, 1.0), 1)]);
         }
-        for r in cell("A2-1f", 1, t, t + 0.1, 15.0, 20.0, -w) {
+        for r in cell("A2-1f", 1, t, t + 0.1, hand.1, 20.0, -w) {
             out.extend(it.weight(&r));
         }
         t += 0.1;
@@ -978,12 +992,6 @@ fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
 /// mixed with B (cosine 0.80 to A, 0.61 to B: an outfit learnt in a crowd takes in some of a
 /// neighbour's, and views in a crowd mix two bodies); at t = 38 track 1's hand takes an item.
 fn blended_swap_run() -> (Interact, Vec<Output>) {
-    let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let (_, w) = level(&s, "A2-1f", 1);
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
     let (a, b) = (outfit(0), outfit(1));
     let norm = (0.8f32 * 0.8 + 0.61 * 0.61).sqrt();
     let blend: Vec<f32> = a
@@ -991,8 +999,7 @@ fn blended_swap_run() -> (Interact, Vec<Output>) {
         .zip(&b)
         .map(|(x, y)| (0.8 * x + 0.61 * y) / norm)
         .collect();
-    let mut t: f64 = 1.0;
-    while t < 45.0 {
+    at_the_bay(&["tok-a", "tok-b"], (10.4, 38.0), 45.0, |t| {
         let mut tracks = side_by_side(t);
         for o in tracks.iter_mut() {
             o.embedding = Some(match (o.id, t >= 35.0) {
@@ -1001,16 +1008,8 @@ fn blended_swap_run() -> (Interact, Vec<Output>) {
                 (_, true) => blend.clone(),
             });
         }
-        out.extend(it.tick(t, &tracks));
-        if (37.9..38.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
-        }
-        for r in cell("A2-1f", 1, t, t + 0.1, 38.0, 20.0, -w) {
-            out.extend(it.weight(&r));
-        }
-        t += 0.1;
-    }
-    (it, out)
+        tracks
+    })
 }
 
 #[test]
