@@ -1436,13 +1436,18 @@ fn two_units_two_hands(b_far: bool) -> Vec<Output> {
     two_units_with(false, Some((9.9, 10.3)), b_at, false).1
 }
 
+/// One pick of two units, open between two shoppers.
+fn assert_two_units_open(out: &[Output]) {
+    let p = picks(out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+}
+
 #[test]
 fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
     let a = pseudonym_of("tok-a").to_string();
     // Both bodies at the bay, both hands in the level: who took which is open.
-    let p = picks(&two_units_two_hands(false));
-    assert_eq!(p.len(), 1, "{p:?}");
-    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    assert_two_units_open(&two_units_two_hands(false));
     // tok-b's body 6 m away: that hand was not tok-b's; tok-a took both.
     assert_eq!(picks(&two_units_two_hands(true)), vec![(Some(a), 2, 0)]);
 }
@@ -1463,9 +1468,7 @@ fn two_units_fused_hand(b_at: (f64, f64)) -> Vec<Output> {
 fn a_hand_fused_into_the_taker_s_track_is_another_s_only_if_that_one_stood_at_the_shelf() {
     let a = pseudonym_of("tok-a").to_string();
     // tok-b stands 0.5 m from the bay, within reach: the hand may have been tok-b's.
-    let p = picks(&two_units_fused_hand((10.9, 2.5)));
-    assert_eq!(p.len(), 1, "{p:?}");
-    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    assert_two_units_open(&two_units_fused_hand((10.9, 2.5)));
     // tok-b is in the aisle 1.4 m from the bay (beyond reach, within an arm and a stride of
     // the hand): the hand was tok-a's, who took both.
     assert_eq!(
@@ -1488,9 +1491,7 @@ fn two_units_hand_seen_once(walks_in: bool) -> Vec<Output> {
 fn a_hand_seen_once_beside_one_that_dwelt_shares_several_units_only_if_its_body_stood_there() {
     let a = pseudonym_of("tok-a").to_string();
     // tok-b stood at the bay: a neighbour's hand, mostly hidden, may have taken one.
-    let p = picks(&two_units_hand_seen_once(false));
-    assert_eq!(p.len(), 1, "{p:?}");
-    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    assert_two_units_open(&two_units_hand_seen_once(false));
     // tok-b was arriving: a wrist glimpsed at the shelf's face; tok-a took both.
     assert_eq!(
         picks(&two_units_hand_seen_once(true)),
