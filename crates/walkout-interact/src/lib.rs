@@ -291,8 +291,10 @@ pub struct Interact {
     blind_doubted: Vec<(usize, usize, f64)>,
     shoppers: Vec<Shopper>,
     by_track: HashMap<u64, usize>,
-    /// Every binding ever made (track ids are never reused): who a track was, from when.
-    owner: HashMap<u64, Vec<(f64, usize)>>,
+    /// Every binding ever made (track ids are never reused): who a track was, from when;
+    /// `None` from when its shopper was lost from it (a track the tracker later carries on
+    /// with someone else's detections is nobody's until it is bound again).
+    owner: HashMap<u64, Vec<(f64, Option<usize>)>>,
     entries: VecDeque<(String, f64)>,
     history: VecDeque<(f64, Vec<TrackObs>)>,
     cells: HashMap<(String, u32), Cell>,
@@ -1063,7 +1065,18 @@ impl Interact {
             }
             let k = best.0;
             // Theirs since the track began (shelf evidence meanwhile names them).
-            let from = born.max(self.shoppers[k].last_seen);
+            // Found again on the very track they were lost from: it followed them all along
+            // (unseen a while), so it is theirs again from when it was disowned.
+            let back = self.owner.get(&t.id).and_then(|v| match v[..] {
+                [.., (_, Some(was)), (gone, None)] if was == k => Some(gone),
+                _ => None,
+            });
+            let from = back.unwrap_or(born.max(self.shoppers[k].last_seen));
+            // Else, before `from` they were seen on another track: what this one showed
+            // then was someone else's (two tracks on one body, or another's body).
+            if back.is_none() && from > born {
+                self.disown(t.id, born);
+            }
             self.shoppers[k].track = Some(t.id);
             self.shoppers[k].last_pos = p;
             self.shoppers[k].last_seen = time;
@@ -1165,6 +1178,9 @@ impl Interact {
                 out.push(self.cart(k, time, true));
             } else {
                 let last_seen = self.shoppers[k].last_seen;
+                // Whatever the track shows from now on is not theirs (a coasting track may
+                // be carried on with another's detections): only a new binding names anyone.
+                self.disown(track, time);
                 // Into a blind spot: they may come out in other clothes.
                 if self
                     .blind_spots
@@ -1367,7 +1383,7 @@ impl Interact {
             .rev()
             .find(|(from, _)| *from <= time)
             .or(v.first())
-            .map(|x| x.1)
+            .and_then(|x| x.1)
     }
 
     /// Track `track` is shopper `k`'s from `from` on (what it was said to be after that is
@@ -1375,7 +1391,14 @@ impl Interact {
     fn set_owner(&mut self, track: u64, from: f64, k: usize) {
         let v = self.owner.entry(track).or_default();
         v.retain(|(f, _)| *f < from);
-        v.push((from, k));
+        v.push((from, Some(k)));
+    }
+
+    /// Track `track` is nobody's from `from` on: its shopper was lost from it.
+    fn disown(&mut self, track: u64, from: f64) {
+        let v = self.owner.entry(track).or_default();
+        v.retain(|(f, _)| *f < from);
+        v.push((from, None));
     }
 
     fn confuse(&mut self, a: usize, b: usize) {
@@ -1839,7 +1862,7 @@ impl Interact {
             let bound_since = |who: usize| {
                 let tr = self.shoppers[who].track.or(self.shoppers[who].exit_track)?;
                 let (from, owner) = *self.owner.get(&tr)?.last()?;
-                (owner == who).then_some(from)
+                (owner == Some(who)).then_some(from)
             };
             let held_ok = self
                 .open_events
@@ -2446,6 +2469,7 @@ impl Interact {
             .get(level as usize)
             .map(|l| l.iter().map(|(s, w)| (s.clone(), *w, MAX_UNITS)).collect())
             .unwrap_or_default();
+        let mut carried: Vec<(String, f64, u32)> = Vec::new();
         if delta > 0.0 {
             for k in who.iter().chain(rivals.iter()) {
                 let s = &self.shoppers[*k];
@@ -2454,6 +2478,10 @@ impl Interact {
                         continue;
                     };
                     let n = (*n).min(MAX_UNITS);
+                    match carried.iter_mut().find(|(x, _, _)| x == sku) {
+                        Some(e) => e.2 = e.2.max(n),
+                        None => carried.push((sku.clone(), w, n)),
+                    }
                     match skus.iter_mut().find(|(x, _, _)| x == sku) {
                         Some(e) => e.2 = e.2.max(n),
                         None => skus.push((sku.clone(), w, n)),
@@ -2461,12 +2489,20 @@ impl Interact {
                 }
             }
         }
-        let fit = skus
-            .iter()
-            .flat_map(|(sku, w, most)| {
-                (1..=*most).map(move |q| (sku.clone(), q, (delta.abs() - w * f64::from(q)).abs()))
-            })
-            .min_by(|a, b| a.2.total_cmp(&b.2));
+        let best_fit = |skus: &[(String, f64, u32)]| {
+            skus.iter()
+                .flat_map(|(sku, w, most)| {
+                    (1..=*most)
+                        .map(move |q| (sku.clone(), q, (delta.abs() - w * f64::from(q)).abs()))
+                })
+                .min_by(|a, b| a.2.total_cmp(&b.2))
+        };
+        // A return is of what the shoppers there carry when that fits the weight: items come
+        // back from carts (two soaps weigh what a bag of nuts does; the one who put it back
+        // carried nuts, not soap).
+        let fit = best_fit(&carried)
+            .filter(|f| f.2 <= 0.05)
+            .or_else(|| best_fit(&skus));
         let Some((sku, quantity, residual)) = fit else {
             return Vec::new();
         };
