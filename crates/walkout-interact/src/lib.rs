@@ -292,8 +292,9 @@ pub struct Interact {
     shoppers: Vec<Shopper>,
     by_track: HashMap<u64, usize>,
     /// Every binding ever made (track ids are never reused): who a track was, from when;
-    /// `None` from when its shopper was lost from it (a track the tracker later carries on
-    /// with someone else's detections is nobody's until it is bound again).
+    /// `None` from when its shopper, lost from it, was found on another track (a track the
+    /// tracker later carries on with someone else's detections is nobody's until it is bound
+    /// again).
     owner: HashMap<u64, Vec<(f64, Option<usize>)>>,
     entries: VecDeque<(String, f64)>,
     history: VecDeque<(f64, Vec<TrackObs>)>,
@@ -1066,7 +1067,7 @@ impl Interact {
             let k = best.0;
             // Theirs since the track began (shelf evidence meanwhile names them).
             // Found again on the very track they were lost from: it followed them all along
-            // (unseen a while), so it is theirs again from when it was disowned.
+            // (unseen a while, the other one someone else's), so it is theirs again from when it was disowned.
             let back = self.owner.get(&t.id).and_then(|v| match v[..] {
                 [.., (_, Some(was)), (gone, None)] if was == k => Some(gone),
                 _ => None,
@@ -1076,6 +1077,19 @@ impl Interact {
             // then was someone else's (two tracks on one body, or another's body).
             if back.is_none() && from > born {
                 self.disown(t.id, born);
+            }
+            // The track they were lost from is not theirs from then on (the tracker may carry
+            // it on with another's detections): nobody's until a binding names someone.
+            let before: Vec<u64> = self
+                .owner
+                .iter()
+                .filter(|(tr, v)| {
+                    **tr != t.id && v.last().is_some_and(|(f, o)| *o == Some(k) && *f < from)
+                })
+                .map(|(tr, _)| *tr)
+                .collect();
+            for tr in before {
+                self.disown(tr, from);
             }
             self.shoppers[k].track = Some(t.id);
             self.shoppers[k].last_pos = p;
@@ -1178,9 +1192,6 @@ impl Interact {
                 out.push(self.cart(k, time, true));
             } else {
                 let last_seen = self.shoppers[k].last_seen;
-                // Whatever the track shows from now on is not theirs (a coasting track may
-                // be carried on with another's detections): only a new binding names anyone.
-                self.disown(track, time);
                 // Into a blind spot: they may come out in other clothes.
                 if self
                     .blind_spots
@@ -1394,7 +1405,7 @@ impl Interact {
         v.push((from, Some(k)));
     }
 
-    /// Track `track` is nobody's from `from` on: its shopper was lost from it.
+    /// Track `track` is nobody's from `from` on: its shopper, lost from it, is on another.
     fn disown(&mut self, track: u64, from: f64) {
         let v = self.owner.entry(track).or_default();
         v.retain(|(f, _)| *f < from);

@@ -197,33 +197,45 @@ fn two_shoppers_of_one_height_swapping_out_of_sight_are_flagged_and_their_picks_
     assert_eq!(pending_a.len() + pending_b.len(), 1);
 }
 
-#[test]
-fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
+/// tok-a takes one item from `pick` (bay, level, where they stand), then puts it back on
+/// `put` (bay, level, where they stand): the interact, the item and its unit weight, and the
+/// events of the put-back.
+fn take_then_put_back(
+    pick: (&str, u32, (f64, f64)),
+    put: (&str, u32, (f64, f64)),
+) -> (Interact, String, f64, Vec<Output>) {
     let s = store();
     let mut it = Interact::new(&s, InteractConfig::default());
     it.gate(&gate("tok-a", 0.0));
     it.tick(1.0, &[track(1, 2.0, 0.5, 1.7)]);
-    // Pick from A1-1f level 2 (front face y = 3.0).
-    let (sku, w) = level(&s, "A1-1f", 2);
+    let (sku, w) = level(&s, pick.0, pick.1 as usize);
     for k in 0..100 {
         let t = 1.1 + k as f64 * 0.1;
-        it.tick(t, &[track(1, 3.6, 2.55, 1.7)]);
-        for r in cell("A1-1f", 2, t, t + 0.1, 3.0, 20.0, -w) {
+        it.tick(t, &[track(1, pick.2.0, pick.2.1, 1.7)]);
+        for r in cell(pick.0, pick.1, t, t + 0.1, 3.0, 20.0, -w) {
             it.weight(&r);
         }
     }
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
-    // Put it back on B2-3b level 0, a shelf of another SKU: recognised by its weight.
-    let (other, _) = level(&s, "B2-3b", 0);
-    assert_ne!(other, sku);
     let mut out = Vec::new();
     for k in 0..100 {
         let t = 12.0 + k as f64 * 0.1;
-        out.extend(it.tick(t, &[track(1, 13.1, 7.05, 1.7)]));
-        for r in cell("B2-3b", 0, t, t + 0.1, 14.0, 15.0, w) {
+        out.extend(it.tick(t, &[track(1, put.2.0, put.2.1, 1.7)]));
+        for r in cell(put.0, put.1, t, t + 0.1, 14.0, 15.0, w) {
             out.extend(it.weight(&r));
         }
     }
+    (it, sku, w, out)
+}
+
+#[test]
+fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
+    let s = store();
+    // Taken from A1-1f level 2 (front face y = 3.0), put back on B2-3b level 0, a shelf of
+    // another SKU: recognised by its weight.
+    let (it, sku, _, out) =
+        take_then_put_back(("A1-1f", 2, (3.6, 2.55)), ("B2-3b", 0, (13.1, 7.05)));
+    assert_ne!(level(&s, "B2-3b", 0).0, sku);
     let ret = events(&out)
         .into_iter()
         .find(|e| matches!(e.kind, EventKind::Return { .. }))
@@ -1619,18 +1631,39 @@ fn an_item_put_back_and_another_taken_a_moment_later_are_both_seen() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
-/// tok-a's track 1 goes unseen in the aisle at t = 4 (tok-a is lost there, nobody near) and
-/// tok-a is found again on track 3 nearby, which walks on along the aisle. At t = 9 the tracker carries track
-/// 1 on with tok-b's detections, beside tok-b's own track 2 at bay A2-1f; the hand that takes
-/// an item there at t = 10 is fused into track 1 alone.
-fn track_carried_on_run() -> Vec<Output> {
+/// Whether `token`'s shopper was found again on track `track`.
+fn found_on(out: &[Output], token: &str, track: u64) -> bool {
+    let who = pseudonym_of(token);
+    events(out).into_iter().any(|e| {
+        matches!(&e.kind, EventKind::IdentityRecovered { shopper, track: t, .. } if *shopper == who && *t == track)
+    })
+}
+
+/// Level 1 of bay A2-1f loses one item at t = 10; over `during` a hand is seen in it at `p`,
+/// its wrists fused into track `of`; `tracks(t)` gives each tick's tracks.
+fn one_hand_pick(
+    during: std::ops::Range<f64>,
+    p: (f64, f64, f64),
+    of: u64,
+    tracks: impl Fn(f64) -> Vec<TrackObs>,
+) -> Vec<Output> {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
     drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        if (9.9..10.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.8, 3.1, 1.0), 1)]);
+        if during.contains(&t) {
+            it.reach(t, &[hand_at(shelf, p, of)]);
         }
+        tracks(t)
+    })
+}
+
+/// tok-a's track 1 goes unseen in the aisle at t = 4 (tok-a is lost there, nobody near) and
+/// tok-a is found again on track 3 nearby, which walks on along the aisle. At t = 9 the
+/// tracker carries track 1 on with tok-b's detections, beside tok-b's own track 2 at bay
+/// A2-1f; the hand that takes an item there at t = 10 is fused into track 1 alone.
+fn track_carried_on_run() -> Vec<Output> {
+    one_hand_pick(9.9..10.3, (10.8, 3.1, 1.0), 1, |t| {
         let mut tracks = Vec::new();
         if t < 4.0 {
             let u = (t - 1.0) / 3.0;
@@ -1652,13 +1685,13 @@ fn track_carried_on_run() -> Vec<Output> {
 
 #[test]
 fn a_track_its_shopper_was_lost_from_names_nobody_when_it_comes_back_on_another() {
-    let (a, b) = (pseudonym_of("tok-a"), pseudonym_of("tok-b"));
+    let b = pseudonym_of("tok-b");
     let out = track_carried_on_run();
-    let found = events(&out).into_iter().any(|e| {
-        matches!(&e.kind, EventKind::IdentityRecovered { shopper, track: 3, .. } if *shopper == a)
-    });
-    assert!(found, "tok-a is found again on track 3");
-    // Track 1 was tok-a's, but not since tok-a was lost from it: the pick is tok-b's, the
+    assert!(
+        found_on(&out, "tok-a", 3),
+        "tok-a is found again on track 3"
+    );
+    // Track 1 was tok-a's, but not since tok-a was found on track 3: the pick is tok-b's, the
     // one body at the bay.
     assert_eq!(picks(&out), vec![(Some(b.to_string()), 1, 0)]);
 }
@@ -1667,16 +1700,10 @@ fn a_track_its_shopper_was_lost_from_names_nobody_when_it_comes_back_on_another(
 /// but for two ticks at t = 10, when its hand takes an item; meanwhile tok-a is found on a
 /// new track 3 in the aisle, which ends at t = 10.8; track 1 is seen again from t = 11.6.
 fn own_track_back_run() -> Vec<Output> {
-    let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let mut it = Interact::new(&s, InteractConfig::default());
-    drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        let glimpse = (9.95..10.15).contains(&t);
-        if glimpse {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
-        }
+    let glimpse = |t: f64| (9.95..10.15).contains(&t);
+    one_hand_pick(9.95..10.15, (10.4, 3.1, 1.0), 1, |t| {
         let mut tracks = side_by_side(t);
-        tracks.retain(|tr| tr.id == 1 && (t < 9.0 || glimpse || t >= 11.6));
+        tracks.retain(|tr| tr.id == 1 && (t < 9.0 || glimpse(t) || t >= 11.6));
         if (9.3..10.8).contains(&t) {
             tracks.push(track(3, 10.4, 1.4, 1.70));
         }
@@ -1692,13 +1719,8 @@ fn own_track_back_run() -> Vec<Output> {
 fn a_shopper_found_again_on_the_track_they_were_lost_from_owns_what_it_showed_meanwhile() {
     let a = pseudonym_of("tok-a");
     let out = own_track_back_run();
-    let on = |tr: u64| {
-        events(&out).into_iter().any(|e| {
-            matches!(&e.kind, EventKind::IdentityRecovered { shopper, track, .. } if *shopper == a && *track == tr)
-        })
-    };
     assert!(
-        on(3) && on(1),
+        found_on(&out, "tok-a", 3) && found_on(&out, "tok-a", 1),
         "tok-a found on track 3, then on track 1 again"
     );
     // The hand was track 1's while tok-a was lost from it: tok-a's, once found on it again.
@@ -1709,13 +1731,7 @@ fn a_shopper_found_again_on_the_track_they_were_lost_from_owns_what_it_showed_me
 /// bay A2-1f at t = 9 and its hand takes an item at t = 10, while tok-b is still seen on
 /// track 2, 2.8 m away, until t = 11.2; then track 2 ends and tok-b is found on track 3.
 fn born_while_seen_elsewhere_run() -> Vec<Output> {
-    let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let mut it = Interact::new(&s, InteractConfig::default());
-    drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        if (9.9..10.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.6, 3.1, 1.0), 3)]);
-        }
+    one_hand_pick(9.9..10.3, (10.6, 3.1, 1.0), 3, |t| {
         let mut tracks = vec![track(1, (2.0 + t).min(3.5), 1.5, 1.70)];
         if (3.0..11.2).contains(&t) {
             let v = ((t - 3.0) / 5.0).min(1.0);
@@ -1730,12 +1746,8 @@ fn born_while_seen_elsewhere_run() -> Vec<Output> {
 
 #[test]
 fn a_track_born_while_its_shopper_was_seen_on_another_is_not_theirs_before_then() {
-    let b = pseudonym_of("tok-b");
     let out = born_while_seen_elsewhere_run();
-    let found = events(&out).into_iter().any(|e| {
-        matches!(&e.kind, EventKind::IdentityRecovered { shopper, track: 3, .. } if *shopper == b)
-    });
-    assert!(found, "tok-b is found on track 3");
+    assert!(found_on(&out, "tok-b", 3), "tok-b is found on track 3");
     // Whose body track 3 followed before tok-b's track ended, nothing says (track 2 might
     // have been a ghost, or track 3): the pick is open, not tok-b's outright.
     let p = picks(&out);
@@ -1746,33 +1758,15 @@ fn a_track_born_while_its_shopper_was_seen_on_another_is_not_theirs_before_then(
 #[test]
 fn a_return_that_weighs_what_two_of_the_shelf_s_items_do_is_the_item_the_shopper_carries() {
     let s = store();
-    let mut it = Interact::new(&s, InteractConfig::default());
-    it.gate(&gate("tok-a", 0.0));
-    it.tick(1.0, &[track(1, 2.0, 0.5, 1.7)]);
-    // A bag of nuts from A1-1b level 2 (back face y = 3.6) ...
-    let (nuts, w) = level(&s, "A1-1b", 2);
-    for k in 0..100 {
-        let t = 1.1 + k as f64 * 0.1;
-        it.tick(t, &[track(1, 3.6, 4.05, 1.7)]);
-        for r in cell("A1-1b", 2, t, t + 0.1, 3.0, 20.0, -w) {
-            it.weight(&r);
-        }
-    }
-    assert_eq!(it.carts_by_token()["tok-a"].0.get(&nuts), Some(&1));
-    // ... put back next door on A1-2b level 0, among soap bars of half its weight.
+    // A bag of nuts from A1-1b level 2 (back face y = 3.6), put back next door on A1-2b
+    // level 0, among soap bars of half its weight.
+    let (it, nuts, w, out) =
+        take_then_put_back(("A1-1b", 2, (3.6, 4.05)), ("A1-2b", 0, (4.9, 4.05)));
     let (soap, ws) = level(&s, "A1-2b", 0);
     assert!(
         (2.0 * ws - w).abs() < 1e-9,
         "the two weigh the same: {ws} x 2 vs {w}"
     );
-    let mut out = Vec::new();
-    for k in 0..100 {
-        let t = 12.0 + k as f64 * 0.1;
-        out.extend(it.tick(t, &[track(1, 4.9, 4.05, 1.7)]));
-        for r in cell("A1-2b", 0, t, t + 0.1, 14.0, 15.0, w) {
-            out.extend(it.weight(&r));
-        }
-    }
     let ret = events(&out)
         .into_iter()
         .find_map(|e| match &e.kind {
