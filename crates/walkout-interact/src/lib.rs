@@ -1065,9 +1065,10 @@ impl Interact {
                 }
             }
             let k = best.0;
-            // Theirs since the track began (shelf evidence meanwhile names them).
-            // Found again on the very track they were lost from: it followed them all along
-            // (unseen a while, the other one someone else's), so it is theirs again from when it was disowned.
+            // Theirs since the track began (shelf evidence meanwhile names them), or since
+            // they were last seen on another. Found again on the very track they were lost
+            // from (it followed them all along, unseen a while; the other one was someone
+            // else's): theirs again from when it was disowned.
             let back = self.owner.get(&t.id).and_then(|v| match v[..] {
                 [.., (_, Some(was)), (gone, None)] if was == k => Some(gone),
                 _ => None,
