@@ -2511,9 +2511,23 @@ impl Interact {
         };
         // A return is of what the shoppers there carry when that fits the weight: items come
         // back from carts (two soaps weigh what a bag of nuts does; the one who put it back
-        // carried nuts, not soap).
-        let fit = best_fit(&carried)
-            .filter(|f| f.2 <= 0.05)
+        // carried nuts, not soap), and first the level's own items they carry (a bottle of
+        // water put back among the water, though two bags of nuts weigh nearly as much)
+        // where that fits about as well (within 20 g of the best).
+        let own: Vec<(String, f64, u32)> = carried
+            .iter()
+            .filter(|(sku, _, _)| {
+                self.shelves[si]
+                    .levels
+                    .get(level as usize)
+                    .is_some_and(|l| l.iter().any(|(x, _)| x == sku))
+            })
+            .cloned()
+            .collect();
+        let other = best_fit(&carried).filter(|f| f.2 <= 0.05);
+        let fit = best_fit(&own)
+            .filter(|f| f.2 <= 0.05 && other.as_ref().is_none_or(|o| f.2 <= o.2 + 0.02))
+            .or(other)
             .or_else(|| best_fit(&skus));
         let Some((sku, quantity, residual)) = fit else {
             return Vec::new();

@@ -197,35 +197,53 @@ fn two_shoppers_of_one_height_swapping_out_of_sight_are_flagged_and_their_picks_
     assert_eq!(pending_a.len() + pending_b.len(), 1);
 }
 
-/// tok-a takes one item from `pick` (bay, level, where they stand), then puts it back on
-/// `put` (bay, level, where they stand): the interact, the item and its unit weight, and the
-/// events of the put-back.
+/// tok-a takes `n` items at each of `picks` (bay, level, where they stand, `n`), eleven
+/// seconds apart, then `back_kg` lands on `put` (bay, level, where they stand): the interact
+/// and the events of the put-back.
 fn take_then_put_back(
-    pick: (&str, u32, (f64, f64)),
+    picks: &[(&str, u32, (f64, f64), u32)],
     put: (&str, u32, (f64, f64)),
-) -> (Interact, String, f64, Vec<Output>) {
+    back_kg: f64,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let mut it = Interact::new(&s, InteractConfig::default());
     it.gate(&gate("tok-a", 0.0));
     it.tick(1.0, &[track(1, 2.0, 0.5, 1.7)]);
-    let (sku, w) = level(&s, pick.0, pick.1 as usize);
-    for k in 0..100 {
-        let t = 1.1 + k as f64 * 0.1;
-        it.tick(t, &[track(1, pick.2.0, pick.2.1, 1.7)]);
-        for r in cell(pick.0, pick.1, t, t + 0.1, 3.0, 20.0, -w) {
-            it.weight(&r);
+    // Each level's weight, kg.
+    let mut weight: std::collections::HashMap<(String, u32), f64> = Default::default();
+    let mut at = |bay: &str, lv: u32, t0: f64, delta: f64, xy: (f64, f64), it: &mut Interact| {
+        let base = *weight.entry((bay.to_string(), lv)).or_insert(20.0);
+        let mut out = Vec::new();
+        for k in 0..100 {
+            let t = t0 + k as f64 * 0.1;
+            out.extend(it.tick(t, &[track(1, xy.0, xy.1, 1.7)]));
+            for r in cell(bay, lv, t, t + 0.1, t0 + 2.0, base, delta) {
+                out.extend(it.weight(&r));
+            }
         }
+        weight.insert((bay.to_string(), lv), base + delta);
+        out
+    };
+    let mut t0 = 1.1;
+    for &(bay, lv, xy, n) in picks {
+        let (sku, w) = level(&s, bay, lv as usize);
+        at(bay, lv, t0, -w * f64::from(n), xy, &mut it);
+        assert!(it.carts_by_token()["tok-a"].0.get(&sku) >= Some(&n));
+        t0 += 11.0;
     }
-    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
-    let mut out = Vec::new();
-    for k in 0..100 {
-        let t = 12.0 + k as f64 * 0.1;
-        out.extend(it.tick(t, &[track(1, put.2.0, put.2.1, 1.7)]));
-        for r in cell(put.0, put.1, t, t + 0.1, 14.0, 15.0, w) {
-            out.extend(it.weight(&r));
-        }
-    }
-    (it, sku, w, out)
+    let out = at(put.0, put.1, t0, back_kg, put.2, &mut it);
+    (it, out)
+}
+
+/// The SKU and quantity of the first return in `out`.
+fn first_return(out: &[Output]) -> (String, u32) {
+    events(out)
+        .into_iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Return { sku, quantity, .. } => Some((sku.clone(), *quantity)),
+            _ => None,
+        })
+        .expect("a return")
 }
 
 #[test]
@@ -233,18 +251,19 @@ fn an_item_put_back_on_the_wrong_shelf_is_a_return_of_that_item() {
     let s = store();
     // Taken from A1-1f level 2 (front face y = 3.0), put back on B2-3b level 0, a shelf of
     // another SKU: recognised by its weight.
-    let (it, sku, _, out) =
-        take_then_put_back(("A1-1f", 2, (3.6, 2.55)), ("B2-3b", 0, (13.1, 7.05)));
+    let (sku, w) = level(&s, "A1-1f", 2);
     assert_ne!(level(&s, "B2-3b", 0).0, sku);
+    let (it, out) = take_then_put_back(
+        &[("A1-1f", 2, (3.6, 2.55), 1)],
+        ("B2-3b", 0, (13.1, 7.05)),
+        w,
+    );
     let ret = events(&out)
         .into_iter()
         .find(|e| matches!(e.kind, EventKind::Return { .. }))
         .expect("a return");
     assert!(ret.ambiguous.is_none(), "{ret:?}");
-    match &ret.kind {
-        EventKind::Return { sku: got, .. } => assert_eq!(got, &sku),
-        _ => unreachable!(),
-    }
+    assert_eq!(first_return(&out), (sku, 1));
     assert!(it.carts_by_token()["tok-a"].0.is_empty());
 }
 
@@ -1760,20 +1779,40 @@ fn a_return_that_weighs_what_two_of_the_shelf_s_items_do_is_the_item_the_shopper
     let s = store();
     // A bag of nuts from A1-1b level 2 (back face y = 3.6), put back next door on A1-2b
     // level 0, among soap bars of half its weight.
-    let (it, nuts, w, out) =
-        take_then_put_back(("A1-1b", 2, (3.6, 4.05)), ("A1-2b", 0, (4.9, 4.05)));
+    let (nuts, w) = level(&s, "A1-1b", 2);
     let (soap, ws) = level(&s, "A1-2b", 0);
     assert!(
         (2.0 * ws - w).abs() < 1e-9,
         "the two weigh the same: {ws} x 2 vs {w}"
     );
-    let ret = events(&out)
-        .into_iter()
-        .find_map(|e| match &e.kind {
-            EventKind::Return { sku, quantity, .. } => Some((sku.clone(), *quantity)),
-            _ => None,
-        })
-        .expect("a return");
-    assert_eq!(ret, (nuts, 1), "not two of {soap}");
+    let (it, out) = take_then_put_back(
+        &[("A1-1b", 2, (3.6, 4.05), 1)],
+        ("A1-2b", 0, (4.9, 4.05)),
+        w,
+    );
+    assert_eq!(first_return(&out), (nuts, 1), "not two of {soap}");
     assert!(it.carts_by_token()["tok-a"].0.is_empty());
+}
+
+#[test]
+fn a_return_of_the_level_s_own_item_the_shopper_carries_is_that_item() {
+    let s = store();
+    // Two bags of nuts from A1-1b level 2, then two bottles of water from C1-3f level 0
+    // (front face y = 9.0); one bottle goes back where it came from, the load cell reading
+    // 14 g light: nearer two bags of nuts (500 g) than a bottle (520 g), but a bottle.
+    let (nuts, wn) = level(&s, "A1-1b", 2);
+    let (water, ww) = level(&s, "C1-3f", 0);
+    assert!((2.0 * wn - ww).abs() < 0.03, "{wn} x 2 vs {ww}");
+    let (it, out) = take_then_put_back(
+        &[("A1-1b", 2, (3.6, 4.05), 2), ("C1-3f", 0, (6.1, 8.5), 2)],
+        ("C1-3f", 0, (6.1, 8.5)),
+        ww - 0.014,
+    );
+    assert_eq!(first_return(&out), (water.clone(), 1));
+    let cart = &it.carts_by_token()["tok-a"].0;
+    assert_eq!(
+        (cart.get(&nuts), cart.get(&water)),
+        (Some(&2), Some(&1)),
+        "{cart:?}"
+    );
 }
