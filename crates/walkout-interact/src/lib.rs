@@ -24,7 +24,7 @@
 pub mod reach;
 pub mod walk;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use glam::DVec2;
 use walkout_geometry::{Polygon, StoreConfig, ZoneKind};
@@ -330,7 +330,12 @@ pub struct Interact {
     outfits_agree: HashMap<(usize, usize), f64>,
     /// Per track: its walking speeds (time, m/s) over `GAIT_DT_S`, while it walked.
     track_gait: HashMap<u64, Vec<(f64, f32)>>,
+    /// When the state of tracks nothing refers to any more was last dropped.
+    forgot_at: f64,
 }
+
+/// How often the state of tracks nothing refers to any more is dropped, seconds of input.
+const FORGET_EVERY_S: f64 = 10.0;
 
 /// A shopper unseen at a shelf event, last seen this close to the shelf, rivals the shopper
 /// seen there, metres.
@@ -594,6 +599,7 @@ impl Interact {
             looked_own: HashMap::new(),
             outfits_agree: HashMap::new(),
             track_gait: HashMap::new(),
+            forgot_at: f64::NEG_INFINITY,
         }
     }
 
@@ -808,6 +814,10 @@ impl Interact {
         self.history.push_back((time, tracks.to_vec()));
         while self.history.front().is_some_and(|(t, _)| *t < time - 20.0) {
             self.history.pop_front();
+        }
+        if time - self.forgot_at >= FORGET_EVERY_S {
+            self.forget_tracks();
+            self.forgot_at = time;
         }
         let seen: Vec<TrackObs> = tracks.iter().filter(|t| t.seen).cloned().collect();
         let tracks = &seen[..];
@@ -1389,6 +1399,44 @@ impl Interact {
 
     /// Who track `track` was at `time`: the binding in force then (the first one for a time
     /// before any).
+    /// Drops what is kept per track (bindings, head heights, gaits) for tracks nothing refers
+    /// to any more: out of the track history and the hands seen (the 20 s every look back
+    /// reads), not a shopper's track, the track they left by or one a doubt or check names.
+    /// Track ids are never reused, so a long run keeps only what it can still read.
+    fn forget_tracks(&mut self) {
+        let mut live: HashSet<u64> = self
+            .history
+            .iter()
+            .flat_map(|(_, ts)| ts.iter().map(|t| t.id))
+            .collect();
+        live.extend(self.reaches.iter().flat_map(|r| r.3.iter().copied()));
+        live.extend(self.by_track.keys().copied());
+        live.extend(
+            self.shoppers
+                .iter()
+                .flat_map(|s| s.track.into_iter().chain(s.exit_track)),
+        );
+        live.extend(self.doubts.iter().map(|d| d.kept_track));
+        live.extend(self.checks.iter().map(|c| c.track));
+        self.owner.retain(|t, _| live.contains(t));
+        self.track_h.retain(|t, _| live.contains(t));
+        self.track_gait.retain(|t, _| live.contains(t));
+        self.looked_own.retain(|t, _| live.contains(t));
+    }
+
+    /// How many tracks some state is kept for (a long run keeps this bounded).
+    pub fn remembered_tracks(&self) -> usize {
+        let mut ids: HashSet<u64> = self.owner.keys().copied().collect();
+        ids.extend(self.track_h.keys());
+        ids.extend(self.track_gait.keys());
+        ids.extend(self.looked_own.keys());
+        ids.extend(self.track_life.keys());
+        ids.extend(self.track_app.keys());
+        ids.extend(self.recent_h.keys());
+        ids.extend(self.mismatch.keys());
+        ids.len()
+    }
+
     fn owner_at(&self, track: u64, time: f64) -> Option<usize> {
         let v = self.owner.get(&track)?;
         v.iter()

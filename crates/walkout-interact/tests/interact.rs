@@ -1816,3 +1816,47 @@ fn a_return_of_the_level_s_own_item_the_shopper_carries_is_that_item() {
         "{cart:?}"
     );
 }
+
+#[test]
+fn a_long_run_of_broken_tracks_keeps_only_the_state_it_can_still_read() {
+    // One shopper walks the store for half an hour; the tracker loses them every 3 s and
+    // picks them up again half a second later on a new track (track ids are never reused).
+    // What the interactions keep per track must not grow with the run: each old track is
+    // dropped once nothing looks back at it.
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    it.gate(&gate("tok-a", 0.0));
+    // Track 1 walks in from the entrance to the aisle in front of the C2 bays (y = 8.5).
+    let mut t = 1.0;
+    while t < 16.0 {
+        let k = (t - 1.0) / 15.0;
+        it.tick(t, &[track(1, 2.0 + 10.0 * k, 0.8 + 7.7 * k, 1.8)]);
+        t += 0.1;
+    }
+    let (mut id, mut most) = (1, 0);
+    while t < 1800.0 {
+        // A 0.5 s gap, then 3 s on a new track, back and forth along the aisle.
+        for _ in 0..5 {
+            it.tick(t, &[]);
+            t += 0.1;
+        }
+        id += 1;
+        for _ in 0..30 {
+            let phase = (t / 20.0) % 2.0;
+            let x = 2.0 + 10.0 * if phase < 1.0 { phase } else { 2.0 - phase };
+            it.tick(t, &[track(id, x, 8.5, 1.8)]);
+            t += 0.1;
+        }
+        most = most.max(it.remembered_tracks());
+    }
+    assert!(id > 500, "the run broke the track {id} times");
+    assert_eq!(
+        it.token_of_track(id),
+        Some("tok-a"),
+        "still bound at the end"
+    );
+    assert!(
+        most <= 40,
+        "state kept for up to {most} tracks of {id} (the 20 s look-back holds about 8)"
+    );
+}
