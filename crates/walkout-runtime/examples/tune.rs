@@ -118,6 +118,21 @@ fn main() {
             all_rows.push(row);
         }
     }
+    if let Ok(out) = std::env::var("CANDS") {
+        let mut text = String::from("frame,id,x,y,strong\n");
+        for r in &all_rows {
+            let strong = strong_rows.iter().any(|s| s.id == r.id);
+            text += &format!(
+                "{},{},{:.3},{:.3},{}\n",
+                r.frame,
+                r.id,
+                r.x,
+                r.y,
+                u8::from(strong)
+            );
+        }
+        std::fs::write(out, text).expect("cands");
+    }
     let s = walkout_eval::evaluate(&gt_rows, &strong_rows, 0.5);
     println!(
         "fusion strong: MODA {:.3} precision {:.3} recall {:.3} MODP {:.3}",
