@@ -65,6 +65,7 @@ fn main() {
             "bfill" => opts.backward_fill = f > 0.0,
             "gap" => opts.gap_fill = f > 0.0,
             "smooth" => opts.smooth = f > 0.0,
+            "smw" => opts.smooth_measurement_weight = f,
             "meas" => opts.tracker.measurement_sigma_m = f,
             "minscore" => opts.fusion.min_score = f,
             "iters" => opts.fusion.refine_iterations = f as u32,
@@ -75,7 +76,10 @@ fn main() {
     let gt_rows = walkout_eval::read_csv(&gt).expect("gt");
     if let Ok(rows) = std::env::var("SCORE") {
         let rows = walkout_eval::read_csv(std::path::Path::new(&rows)).expect("rows");
-        println!("scored       : {}", walkout_eval::evaluate(&gt_rows, &rows, 0.5));
+        println!(
+            "scored       : {}",
+            walkout_eval::evaluate(&gt_rows, &rows, 0.5)
+        );
         return;
     }
     if std::env::var_os("DIAG2").is_some() {

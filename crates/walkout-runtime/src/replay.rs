@@ -47,6 +47,11 @@ pub struct ReplayOptions {
     /// writing the CSV: a position seen by one camera or coasted through also learns from what
     /// came after. The published messages stay live (filtered).
     pub smooth: bool,
+    /// ... and, where two views or more measured a track at a tick, how far its smoothed
+    /// position is then moved towards that measurement (0..1; as the live position is by the
+    /// tracker's `report_measurement_weight`: the motion model that keeps association stable
+    /// lags turns at 2-10 Hz; one view's measurement is a long ellipse and moves nothing).
+    pub smooth_measurement_weight: f64,
     /// Where fusion's occupancy grid runs (GPU, CPU, or GPU unless the adapter is software).
     pub compute: ComputePath,
     /// Covariance (standard deviation, metres) given to floor points.
@@ -80,6 +85,7 @@ impl ReplayOptions {
             backfill: true,
             gap_fill: true,
             smooth: true,
+            smooth_measurement_weight: 0.3,
             floor_point_sigma_m: 0.1,
             backward_fill: true,
             compute: ComputePath::Auto,
@@ -360,6 +366,9 @@ fn track_pass<'a>(
     let mut coasted: HashMap<u64, Vec<i64>> = HashMap::new();
     // Per track: its filter state at every tick it lived (smoothing).
     let mut states: HashMap<u64, Vec<(i64, FilterState)>> = HashMap::new();
+    // Per (frame, track): where the candidate that updated it then was, when two views or
+    // more saw it.
+    let mut seen_at: HashMap<(i64, i64), [f64; 2]> = HashMap::new();
     let lag = opts.tracker.lookahead.ticks;
     let mut ahead = ticks.clone().skip(1);
     for (seq, tick) in ticks.enumerate() {
@@ -379,6 +388,13 @@ fn track_pass<'a>(
         pass.track_us.push(start.elapsed().as_secs_f64() * 1e6);
         let frame = tick.frame;
         if opts.smooth {
+            for t in tracker
+                .tracks()
+                .iter()
+                .filter(|t| t.updated && t.cameras.len() >= 2)
+            {
+                seen_at.insert((frame as i64, t.id as i64), t.seen_at);
+            }
             for t in tracker.tracks() {
                 states
                     .entry(t.id)
@@ -481,6 +497,13 @@ fn track_pass<'a>(
         for r in &mut pass.rows {
             if let Some(x) = smoothed.get(&(r.frame, r.id)) {
                 (r.x, r.y) = (x[0], x[1]);
+                // As live: towards the measurement of that tick (a smooth motion model lags
+                // turns), where several views placed it (one view's is a long ellipse).
+                if let Some(m) = seen_at.get(&(r.frame, r.id)) {
+                    let w = opts.smooth_measurement_weight.clamp(0.0, 1.0);
+                    r.x += w * (m[0] - r.x);
+                    r.y += w * (m[1] - r.y);
+                }
             }
         }
     }
