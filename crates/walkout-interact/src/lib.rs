@@ -63,7 +63,9 @@ pub struct InteractConfig {
     pub blind_spot_radius_m: f64,
     /// A body within this distance of a shelf's box can reach into it.
     pub reach_m: f64,
-    /// A second shopper within this margin of the nearest makes an attribution ambiguous.
+    /// A second shopper within this margin of the nearest makes an attribution ambiguous
+    /// (with no hand seen, bodies both within reach that stand about as near the bay could
+    /// each have reached in: a track is good to about 0.15 m, so two differ by up to 0.3 m).
     pub reach_margin_m: f64,
     /// Load cells: the smallest change that is an event, kg.
     pub change_kg: f64,
@@ -90,7 +92,7 @@ impl Default for InteractConfig {
             swap_radius_m: 1.0,
             blind_spot_radius_m: 0.5,
             reach_m: 0.8,
-            reach_margin_m: 0.2,
+            reach_margin_m: 0.3,
             change_kg: 0.04,
             attribution_delay_s: 4.0,
             settle_window_s: 0.5,

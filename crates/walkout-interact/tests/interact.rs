@@ -1860,3 +1860,28 @@ fn a_long_run_of_broken_tracks_keeps_only_the_state_it_can_still_read() {
         "state kept for up to {most} tracks of {id} (the 20 s look-back holds about 8)"
     );
 }
+
+#[test]
+fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidates() {
+    // tok-a (track 1) stands 0.45 m from bay A2-1f, where a shopper stands to take from it;
+    // tok-b (track 2) stops beside them 0.2 m from it. Level 1 loses an item at t = 10 and no
+    // hand is seen: each body could have reached in (tracks are good to about 0.15 m), so the
+    // pick names both, not the nearer one.
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, _| {
+        let u = ((t - 1.0) / 6.0).min(1.0);
+        let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.75 * u, 1.70)];
+        if t >= 3.0 {
+            let v = ((t - 3.0) / 5.0).min(1.0);
+            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 2.0 * v, 1.71));
+        }
+        tracks
+    });
+    assert_eq!(pick_candidates(&out), Some(2));
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
+        "{carts:?}"
+    );
+}
