@@ -646,11 +646,17 @@ fn a_track_at_the_mouth_of_a_blind_spot_with_a_lost_shopper_inside_is_in_doubt()
 /// Tracks 1 (from t = 1) and 2 (from t = 3) walk from the entrance to bay A2-1f and stand
 /// side by side there, track 1 at (10.4, 2.5), track 2 at (10.9, 2.5).
 fn side_by_side(t: f64) -> Vec<TrackObs> {
+    to_a2_1f(t, 2.5, 2.5)
+}
+
+/// Tracks 1 (from t = 1) and 2 (from t = 3) walk from the entrance to bay A2-1f (front face
+/// at y = 3.0) and stop there, track 1 at (10.4, `y1`), track 2 at (10.9, `y2`).
+fn to_a2_1f(t: f64, y1: f64, y2: f64) -> Vec<TrackObs> {
     let u = ((t - 1.0) / 6.0).min(1.0);
-    let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70)];
+    let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + (y1 - 0.8) * u, 1.70)];
     if t >= 3.0 {
         let v = ((t - 3.0) / 5.0).min(1.0);
-        tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.71));
+        tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + (y2 - 0.8) * v, 1.71));
     }
     tracks
 }
@@ -1870,13 +1876,7 @@ fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidat
     let s = store();
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, _| {
-        let u = ((t - 1.0) / 6.0).min(1.0);
-        let mut tracks = vec![track(1, 2.0 + 8.4 * u, 0.8 + 1.75 * u, 1.70)];
-        if t >= 3.0 {
-            let v = ((t - 3.0) / 5.0).min(1.0);
-            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 2.0 * v, 1.71));
-        }
-        tracks
+        to_a2_1f(t, 2.55, 2.8)
     });
     assert_eq!(pick_candidates(&out), Some(2));
     let carts = it.carts_by_token();
