@@ -1399,8 +1399,6 @@ impl Interact {
         }
     }
 
-    /// Who track `track` was at `time`: the binding in force then (the first one for a time
-    /// before any).
     /// Drops what is kept per track (bindings, head heights, gaits) for tracks nothing refers
     /// to any more: out of the track history and the hands seen (the 20 s every look back
     /// reads), not a shopper's track, the track they left by or one a doubt or check names.
@@ -1439,6 +1437,8 @@ impl Interact {
         ids.len()
     }
 
+    /// Who track `track` was at `time`: the binding in force then (the first one for a time
+    /// before any).
     fn owner_at(&self, track: u64, time: f64) -> Option<usize> {
         let v = self.owner.get(&track)?;
         v.iter()
