@@ -259,6 +259,8 @@ struct Change {
     /// A later part of a change split at a hand contact: the hands already in the shelf before
     /// this contact began made the earlier parts.
     later_part: bool,
+    /// A part followed by another (split at the next hand contact, which began at `until`).
+    earlier_part: bool,
 }
 
 #[derive(Default)]
@@ -665,13 +667,16 @@ impl Interact {
     /// within `HAND_TIME_MARGIN_S` of the nearest): a shopper standing beside a reaching one
     /// did not reach, and one reaching in a moment later did not start this change.
     /// `later_part`: the change is a later part of one split at a hand contact (hands in the
-    /// shelf since before it made the earlier parts).
+    /// shelf since before it made the earlier parts); `next_contact`: when the contact that
+    /// made the next part began, for a part followed by another (a hand first seen after that
+    /// made a later part, not this one).
     fn by_hand(
         &self,
         shelf: usize,
         level: usize,
         time: f64,
         later_part: bool,
+        next_contact: Option<f64>,
     ) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
@@ -764,6 +769,12 @@ impl Interact {
                 if hands.is_empty() {
                     return Some(Vec::new());
                 }
+            }
+            // A part followed by another: a hand first seen once the next contact had begun
+            // made a later part (two takers a moment apart; the second one's hand, seen more,
+            // would otherwise take the first one's part too).
+            if let Some(next) = next_contact {
+                hands.retain(|_, h| h.1 <= next);
             }
             // A hand that dwelt in the bay took the item, not one that passed it for a tick
             // while another stayed there many.
@@ -2301,6 +2312,7 @@ impl Interact {
                         delta: d,
                         contacts: 1,
                         later_part: i > 0,
+                        earlier_part: i + 1 < n,
                     });
                 }
                 return Vec::new();
@@ -2317,6 +2329,7 @@ impl Interact {
             delta,
             contacts,
             later_part: false,
+            earlier_part: false,
         });
         Vec::new()
     }
@@ -2441,7 +2454,8 @@ impl Interact {
             return Vec::new();
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
-        let hand = self.by_hand(si, level as usize, since, c.later_part);
+        let next_contact = c.earlier_part.then_some(until);
+        let hand = self.by_hand(si, level as usize, since, c.later_part, next_contact);
         let hand_seen = hand.is_some();
         // A hand with no known body near it names nobody: the bodies near the bay then.
         let mut near = match hand {

@@ -1307,6 +1307,7 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
 /// with tok-b's hand seen in the bay (`b_hand`) or no new hand seen.
 fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
     two_units_with(
+        (9.9, 10.3),
         two_contacts,
         b_hand.then_some((10.4, 10.8)),
         |_| None,
@@ -1316,8 +1317,9 @@ fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
 
 /// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to) (its wrists fused
 /// into tok-b's track, or with `fused` into both tracks), and tok-b's body at `b_at(t)` where
-/// that gives a place.
+/// that gives a place; tok-a's hand is seen over `a_hand`.
 fn two_units_with(
+    a_hand: (f64, f64),
     two_contacts: bool,
     b_hand: Option<(f64, f64)>,
     b_at: impl Fn(f64) -> Option<(f64, f64)>,
@@ -1332,7 +1334,7 @@ fn two_units_with(
     let mut t: f64 = 1.0;
     while t < 16.0 {
         let mut seen = Vec::new();
-        if (9.9..10.3).contains(&t) {
+        if (a_hand.0..a_hand.1).contains(&t) {
             seen.push(hand_at(shelf, (10.4, 3.1, 1.0), 1));
         }
         if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
@@ -1417,6 +1419,21 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+#[test]
+fn a_hand_that_came_in_after_the_second_contact_began_did_not_make_the_first_part() {
+    // Two takers a moment apart: tok-a's hand glimpsed twice as the first item goes, tok-b's
+    // seen eight times once the second contact has begun (from t = 10.5). tok-b's hand dwelt
+    // far longer, but came in too late for the first item: one each.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = (pseudonym_of("tok-a"), pseudonym_of("tok-b"));
+    let (it, out) = two_units_with((10.0, 10.2), true, Some((10.5, 11.3)), |_| None, false);
+    assert_eq!(picks(&out), vec![(Some(a), 1, 0), (Some(b), 1, 0)]);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+}
+
 /// tok-a (track 1) stands at bay A2-1f; tok-b (track 2) stood at the bay's far corner until
 /// t = 8, when its track was lost (nobody sees tok-b from then on). Level 1 loses one item at t = 10 while
 /// tok-a's hand dwells in it (t = 9.5-10.5); with `anonymous`, a hand of nobody's (its wrists
@@ -1470,7 +1487,7 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
 fn two_units_two_hands(b_far: bool) -> Vec<Output> {
     // Across the store: its track took a box of someone else's there.
     let b_at = |t: f64| (b_far && t >= 8.0).then_some((4.0, 0.8));
-    two_units_with(false, Some((9.9, 10.3)), b_at, false).1
+    two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), b_at, false).1
 }
 
 /// One pick of two units, open between two shoppers.
@@ -1493,6 +1510,7 @@ fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
 /// beside tok-a's, and tok-b's body at `b_at`.
 fn two_units_fused_hand(b_at: (f64, f64)) -> Vec<Output> {
     two_units_with(
+        (9.9, 10.3),
         false,
         Some((10.0, 10.2)),
         |t| (t >= 8.0).then_some(b_at),
@@ -1521,7 +1539,7 @@ fn two_units_hand_seen_once(walks_in: bool) -> Vec<Output> {
     let b_at = |t: f64| {
         (walks_in && (8.0..10.1).contains(&t)).then(|| (10.9, 0.5 + 2.0 * (t - 8.0) / 2.1))
     };
-    two_units_with(false, Some((9.95, 10.05)), b_at, false).1
+    two_units_with((9.9, 10.3), false, Some((9.95, 10.05)), b_at, false).1
 }
 
 #[test]
