@@ -44,6 +44,10 @@ pub struct InteractConfig {
     pub lost_after_s: f64,
     /// ... or, in the exit zone, has exited once unseen this long.
     pub exit_after_s: f64,
+    /// A track lost within this distance of the exit zone left by it, metres (people leave
+    /// at the edge of the cameras' view, where a track drifts on beyond the gate; one taken
+    /// for lost would stay unaccounted for and take other shoppers' tracks).
+    pub exit_radius_m: f64,
     /// Fastest plausible walk between a loss and a recovery, m/s (plus `slack_m`).
     pub max_speed_mps: f64,
     pub slack_m: f64,
@@ -84,6 +88,7 @@ impl Default for InteractConfig {
             entry_window_s: 10.0,
             lost_after_s: 0.5,
             exit_after_s: 2.0,
+            exit_radius_m: 2.0,
             max_speed_mps: 2.0,
             slack_m: 1.0,
             height_margin_m: 0.04,
@@ -1190,7 +1195,7 @@ impl Interact {
             let at_exit = self
                 .exit
                 .as_ref()
-                .is_some_and(|z| distance_to_polygon(z, s.last_pos) <= self.cfg.entry_radius_m);
+                .is_some_and(|z| distance_to_polygon(z, s.last_pos) <= self.cfg.exit_radius_m);
             // At the exit, a track that drops out for a moment is still its shopper's: they
             // have left once it stays unseen.
             if at_exit && time - s.last_seen < self.cfg.exit_after_s {

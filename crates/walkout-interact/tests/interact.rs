@@ -1903,3 +1903,39 @@ fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidat
         "{carts:?}"
     );
 }
+
+#[test]
+fn a_track_that_drifts_past_the_exit_before_it_is_lost_has_left_by_it() {
+    // tok-a walks from the entrance along the front wall and out through the exit zone
+    // (x 16-18, y 0-1); their track drifts on to 1.7 m beyond the zone before the cameras lose
+    // it. They left: a track born in the store later is nobody found again.
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    let mut t: f64 = 1.0;
+    while t < 20.0 {
+        let x = (2.0 + (t - 1.0) * 0.95).min(19.7);
+        out.extend(it.tick(t, &[track(1, x, 0.8, 1.75)]));
+        t += 0.1;
+    }
+    while t < 30.0 {
+        out.extend(it.tick(t, &[]));
+        t += 0.1;
+    }
+    while t < 33.0 {
+        out.extend(it.tick(t, &[track(2, 10.0, 6.0, 1.75)]));
+        t += 0.1;
+    }
+    let ev = events(&out);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e.kind, EventKind::Exited { track: 1, .. })),
+        "{ev:?}"
+    );
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e.kind, EventKind::IdentityRecovered { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(it.token_of_track(2), None);
+}
