@@ -357,6 +357,13 @@ const HAND_DWELL_TICKS: u32 = 4;
 /// How far a shelf's weight must fall from a peak and rise again for a second hand contact
 /// within one change, kg (at least twice the smallest change).
 const CONTACT_RISE_KG: f64 = 0.08;
+/// A shelf change's window either side of its start, seconds: the body that took or put back
+/// stood still over it ...
+const STILL_WINDOW_S: f64 = 1.0;
+/// ... moving less than this, metres (a standing body's track wanders a few centimetres) ...
+const STILL_M: f64 = 0.35;
+/// ... and a body that moved more than this over either side of it was walking, metres.
+const WALKED_M: f64 = 0.5;
 
 /// How far (in units of the item's weight) the weight between two hand contacts may be from a
 /// whole number of items for the change to be split there.
@@ -2490,13 +2497,18 @@ impl Interact {
             [only] => Some((only.0, Vec::new())),
             // Any of the unseen could have been there.
             [first, rest @ ..] if unseen => Some((first.0, rest.iter().map(|r| r.0).collect())),
-            [first, rest @ ..] => {
-                let rivals: Vec<usize> = rest
+            [first, ..] => {
+                let mut close: Vec<usize> = near
                     .iter()
                     .filter(|(_, d)| *d - first.1 < self.cfg.reach_margin_m)
                     .map(|(k, _)| *k)
                     .collect();
-                Some((first.0, rivals))
+                // One who stood still at the shelf around the change took from it, not one
+                // walking up or on past it then (a shopper stops to take an item).
+                if close.iter().any(|&k| self.stood_still(k, since)) {
+                    close.retain(|&k| !self.walked(k, since));
+                }
+                Some((close[0], close[1..].to_vec()))
             }
         };
         // Identity doubts travel with the shopper's events.
@@ -2837,6 +2849,39 @@ impl Interact {
         let mut v: Vec<usize> = seen.into_keys().collect();
         v.sort_unstable();
         v
+    }
+
+    /// How far shopper `k`'s track moved from `from` to `to` (the ticks nearest each), when a
+    /// track of theirs was seen at both.
+    fn moved(&self, k: usize, from: f64, to: f64) -> Option<f64> {
+        let at = |t: f64| {
+            let (tick, tracks) = self
+                .history
+                .iter()
+                .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))?;
+            tracks
+                .iter()
+                .find(|tr| tr.seen && self.owner_at(tr.id, *tick) == Some(k))
+                .map(|tr| DVec2::new(tr.x, tr.y))
+        };
+        Some(at(from)?.distance(at(to)?))
+    }
+
+    /// Whether shopper `k` stood still in the second before and the second after `time` (as
+    /// far as a track of theirs was seen then).
+    fn stood_still(&self, k: usize, time: f64) -> bool {
+        let moved: Vec<f64> = [(time - STILL_WINDOW_S, time), (time, time + STILL_WINDOW_S)]
+            .iter()
+            .filter_map(|(a, b)| self.moved(k, *a, *b))
+            .collect();
+        !moved.is_empty() && moved.iter().all(|m| *m < STILL_M)
+    }
+
+    /// Whether shopper `k` walked in the second before or the second after `time`.
+    fn walked(&self, k: usize, time: f64) -> bool {
+        [(time - STILL_WINDOW_S, time), (time, time + STILL_WINDOW_S)]
+            .iter()
+            .any(|(a, b)| self.moved(k, *a, *b).is_some_and(|m| m > WALKED_M))
     }
 
     /// Whether track `track` stood within reach of `shelf` in the second before `time` (seen

@@ -1905,6 +1905,38 @@ fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidat
 }
 
 #[test]
+fn a_body_walking_past_the_bay_did_not_take_from_it_while_another_stood_there() {
+    // tok-a (track 1) stands 0.45 m from bay A2-1f from t = 7; tok-b (track 2) walks along its
+    // face 0.2 m from it at 1 m/s, passing it around t = 10, when level 1 loses an item and no
+    // hand is seen. The nearer body was walking on: the one who stood there took it.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let walker = |t: f64| {
+        if t < 7.5 {
+            let u = ((t - 3.0) / 4.5).max(0.0);
+            track(2, 2.0 + 6.0 * u, 0.8 + 2.0 * u, 1.71)
+        } else {
+            track(2, 8.0 + (t - 7.5), 2.8, 1.71)
+        }
+    };
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, _| {
+        let mut v = to_a2_1f(t, 2.55, 2.8);
+        v.truncate(1);
+        if t >= 3.0 {
+            v.push(walker(t));
+        }
+        v
+    });
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
+    // Had tok-b stopped there too, either could have taken it: see
+    // `with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidates`.
+}
+
+#[test]
 fn a_track_that_drifts_past_the_exit_before_it_is_lost_has_left_by_it() {
     // tok-a walks from the entrance along the front wall and out through the exit zone
     // (x 16-18, y 0-1); their track drifts on to 1.7 m beyond the zone before the cameras lose
