@@ -362,8 +362,9 @@ const CONTACT_RISE_KG: f64 = 0.08;
 const STILL_WINDOW_S: f64 = 1.0;
 /// ... moving less than this, metres (a standing body's track wanders a few centimetres) ...
 const STILL_M: f64 = 0.35;
-/// ... and a body that moved more than this over either side of it was walking, metres.
-const WALKED_M: f64 = 0.5;
+/// ... and a body that moved more than this over either side of it was walking, metres (a
+/// standing body's track in a crowd was seen to wander 0.55 m as neighbours' boxes pulled it).
+const WALKED_M: f64 = 0.65;
 
 /// How far (in units of the item's weight) the weight between two hand contacts may be from a
 /// whole number of items for the change to be split there.
@@ -2627,8 +2628,10 @@ impl Interact {
             } else {
                 Vec::new()
             };
+            // A body walking up or on past then did not take a share (as above).
+            let still = self.stood_still(k, since);
             for o in hands.into_iter().chain(bodies) {
-                if o != k && !rivals.contains(&o) {
+                if o != k && !rivals.contains(&o) && !(still && self.walked(o, since)) {
                     rivals.push(o);
                     shared += 1;
                 }

@@ -1554,6 +1554,28 @@ fn a_hand_seen_once_beside_one_that_dwelt_shares_several_units_only_if_its_body_
     );
 }
 
+#[test]
+fn a_hand_of_one_walking_past_takes_no_share_of_several_units_another_stood_to_take() {
+    // Two items go in one contact at t = 10 while tok-a, standing at the bay, has a hand in
+    // level 1; tok-b's hand is seen there as often, but tok-b walks along the bay's face at
+    // 1 m/s, passing it then: a wrist seen as they pass. tok-a took both.
+    let a = pseudonym_of("tok-a").to_string();
+    let walking = |t: f64| {
+        (t >= 3.0).then(|| {
+            if t < 8.0 {
+                let u = (t - 3.0) / 5.0;
+                (2.0 + 7.0 * u, 0.8 + 1.8 * u)
+            } else {
+                (9.0 + (t - 8.0), 2.6)
+            }
+        })
+    };
+    let out = two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), walking, false).1;
+    assert_eq!(picks(&out), vec![(Some(a), 2, 0)]);
+    // Had tok-b stood there, the items would be open between them
+    // (`several_units_are_shared_only_among_hands_whose_bodies_could_reach_them`).
+}
+
 /// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
 /// `speed_b`, m/s) and are lost together in the restroom corridor. Track 8 comes out first,
 /// walking at `speed_b`, to bay C2-4b, where level 0 loses an item at t = 32; track 9 comes
