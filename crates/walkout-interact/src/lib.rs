@@ -266,6 +266,9 @@ struct Change {
     later_part: bool,
     /// A part followed by another (split at the next hand contact, which began at `until`).
     earlier_part: bool,
+    /// How far the weight rose above where it was before, kg, while it changed (whole
+    /// changes; 0 for parts of a split one).
+    rose_kg: f64,
 }
 
 #[derive(Default)]
@@ -282,6 +285,8 @@ struct Cell {
     trough_at: f64,
     /// Where each contact after the first began: (time, weight then).
     splits: Vec<(f64, f64)>,
+    /// The highest reading while disturbed.
+    highest: f64,
 }
 
 /// The interaction stage's state.
@@ -357,6 +362,11 @@ const HAND_DWELL_TICKS: u32 = 4;
 /// How far a shelf's weight must fall from a peak and rise again for a second hand contact
 /// within one change, kg (at least twice the smallest change).
 const CONTACT_RISE_KG: f64 = 0.08;
+/// A hand taking an item presses the shelf by at most this much, kg: a level whose weight rose
+/// more above where it was before it fell had an item put back in the same moment (the two
+/// merged into one change: who did which, and how many of what, is open), or several hands
+/// pressed it at once (several takers).
+const HAND_PRESS_KG: f64 = 0.6;
 /// A shelf change's window either side of its start, seconds: the body that took or put back
 /// stood still over it ...
 const STILL_WINDOW_S: f64 = 1.0;
@@ -2244,7 +2254,9 @@ impl Interact {
             (cell.contacts, cell.peak, cell.trough) = (1, m.weight_kg, m.weight_kg);
             cell.trough_at = m.time;
             cell.splits.clear();
+            cell.highest = m.weight_kg;
         } else if cell.disturbed_since.is_some() {
+            cell.highest = cell.highest.max(m.weight_kg);
             // A second hand on the shelf: after the weight fell from a peak, it rises again.
             let rise = CONTACT_RISE_KG.max(2.0 * cfg.change_kg);
             if m.weight_kg > cell.peak {
@@ -2326,6 +2338,7 @@ impl Interact {
                         contacts: 1,
                         later_part: i > 0,
                         earlier_part: i + 1 < n,
+                        rose_kg: 0.0,
                     });
                 }
                 return Vec::new();
@@ -2343,6 +2356,7 @@ impl Interact {
             contacts,
             later_part: false,
             earlier_part: false,
+            rose_kg: cell.highest - base,
         });
         Vec::new()
     }
@@ -2637,8 +2651,21 @@ impl Interact {
                 }
             }
         }
+        // An item put back in the same moment as this pick: anyone whose hand was in the level,
+        // or who stood within reach, may have done either.
+        let put_back_too = delta < 0.0 && c.rose_kg > HAND_PRESS_KG;
+        if put_back_too && let Some(k) = who {
+            let hands = self.hands_in(si, level as usize, since, until, k);
+            let bodies = self.in_reach_between(&self.shelves[si], since, until);
+            for o in hands.into_iter().chain(bodies) {
+                if o != k && !rivals.contains(&o) {
+                    rivals.push(o);
+                    shared += 1;
+                }
+            }
+        }
         let mut out = Vec::new();
-        let ambiguous = who.is_none() || !rivals.is_empty() || residual > 0.05;
+        let ambiguous = who.is_none() || !rivals.is_empty() || residual > 0.05 || put_back_too;
         let ambiguity = ambiguous.then(|| Ambiguity {
             candidates: who
                 .iter()
@@ -2648,7 +2675,13 @@ impl Interact {
                     likelihood: 1.0 / (1 + rivals.len()) as f64,
                 })
                 .collect(),
-            evidence: if who.is_none() {
+            evidence: if put_back_too {
+                format!(
+                    "{delta:+.3} kg on {shelf_id} level {level} after it rose {:.3} kg (more than a hand presses it: an item put back in the same moment, or several hands at once): {} shoppers within reach or with a hand in it",
+                    c.rose_kg,
+                    rivals.len() + usize::from(who.is_some())
+                )
+            } else if who.is_none() {
                 format!("{delta:+.3} kg on {shelf_id} level {level} with nobody within reach")
             } else if residual > 0.05 {
                 format!("{delta:+.3} kg matches no SKU within 50 g (best {sku} x{quantity})")
@@ -2705,8 +2738,12 @@ impl Interact {
                 weight_delta_kg: delta,
             }
         };
-        let held_for_doubt =
-            who.is_some() && near_rivals == 0 && shared == 0 && residual <= 0.05 && ambiguous;
+        let held_for_doubt = who.is_some()
+            && near_rivals == 0
+            && shared == 0
+            && residual <= 0.05
+            && !put_back_too
+            && ambiguous;
         let ev = self.event(since, kind.clone(), ambiguity);
         if let (true, Some(k), Output::Event(e)) = (held_for_doubt, who, &ev) {
             self.open_events.push(OpenEvent {

@@ -1576,6 +1576,51 @@ fn a_hand_of_one_walking_past_takes_no_share_of_several_units_another_stood_to_t
     // (`several_units_are_shared_only_among_hands_whose_bodies_could_reach_them`).
 }
 
+/// tok-a and tok-b stand side by side at bay A2-1f ([`side_by_side`]), tok-a's hand in level 1
+/// from t = 9.9 to 10.3, while its weight (20 kg) goes to `during` kg from t = 9.95 to 10.45 and
+/// then to 20 kg less one item.
+fn pick_after_weight_went_to(during: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (9.9..10.3).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        let weight_kg = match t {
+            t if t < 9.95 => 20.0,
+            t if t < 10.45 => during,
+            _ => 20.0 - w,
+        };
+        out.extend(it.weight(&reading("A2-1f", 1, t, weight_kg)));
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn a_pick_whose_shelf_first_rose_more_than_a_hand_presses_it_is_open() {
+    let s = store();
+    let (sku, w) = level(&s, "A2-1f", 1);
+    let a = pseudonym_of("tok-a").to_string();
+    // A hand pressing on the shelf (0.3 kg) as it takes an item: tok-a's pick.
+    let (it, out) = pick_after_weight_went_to(20.3);
+    assert_eq!(picks(&out), vec![(Some(a.clone()), 1, 0)]);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+    // The weight rose by an item's weight first: an item was put back in the same moment
+    // (by tok-b, beside tok-a, or by tok-a, who then took two): who took what is open.
+    let (it, out) = pick_after_weight_went_to(20.0 + w + 0.2);
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].0.as_deref(), p[0].2), (Some(a.as_str()), 2), "{p:?}");
+    assert!(it.carts_by_token()["tok-a"].0.is_empty());
+}
+
 /// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
 /// `speed_b`, m/s) and are lost together in the restroom corridor. Track 8 comes out first,
 /// walking at `speed_b`, to bay C2-4b, where level 0 loses an item at t = 32; track 9 comes
