@@ -2294,7 +2294,9 @@ impl Interact {
         // after a brief loss is bound within `lost_after_s` plus a tick or two).
         let (contacts, splits) = (cell.contacts, std::mem::take(&mut cell.splits));
         // Several hand contacts, the weight between them each a whole number of the level's
-        // items further on: one change per contact (each its own taker).
+        // items further on: one change per contact (each its own taker). Not for a put-back:
+        // its weight rises with the hand's press, falls as the hand lets go and rises again as
+        // the item settles, all in one contact (a pick's weight only falls as it settles).
         let unit = self
             .shelves
             .iter()
@@ -2302,7 +2304,7 @@ impl Interact {
             .and_then(|s| s.levels.get(m.level as usize))
             .and_then(|l| l.first())
             .map(|f| f.1);
-        if let (Some(w), false) = (unit, splits.is_empty()) {
+        if let (Some(w), false, true) = (unit, splits.is_empty(), delta < 0.0 || net_zero) {
             let mut marks = vec![(since, base)];
             marks.extend(splits.iter().copied());
             marks.push((m.time, mean));

@@ -1621,6 +1621,70 @@ fn a_pick_whose_shelf_first_rose_more_than_a_hand_presses_it_is_open() {
     assert!(it.carts_by_token()["tok-a"].0.is_empty());
 }
 
+#[test]
+fn a_put_back_is_one_change_though_its_weight_fell_and_rose_again_as_the_hand_let_go() {
+    // tok-a takes a bag of rice from level 1 of bay A2-1f at t = 7.5, then at t = 10 puts it
+    // back on level 2, among the tins of beans. The hand presses as it puts the bag down: the
+    // weight rises by the bag and the press, falls as the hand lifts (to two tins' weight
+    // above where it was), and rises as the bag settles. A put-back's weight falls and rises
+    // within one hand contact (a pick's only falls): this is one change, the rice tok-a
+    // carried, not three tins of beans put back in two contacts.
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (rice, w) = level(&s, "A2-1f", 1);
+    let (beans, b) = level(&s, "A2-1f", 2);
+    let a = pseudonym_of("tok-a").to_string();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (7.4..7.8).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        }
+        if (9.9..10.3).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.6), 1)]);
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        let level1 = if t < 7.45 { 20.0 } else { 20.0 - w };
+        let level2 = match t {
+            t if t < 9.95 => 20.0,
+            t if t < 10.15 => 20.0 + w + 0.3,
+            t if t < 10.45 => 20.0 + 2.0 * b,
+            _ => 20.0 + w,
+        };
+        out.extend(it.weight(&reading("A2-1f", 1, t, level1)));
+        out.extend(it.weight(&reading("A2-1f", 2, t, level2)));
+        t += 0.1;
+    }
+    let returns: Vec<_> = events(&out)
+        .into_iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Return {
+                shopper,
+                sku,
+                quantity,
+                ..
+            } => Some((
+                shopper.as_ref().map(|s| s.to_string()),
+                sku.clone(),
+                *quantity,
+                e.ambiguous.is_some(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        returns,
+        vec![(Some(a), rice, 1, false)],
+        "{:?}",
+        events(&out)
+    );
+    let carts = it.carts_by_token();
+    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
+    assert!(!carts["tok-b"].0.contains_key(&beans), "{carts:?}");
+}
+
 /// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
 /// `speed_b`, m/s) and are lost together in the restroom corridor. Track 8 comes out first,
 /// walking at `speed_b`, to bay C2-4b, where level 0 loses an item at t = 32; track 9 comes
