@@ -385,6 +385,9 @@ const SPLIT_TOLERANCE: f64 = 0.3;
 const FUSED_NEARER_M: f64 = 0.2;
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
+/// A shopper taking from a shelf stands within this distance of their own hand, metres (an arm
+/// and a lean): a hand farther from the body named for it may be another's.
+const FAR_HAND_M: f64 = 0.85;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
 /// stretched into a bay, since tracks in a crowd sit off their bodies (1.2 m cost exact carts
 /// in crowded-shelf).
@@ -2550,6 +2553,30 @@ impl Interact {
             for (u, d) in self.unseen_candidates(&self.shelves[si], since) {
                 if u != k && d <= UNSEEN_NEAR_M && !rivals.contains(&u) {
                     rivals.push(u);
+                }
+            }
+        }
+        // A hand named by a body farther from it than an arm and a lean: it may have been
+        // another's, seen through that body's track (one standing behind or beside the taker);
+        // anyone whose hand was seen in the level then, or who stood within reach, may have
+        // made the change.
+        if hand_seen
+            && !unseen
+            && let (Some(k), Some((_, d))) = (who, near.first())
+            && *d > FAR_HAND_M
+        {
+            let mut others: Vec<usize> = self
+                .hands_at_level(si, level as usize, since - 1.0, since + 1.0)
+                .flat_map(|(t, _, _, whose)| whose.iter().filter_map(|w| self.owner_at(*w, *t)))
+                .collect();
+            others.extend(
+                self.in_reach(&self.shelves[si], since)
+                    .into_iter()
+                    .map(|x| x.0),
+            );
+            for o in others {
+                if o != k && !rivals.contains(&o) {
+                    rivals.push(o);
                 }
             }
         }

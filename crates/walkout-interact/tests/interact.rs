@@ -1685,6 +1685,25 @@ fn a_put_back_is_one_change_though_its_weight_fell_and_rose_again_as_the_hand_le
     assert!(!carts["tok-b"].0.contains_key(&beans), "{carts:?}");
 }
 
+#[test]
+fn a_hand_farther_from_its_body_than_an_arm_and_a_lean_may_be_another_s() {
+    // tok-a (track 1) and tok-b (track 2) stand side by side at bay A2-1f; a hand fused into
+    // tok-b's track alone dwells in level 1 as it loses an item.
+    let b = pseudonym_of("tok-b").to_string();
+    // In front of tok-b, 0.67 m from its body: tok-b's pick.
+    let (_, out) = side_by_side_hands(|_| vec![((10.6, 3.1, 1.0), vec![2])]);
+    assert_eq!(picks(&out), vec![(Some(b.clone()), 1, 0)]);
+    // At the bay's far end, 1.04 m from tok-b's body and 0.69 m from tok-a's: it may have
+    // been tok-a's hand, seen through tok-b's track.
+    let (it, out) = side_by_side_hands(|_| vec![((10.05, 3.1, 1.0), vec![2])]);
+    assert_eq!(picks(&out), vec![(Some(b), 1, 2)]);
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
+        "{carts:?}"
+    );
+}
+
 /// tok-a and tok-b, of one height, walk along the front aisle (tok-a at `speed_a`, tok-b at
 /// `speed_b`, m/s) and are lost together in the restroom corridor. Track 8 comes out first,
 /// walking at `speed_b`, to bay C2-4b, where level 0 loses an item at t = 32; track 9 comes
