@@ -1576,31 +1576,47 @@ fn a_hand_of_one_walking_past_takes_no_share_of_several_units_another_stood_to_t
     // (`several_units_are_shared_only_among_hands_whose_bodies_could_reach_them`).
 }
 
-/// tok-a and tok-b stand side by side at bay A2-1f ([`side_by_side`]), tok-a's hand in level 1
-/// from t = 9.9 to 10.3, while its weight (20 kg) goes to `during` kg from t = 9.95 to 10.45 and
-/// then to 20 kg less one item.
-fn pick_after_weight_went_to(during: f64) -> (Interact, Vec<Output>) {
+/// tok-a and tok-b stand side by side at bay A2-1f ([`side_by_side`]) from t = 1 to 16; tok-a's
+/// hand is seen in the bay at `hand(t)` when that gives a place, and `weights(t)` gives the
+/// readings (level, kg) of the bay's load cells at t.
+fn side_by_side_weighed(
+    hand: impl Fn(f64) -> Option<(f64, f64, f64)>,
+    weights: impl Fn(f64) -> Vec<(u32, f64)>,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let (_, w) = level(&s, "A2-1f", 1);
     let mut it = Interact::new(&s, InteractConfig::default());
     let mut out = it.gate(&gate("tok-a", 0.5));
     out.extend(it.gate(&gate("tok-b", 2.5)));
     let mut t: f64 = 1.0;
     while t < 16.0 {
-        if (9.9..10.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        if let Some(p) = hand(t) {
+            it.reach(t, &[hand_at(shelf, p, 1)]);
         }
         out.extend(it.tick(t, &side_by_side(t)));
-        let weight_kg = match t {
-            t if t < 9.95 => 20.0,
-            t if t < 10.45 => during,
-            _ => 20.0 - w,
-        };
-        out.extend(it.weight(&reading("A2-1f", 1, t, weight_kg)));
+        for (level, kg) in weights(t) {
+            out.extend(it.weight(&reading("A2-1f", level, t, kg)));
+        }
         t += 0.1;
     }
     (it, out)
+}
+
+/// [`side_by_side_weighed`]: tok-a's hand in level 1 from t = 9.9 to 10.3, while its weight
+/// (20 kg) goes to `during` kg from t = 9.95 to 10.45 and then to 20 kg less one item.
+fn pick_after_weight_went_to(during: f64) -> (Interact, Vec<Output>) {
+    let (_, w) = level(&store(), "A2-1f", 1);
+    side_by_side_weighed(
+        |t| (9.9..10.3).contains(&t).then_some((10.4, 3.1, 1.0)),
+        |t| {
+            let kg = match t {
+                t if t < 9.95 => 20.0,
+                t if t < 10.45 => during,
+                _ => 20.0 - w,
+            };
+            vec![(1, kg)]
+        },
+    )
 }
 
 #[test]
@@ -1630,33 +1646,28 @@ fn a_put_back_is_one_change_though_its_weight_fell_and_rose_again_as_the_hand_le
     // within one hand contact (a pick's only falls): this is one change, the rice tok-a
     // carried, not three tins of beans put back in two contacts.
     let s = store();
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (rice, w) = level(&s, "A2-1f", 1);
     let (beans, b) = level(&s, "A2-1f", 2);
     let a = pseudonym_of("tok-a").to_string();
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
-    let mut t: f64 = 1.0;
-    while t < 16.0 {
-        if (7.4..7.8).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
-        }
-        if (9.9..10.3).contains(&t) {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.6), 1)]);
-        }
-        out.extend(it.tick(t, &side_by_side(t)));
-        let level1 = if t < 7.45 { 20.0 } else { 20.0 - w };
-        let level2 = match t {
-            t if t < 9.95 => 20.0,
-            t if t < 10.15 => 20.0 + w + 0.3,
-            t if t < 10.45 => 20.0 + 2.0 * b,
-            _ => 20.0 + w,
-        };
-        out.extend(it.weight(&reading("A2-1f", 1, t, level1)));
-        out.extend(it.weight(&reading("A2-1f", 2, t, level2)));
-        t += 0.1;
-    }
+    let (it, out) = side_by_side_weighed(
+        |t| {
+            if (7.4..7.8).contains(&t) {
+                Some((10.4, 3.1, 1.0))
+            } else {
+                (9.9..10.3).contains(&t).then_some((10.4, 3.1, 1.6))
+            }
+        },
+        |t| {
+            let level1 = if t < 7.45 { 20.0 } else { 20.0 - w };
+            let level2 = match t {
+                t if t < 9.95 => 20.0,
+                t if t < 10.15 => 20.0 + w + 0.3,
+                t if t < 10.45 => 20.0 + 2.0 * b,
+                _ => 20.0 + w,
+            };
+            vec![(1, level1), (2, level2)]
+        },
+    );
     let returns: Vec<_> = events(&out)
         .into_iter()
         .filter_map(|e| match &e.kind {
