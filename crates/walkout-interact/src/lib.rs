@@ -537,6 +537,21 @@ fn with_shopper(mut kind: EventKind, who: Option<ShopperId>) -> EventKind {
     kind
 }
 
+/// Adds to `rivals` each of `others` that is neither `taker` nor there already; how many it added.
+fn add_rivals(
+    rivals: &mut Vec<usize>,
+    taker: usize,
+    others: impl IntoIterator<Item = usize>,
+) -> usize {
+    let before = rivals.len();
+    for o in others {
+        if o != taker && !rivals.contains(&o) {
+            rivals.push(o);
+        }
+    }
+    rivals.len() - before
+}
+
 fn distance_to_box(min: DVec2, max: DVec2, p: DVec2) -> f64 {
     let d = (min - p).max(p - max).max(DVec2::ZERO);
     d.length()
@@ -2574,11 +2589,7 @@ impl Interact {
                     .into_iter()
                     .map(|x| x.0),
             );
-            for o in others {
-                if o != k && !rivals.contains(&o) {
-                    rivals.push(o);
-                }
-            }
+            add_rivals(&mut rivals, k, others);
         }
         let near_rivals = rivals.len();
         if let Some(k) = who {
@@ -2673,12 +2684,11 @@ impl Interact {
             };
             // A body walking up or on past then did not take a share (as above).
             let still = self.stood_still(k, since);
-            for o in hands.into_iter().chain(bodies) {
-                if o != k && !rivals.contains(&o) && !(still && self.walked(o, since)) {
-                    rivals.push(o);
-                    shared += 1;
-                }
-            }
+            let others = hands
+                .into_iter()
+                .chain(bodies)
+                .filter(|&o| !(still && self.walked(o, since)));
+            shared += add_rivals(&mut rivals, k, others);
         }
         // An item put back in the same moment as this pick: anyone whose hand was in the level,
         // or who stood within reach, may have done either.
@@ -2686,12 +2696,7 @@ impl Interact {
         if put_back_too && let Some(k) = who {
             let hands = self.hands_in(si, level as usize, since, until, k);
             let bodies = self.in_reach_between(&self.shelves[si], since, until);
-            for o in hands.into_iter().chain(bodies) {
-                if o != k && !rivals.contains(&o) {
-                    rivals.push(o);
-                    shared += 1;
-                }
-            }
+            shared += add_rivals(&mut rivals, k, hands.into_iter().chain(bodies));
         }
         let mut out = Vec::new();
         let ambiguous = who.is_none() || !rivals.is_empty() || residual > 0.05 || put_back_too;
