@@ -388,6 +388,16 @@ const OWN_HAND_SLACK_M: f64 = 0.4;
 /// A shopper taking from a shelf stands within this distance of their own hand, metres (an arm
 /// and a lean): a hand farther from the body named for it may be another's.
 const FAR_HAND_M: f64 = 0.85;
+/// An arm reaches forward into a bay: of the bodies about as near a hand in the changed level,
+/// one standing this much farther along the shelf's face from every hand seen there than
+/// another did not take, metres.
+const LATERAL_MARGIN_M: f64 = 0.2;
+/// ... when one of them stood right in front of a hand there: no farther along the face from it
+/// than this, metres.
+const IN_FRONT_M: f64 = 0.25;
+/// ... and the nearest body was no farther from the hands than an arm held forward, metres
+/// (a hand farther from every body may be of someone else's, unseen).
+const FRONT_ARM_M: f64 = 0.7;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
 /// stretched into a bay, since tracks in a crowd sit off their bodies (1.2 m cost exact carts
 /// in crowded-shelf).
@@ -2504,6 +2514,7 @@ impl Interact {
         let next_contact = c.earlier_part.then_some(until);
         let hand = self.by_hand(si, level as usize, since, c.later_part, next_contact);
         let hand_seen = hand.is_some();
+        let by_hands = hand.as_ref().is_some_and(|h| !h.is_empty());
         // A hand with no known body near it names nobody: the bodies near the bay then.
         let mut near = match hand {
             Some(by_hand) if !by_hand.is_empty() => by_hand,
@@ -2542,6 +2553,25 @@ impl Interact {
                 // walking up or on past it then (a shopper stops to take an item).
                 if close.iter().any(|&k| self.stood_still(k, since)) {
                     close.retain(|&k| !self.walked(k, since));
+                }
+                // A hand seen in the level is of the body standing right in front of it, not
+                // of one beside it along the shelf.
+                if by_hands && first.1 <= FRONT_ARM_M && close.len() > 1 {
+                    let lateral: Vec<Option<f64>> = close
+                        .iter()
+                        .map(|&k| self.hand_lateral(si, level as usize, since, k))
+                        .collect();
+                    if let Some(min) = lateral.iter().flatten().copied().min_by(f64::total_cmp)
+                        && min <= IN_FRONT_M
+                        && lateral.iter().all(Option::is_some)
+                    {
+                        close = close
+                            .into_iter()
+                            .zip(lateral)
+                            .filter(|(_, l)| l.is_some_and(|l| l < min + LATERAL_MARGIN_M))
+                            .map(|(k, _)| k)
+                            .collect();
+                    }
                 }
                 Some((close[0], close[1..].to_vec()))
             }
@@ -2939,6 +2969,29 @@ impl Interact {
                 .map(|tr| DVec2::new(tr.x, tr.y))
         };
         Some(at(from)?.distance(at(to)?))
+    }
+
+    /// How far along the shelf's face shopper `k`'s body stood from the nearest hand seen in
+    /// `shelf` at `level` within a second of `time` (along x before or behind the bay, along y
+    /// at its ends); `None` when no hand was seen there or `k` was not seen then.
+    fn hand_lateral(&self, shelf: usize, level: usize, time: f64, k: usize) -> Option<f64> {
+        let info = &self.shelves[shelf];
+        self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
+            .filter_map(|(t, _, p, _)| {
+                let (tick, tracks) = self
+                    .history
+                    .iter()
+                    .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))?;
+                let tr = tracks
+                    .iter()
+                    .find(|tr| self.owner_at(tr.id, *tick) == Some(k))?;
+                Some(if tr.y < info.min.y || tr.y > info.max.y {
+                    (p.x - tr.x).abs()
+                } else {
+                    (p.y - tr.y).abs()
+                })
+            })
+            .min_by(f64::total_cmp)
     }
 
     /// Whether shopper `k` stood still in the second before and the second after `time` (as

@@ -722,6 +722,26 @@ fn the_hand_in_the_shelf_names_its_own_shopper_not_the_nearest_body() {
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
+#[test]
+fn a_hand_fused_into_two_tracks_is_of_the_body_standing_in_front_of_it() {
+    // tok-a (track 1, x 10.4) and tok-b (track 2, x 10.9) stand side by side at bay A2-1f and
+    // the hand's wrists were fused into both tracks; the hand is in the bay 0.05 m along the
+    // face from tok-a, 0.45 m from tok-b. An arm reaches forward: the pick is tok-a's.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, out) = side_by_side_hands(|_| vec![((10.45, 3.1, 1.0), vec![1, 2])]);
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+    // Halfway between them it is either's.
+    let (_, out) = side_by_side_hands(|_| vec![((10.65, 3.1, 1.0), vec![1, 2])]);
+    assert_eq!(pick_candidates(&out), Some(2));
+}
+
 /// Two shoppers of the same height in different outfits (`A`, `B`): tok-a (track 1) is lost
 /// beside tok-b (track 2) at t = 10; track 2 goes on to bay A2-1f wearing `kept` (a pick at
 /// t = 11); a new track 3 is found at t = 10.6 nearby wearing `found`.
