@@ -111,6 +111,7 @@ fn main() {
     );
     let (mut strong_rows, mut all_rows) = (Vec::new(), Vec::new());
     let mut id = 0;
+    let mut members: Vec<String> = Vec::new();
     for (frame, per_cam) in &frames {
         let views: Vec<View> = View::per_camera(per_cam);
         for c in fuser.fuse(&views) {
@@ -121,6 +122,13 @@ fn main() {
                 x: c.x,
                 y: c.y,
             };
+            members.push(
+                c.detections
+                    .iter()
+                    .map(|(cam, d)| format!("{cam}:{d}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            );
             if c.strong {
                 strong_rows.push(row);
             }
@@ -128,16 +136,17 @@ fn main() {
         }
     }
     if let Ok(out) = std::env::var("CANDS") {
-        let mut text = String::from("frame,id,x,y,strong\n");
-        for r in &all_rows {
+        let mut text = String::from("frame,id,x,y,strong,members\n");
+        for (r, m) in all_rows.iter().zip(&members) {
             let strong = strong_rows.iter().any(|s| s.id == r.id);
             text += &format!(
-                "{},{},{:.3},{:.3},{}\n",
+                "{},{},{:.3},{:.3},{},{}\n",
                 r.frame,
                 r.id,
                 r.x,
                 r.y,
-                u8::from(strong)
+                u8::from(strong),
+                m
             );
         }
         std::fs::write(out, text).expect("cands");
