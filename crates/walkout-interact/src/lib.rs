@@ -388,15 +388,16 @@ const OWN_HAND_SLACK_M: f64 = 0.4;
 /// A shopper taking from a shelf stands within this distance of their own hand, metres (an arm
 /// and a lean): a hand farther from the body named for it may be another's.
 const FAR_HAND_M: f64 = 0.85;
-/// An arm reaches forward into a bay: of the bodies about as near a hand in the changed level,
-/// one standing this much farther along the shelf's face from every hand seen there than
-/// another did not take, metres.
+/// An arm reaches forward into a bay: of the bodies about as near the hands seen in the changed
+/// level, one standing on average this much farther along the shelf's face from them than
+/// another did not take; and a hand seen through the track of a body standing this much
+/// farther along the face from it than the taker is the taker's, metres.
 const LATERAL_MARGIN_M: f64 = 0.2;
-/// ... when one of them stood right in front of a hand there: no farther along the face from it
+/// ... where the other stood right in front of the hands: no farther along the face from them
 /// than this, metres.
-const IN_FRONT_M: f64 = 0.25;
-/// ... and the nearest body was no farther from the hands than an arm held forward, metres
-/// (a hand farther from every body may be of someone else's, unseen).
+const IN_FRONT_M: f64 = 0.3;
+/// ... and no farther from them than an arm held forward, metres (a hand farther from every
+/// body may be someone else's, unseen).
 const FRONT_ARM_M: f64 = 0.7;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
 /// stretched into a bay, since tracks in a crowd sit off their bodies (1.2 m cost exact carts
@@ -560,6 +561,16 @@ fn add_rivals(
         }
     }
     rivals.len() - before
+}
+
+/// How far along a bay's face a body standing at `b` is from a hand at `p`: along x before or
+/// behind the bay, along y at its ends.
+fn along_face(info: &ShelfInfo, b: DVec2, p: glam::DVec3) -> f64 {
+    if b.y < info.min.y || b.y > info.max.y {
+        (p.x - b.x).abs()
+    } else {
+        (p.y - b.y).abs()
+    }
 }
 
 fn distance_to_box(min: DVec2, max: DVec2, p: DVec2) -> f64 {
@@ -2908,6 +2919,28 @@ impl Interact {
                 .collect();
             ks.sort_unstable();
             ks.dedup();
+            // A hand right in front of the taker's body is the taker's, though seen through the
+            // track of a body standing farther along the shelf (an arm reaches forward).
+            let info = &self.shelves[shelf];
+            let body_of = |k: usize| {
+                tracks
+                    .into_iter()
+                    .flatten()
+                    .filter(move |x| self.owner_at(x.id, *t) == Some(k))
+                    .map(|x| DVec2::new(x.x, x.y))
+            };
+            if let Some(lt) = body_of(taker)
+                .filter(|b| b.distance(p.truncate()) <= FRONT_ARM_M)
+                .map(|b| along_face(info, b, *p))
+                .min_by(f64::total_cmp)
+                .filter(|lt| *lt <= IN_FRONT_M)
+            {
+                ks.retain(|&k| {
+                    k == taker
+                        || body_of(k).next().is_none()
+                        || body_of(k).any(|b| along_face(info, b, *p) < lt + LATERAL_MARGIN_M)
+                });
+            }
             // A hand fused into the taker's track too is another's only if that one's body
             // stood within reach of the shelf then (not one walking past in the aisle).
             if ks.contains(&taker) {
@@ -2971,9 +3004,10 @@ impl Interact {
         Some(at(from)?.distance(at(to)?))
     }
 
-    /// How far along the shelf's face shopper `k`'s body stood from the nearest hand seen in
-    /// `shelf` at `level` within a second of `time` (along x before or behind the bay, along y
-    /// at its ends); `None` when no hand was seen there or `k` was not seen then.
+    /// How far along the shelf's face shopper `k`'s body stood from the hands seen in `shelf`
+    /// at `level` within a second of `time`, on average over those sightings (along x before
+    /// or behind the bay, along y at its ends); `None` when no hand was seen there or `k` was
+    /// not seen then.
     fn hand_lateral(&self, shelf: usize, level: usize, time: f64, k: usize) -> Option<f64> {
         let info = &self.shelves[shelf];
         self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
@@ -2985,13 +3019,13 @@ impl Interact {
                 let tr = tracks
                     .iter()
                     .find(|tr| self.owner_at(tr.id, *tick) == Some(k))?;
-                Some(if tr.y < info.min.y || tr.y > info.max.y {
-                    (p.x - tr.x).abs()
-                } else {
-                    (p.y - tr.y).abs()
-                })
+                Some(along_face(info, DVec2::new(tr.x, tr.y), *p))
             })
-            .min_by(f64::total_cmp)
+            .fold(None, |acc: Option<(f64, u32)>, l| {
+                let (s, n) = acc.unwrap_or((0.0, 0));
+                Some((s + l, n + 1))
+            })
+            .map(|(s, n)| s / f64::from(n))
     }
 
     /// Whether shopper `k` stood still in the second before and the second after `time` (as

@@ -1321,6 +1321,9 @@ fn a_flickering_ghost_track_does_not_take_a_lost_shoppers_place() {
     assert_eq!(ghost_run(true), vec![6]);
 }
 
+/// tok-b's hand in front of tok-b's body (x 10.9), its wrists fused into tok-b's track.
+const B_OWN: (f64, &[u64]) = (10.9, &[2]);
+
 /// tok-a's hand is seen in bay A2-1f at t = 9.9-10.3 with tok-b beside it ([`side_by_side`]),
 /// and level 1 loses two items in one change (never settling between): in one hand contact,
 /// or in two 0.5 s apart (the weight rises as each hand presses on the shelf), the second
@@ -1331,19 +1334,19 @@ fn two_units(two_contacts: bool, b_hand: bool) -> (Interact, Vec<Output>) {
         two_contacts,
         b_hand.then_some((10.4, 10.8)),
         |_| None,
-        false,
+        B_OWN,
     )
 }
 
-/// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to) (its wrists fused
-/// into tok-b's track, or with `fused` into both tracks), and tok-b's body at `b_at(t)` where
-/// that gives a place; tok-a's hand is seen over `a_hand`.
+/// [`two_units`] with tok-b's hand seen in the bay over `b_hand` (from, to) at x = `b_seen.0`
+/// (its wrists fused into the tracks `b_seen.1`), and tok-b's body at `b_at(t)` where that gives
+/// a place; tok-a's hand is seen over `a_hand`.
 fn two_units_with(
     a_hand: (f64, f64),
     two_contacts: bool,
     b_hand: Option<(f64, f64)>,
     b_at: impl Fn(f64) -> Option<(f64, f64)>,
-    fused: bool,
+    b_seen: (f64, &[u64]),
 ) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
@@ -1358,10 +1361,8 @@ fn two_units_with(
             seen.push(hand_at(shelf, (10.4, 3.1, 1.0), 1));
         }
         if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
-            let mut hand = hand_at(shelf, (10.9, 3.1, 1.0), 2);
-            if fused {
-                hand.tracks = vec![1, 2];
-            }
+            let mut hand = hand_at(shelf, (b_seen.0, 3.1, 1.0), 2);
+            hand.tracks = b_seen.1.to_vec();
             seen.push(hand);
         }
         if !seen.is_empty() {
@@ -1447,7 +1448,7 @@ fn a_hand_that_came_in_after_the_second_contact_began_did_not_make_the_first_par
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let (a, b) = (pseudonym_of("tok-a"), pseudonym_of("tok-b"));
-    let (it, out) = two_units_with((10.0, 10.2), true, Some((10.5, 11.3)), |_| None, false);
+    let (it, out) = two_units_with((10.0, 10.2), true, Some((10.5, 11.3)), |_| None, B_OWN);
     assert_eq!(picks(&out), vec![(Some(a), 1, 0), (Some(b), 1, 0)]);
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
@@ -1507,7 +1508,7 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
 fn two_units_two_hands(b_far: bool) -> Vec<Output> {
     // Across the store: its track took a box of someone else's there.
     let b_at = |t: f64| (b_far && t >= 8.0).then_some((4.0, 0.8));
-    two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), b_at, false).1
+    two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), b_at, B_OWN).1
 }
 
 /// One pick of two units, open between two shoppers.
@@ -1515,6 +1516,27 @@ fn assert_two_units_open(out: &[Output]) {
     let p = picks(out);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+}
+
+#[test]
+fn a_hand_in_front_of_the_taker_seen_through_a_neighbours_track_takes_no_share() {
+    // Two units in one contact; tok-a's hand is seen in front of tok-a (x 10.4), and a hand
+    // 0.05 m from it through tok-b's track only, while tok-b stands 0.45 m farther along the
+    // shelf: an arm reaches forward, so that hand was tok-a's too. tok-a took both.
+    let a = pseudonym_of("tok-a").to_string();
+    let out = two_units_with(
+        (9.9, 10.3),
+        false,
+        Some((9.9, 10.3)),
+        |_| None,
+        (10.45, &[2]),
+    )
+    .1;
+    assert_eq!(picks(&out), vec![(Some(a), 2, 0)]);
+    // In front of tok-b it was tok-b's: the two units are open between them.
+    assert_two_units_open(
+        &two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), |_| None, B_OWN).1,
+    );
 }
 
 #[test]
@@ -1534,7 +1556,7 @@ fn two_units_fused_hand(b_at: (f64, f64)) -> Vec<Output> {
         false,
         Some((10.0, 10.2)),
         |t| (t >= 8.0).then_some(b_at),
-        true,
+        (10.9, &[1, 2]),
     )
     .1
 }
@@ -1559,7 +1581,7 @@ fn two_units_hand_seen_once(walks_in: bool) -> Vec<Output> {
     let b_at = |t: f64| {
         (walks_in && (8.0..10.1).contains(&t)).then(|| (10.9, 0.5 + 2.0 * (t - 8.0) / 2.1))
     };
-    two_units_with((9.9, 10.3), false, Some((9.95, 10.05)), b_at, false).1
+    two_units_with((9.9, 10.3), false, Some((9.95, 10.05)), b_at, B_OWN).1
 }
 
 #[test]
@@ -1590,7 +1612,7 @@ fn a_hand_of_one_walking_past_takes_no_share_of_several_units_another_stood_to_t
             }
         })
     };
-    let out = two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), walking, false).1;
+    let out = two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), walking, B_OWN).1;
     assert_eq!(picks(&out), vec![(Some(a), 2, 0)]);
     // Had tok-b stood there, the items would be open between them
     // (`several_units_are_shared_only_among_hands_whose_bodies_could_reach_them`).

@@ -176,6 +176,22 @@ fn shelf_evidence_is_read_whole_or_left_open() {
     }
 }
 
+/// An arm reaches forward into a bay. Busy seed 0: a hand at 5.40 m along bay A1-2f, its wrists
+/// fused into the tracks of two shoppers standing 0.1 m and 0.4 m along the face from it, left
+/// a bag of rice open between them (20 of 22 carts exact); it is the one's in front of it. Busy
+/// seed 14: two tubes of toothpaste taken in one contact were open between the taker and a
+/// shopper 1.1 m along the shelf whose track a sighting of the taker's hand went to (21 of 22).
+#[test]
+fn a_hand_in_a_bay_is_the_body_standing_in_front_of_it() {
+    for (seed, exact) in [(0, 22), (14, 22)] {
+        let name = format!("busy-{seed}");
+        let (_, s) = replay_scored(Scenario::Busy, seed, &name);
+        println!("{name}: {s:?}");
+        assert!(s.carts_exact >= exact, "{name}: {s:?}");
+        assert_eq!(s.carts_silently_wrong, 0, "{name}: {s:?}");
+    }
+}
+
 /// Clothing-change seed 14: a shopper (1.60 m) changes alone in the corridor, then stands at
 /// a shelf where the cameras behind it see only their upper body and measure 1.72 m, the
 /// height of a shopper still in the corridor. Heights measured beside shelves once gave the
