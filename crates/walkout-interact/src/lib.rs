@@ -322,6 +322,8 @@ pub struct Interact {
     /// Hands seen in shelves: (time, shelf index, point).
     /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
+    /// Hands glimpsed by one camera high on a bay's face ([`reach::glimpses`]), as `reaches`.
+    glimpses: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
     /// Shared event-id source (the daemon's camera events use it too).
     ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     doubts: Vec<Doubt>,
@@ -653,6 +655,7 @@ impl Interact {
             now: 0.0,
             deferred: Vec::new(),
             reaches: VecDeque::new(),
+            glimpses: VecDeque::new(),
             ids: None,
             doubts: Vec::new(),
             open_events: Vec::new(),
@@ -707,17 +710,18 @@ impl Interact {
     /// Hands seen in shelves at `time` (see [`reach::reach_points`]; with their tracks named
     /// by [`reach::attribute`] when known).
     pub fn reach(&mut self, time: f64, points: &[reach::Reach]) {
-        self.reaches.extend(
-            points
-                .iter()
-                .map(|r| (time, r.shelf, r.p, r.tracks.clone())),
-        );
-        while self
-            .reaches
-            .front()
-            .is_some_and(|(t, _, _, _)| *t < time - 20.0)
-        {
-            self.reaches.pop_front();
+        for r in points {
+            let to = if r.glimpse {
+                &mut self.glimpses
+            } else {
+                &mut self.reaches
+            };
+            to.push_back((time, r.shelf, r.p, r.tracks.clone()));
+        }
+        for q in [&mut self.reaches, &mut self.glimpses] {
+            while q.front().is_some_and(|(t, _, _, _)| *t < time - 20.0) {
+                q.pop_front();
+            }
         }
     }
 
@@ -1482,7 +1486,12 @@ impl Interact {
             .iter()
             .flat_map(|(_, ts)| ts.iter().map(|t| t.id))
             .collect();
-        live.extend(self.reaches.iter().flat_map(|r| r.3.iter().copied()));
+        live.extend(
+            self.reaches
+                .iter()
+                .chain(&self.glimpses)
+                .flat_map(|r| r.3.iter().copied()),
+        );
         live.extend(self.by_track.keys().copied());
         live.extend(
             self.shoppers
@@ -2584,6 +2593,14 @@ impl Interact {
                             .collect();
                     }
                 }
+                // With no hand seen in the level, a hand glimpsed by one camera high on the
+                // bay's face names its body among them.
+                if !hand_seen && close.len() > 1 {
+                    let glimpsed = self.glimpsed(si, level as usize, since);
+                    if close.iter().any(|k| glimpsed.contains(k)) {
+                        close.retain(|k| glimpsed.contains(k));
+                    }
+                }
                 Some((close[0], close[1..].to_vec()))
             }
         };
@@ -3026,6 +3043,36 @@ impl Interact {
                 Some((s + l, n + 1))
             })
             .map(|(s, n)| s / f64::from(n))
+    }
+
+    /// The shoppers whose hands were glimpsed in `shelf` at `level` within a second of `time`
+    /// ([`reach::glimpses`]), each from where their body stood before the face the ray entered
+    /// (not beyond the bay: a ray through the bay to a wrist on its far side).
+    fn glimpsed(&self, shelf: usize, level: usize, time: f64) -> Vec<usize> {
+        let info = &self.shelves[shelf];
+        let mut v = Vec::new();
+        for (t, _, p, whose) in self.glimpses.iter().filter(|(t, s, p, _)| {
+            *s == shelf
+                && (time - 1.0..=time + 1.0).contains(t)
+                && info.level_at(p.z) == Some(level)
+        }) {
+            let Some((tick, tracks)) = self
+                .history
+                .iter()
+                .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
+            else {
+                continue;
+            };
+            for tr in tracks.iter().filter(|tr| whose.contains(&tr.id)) {
+                if reach::before_face(info.min, info.max, DVec2::new(tr.x, tr.y), *p)
+                    && let Some(k) = self.owner_at(tr.id, *tick)
+                    && !v.contains(&k)
+                {
+                    v.push(k);
+                }
+            }
+        }
+        v
     }
 
     /// Whether shopper `k` stood still in the second before and the second after `time` (as

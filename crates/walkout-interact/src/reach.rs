@@ -3,7 +3,9 @@
 //! of each other and also meet (pass within `agree_m`: the wrist, triangulated) in the bay or at
 //! its face (no more than `HAND_OFF_FACE_M` outside it), a hand is in that bay. One camera alone
 //! cannot tell a hand in the shelf from a hand in front of it, and two rays through a wrist
-//! hanging beside the shelf enter it close together but meet outside.
+//! hanging beside the shelf enter it close together but meet outside. What one camera can tell
+//! is a glimpse ([`glimpses`]): a wrist whose ray enters a bay's face high up, above where hands hang,
+//! from a person standing before that face.
 
 use glam::{DVec2, DVec3};
 use walkout_geometry::coverage::ray_box_entry;
@@ -19,6 +21,8 @@ pub struct Reach {
     pub detections: Vec<(u16, u32)>,
     /// The tracks those detections were fused into ([`attribute`]): whose hand it is.
     pub tracks: Vec<u64>,
+    /// Seen by one camera only ([`glimpses`]): where its ray entered the bay, high on its face.
+    pub glimpse: bool,
 }
 
 /// Names the tracks whose detections carried each hand: `tracks` gives, per track, the
@@ -52,45 +56,7 @@ pub fn reach_points(
     per_camera: &[Vec<Detection>],
     agree_m: f64,
 ) -> Vec<Reach> {
-    /// A wrist's viewing ray and the first bay it enters, where.
-    struct Ray {
-        camera: usize,
-        detection: u32,
-        o: DVec3,
-        d: DVec3,
-        bay: usize,
-        entry: DVec3,
-    }
-    let mut rays: Vec<Ray> = Vec::new();
-    for (c, (cam, dets)) in cameras.iter().zip(per_camera).enumerate() {
-        let o = cam.centre();
-        for (n, w) in dets
-            .iter()
-            .enumerate()
-            .flat_map(|(n, d)| d.wrists.iter().map(move |w| (n as u32, w)))
-        {
-            let Ok(d) = cam.ray(DVec2::new(w.u, w.v)) else {
-                continue;
-            };
-            let first = shelves
-                .iter()
-                .enumerate()
-                .filter_map(|(s, sh)| {
-                    ray_box_entry(o, d, sh.min, sh.max, f64::INFINITY).map(|t| (s, t))
-                })
-                .min_by(|a, b| a.1.total_cmp(&b.1));
-            if let Some((bay, t)) = first {
-                rays.push(Ray {
-                    camera: c,
-                    detection: n,
-                    o,
-                    d,
-                    bay,
-                    entry: o + d * t,
-                });
-            }
-        }
-    }
+    let rays = wrist_rays(cameras, shelves, per_camera);
     // Hands found so far, with the sum of their triangulated points.
     let mut out: Vec<(Reach, DVec3, u32)> = Vec::new();
     for (i, a) in rays.iter().enumerate() {
@@ -129,6 +95,7 @@ pub fn reach_points(
                         p,
                         detections: dets.to_vec(),
                         tracks: Vec::new(),
+                        glimpse: false,
                     },
                     p,
                     1,
@@ -143,6 +110,113 @@ pub fn reach_points(
             r
         })
         .collect()
+}
+
+/// Wrists seen by one camera whose viewing ray enters a bay through its face at `min_z` or
+/// higher: a wrist that high before a shelf is reaching up to it (a hand hanging at the body's
+/// side is seen lower on the face: rays from the ceiling fall on their way to it). Where along
+/// the ray the hand was is unknown; where it entered the bay is near it. Each is a [`Reach`]
+/// with `glimpse` set.
+pub fn glimpses(
+    cameras: &[Camera],
+    shelves: &[Shelf],
+    per_camera: &[Vec<Detection>],
+    min_z: f64,
+) -> Vec<Reach> {
+    wrist_rays(cameras, shelves, per_camera)
+        .into_iter()
+        .filter(|r| {
+            let sh = &shelves[r.bay];
+            // Through a side face, not down through the top (a ray through the bay's top
+            // reaches a wrist beyond it, hidden from this camera).
+            if r.entry.z < min_z || r.entry.z >= sh.max.z - 1e-6 {
+                return false;
+            }
+            // The person whose box carries the wrist stands before that face, an arm from
+            // where the ray entered (not beyond the bay, seen through it). Feet cut by the
+            // image border say nowhere.
+            let cam = &cameras[r.camera];
+            let Some(d) = per_camera[r.camera].get(r.detection as usize) else {
+                return false;
+            };
+            let bottom = d.top + d.height;
+            if bottom >= f64::from(cam.intrinsics.height) - 2.0 {
+                return false;
+            }
+            cam.back_project(DVec2::new(d.left + d.width / 2.0, bottom), 0.0)
+                .is_ok_and(|foot| {
+                    let foot = foot.truncate();
+                    before_face(sh.min.truncate(), sh.max.truncate(), foot, r.entry)
+                        && foot.distance(r.entry.truncate()) <= GLIMPSE_ARM_M
+                })
+        })
+        .map(|r| Reach {
+            shelf: r.bay,
+            p: r.entry,
+            detections: vec![(r.camera as u16, r.detection)],
+            tracks: Vec::new(),
+            glimpse: true,
+        })
+        .collect()
+}
+
+/// How far from the feet of its person a glimpsed hand may enter a bay, metres (an arm reaching
+/// diagonally into a bay from beside its end, and the feet's error along the viewing ray).
+pub const GLIMPSE_ARM_M: f64 = 1.0;
+
+/// Whether a body at `b` (on the floor) stands outside the bay `min`..`max` (its floor
+/// footprint), before the face that `p` lies on (within 1 cm of it).
+pub fn before_face(min: DVec2, max: DVec2, b: DVec2, p: DVec3) -> bool {
+    const ON: f64 = 0.01;
+    ((p.y - min.y).abs() < ON && b.y < min.y)
+        || ((p.y - max.y).abs() < ON && b.y > max.y)
+        || ((p.x - min.x).abs() < ON && b.x < min.x)
+        || ((p.x - max.x).abs() < ON && b.x > max.x)
+}
+
+/// A wrist's viewing ray and the first bay it enters, where.
+struct Ray {
+    camera: usize,
+    detection: u32,
+    o: DVec3,
+    d: DVec3,
+    bay: usize,
+    entry: DVec3,
+}
+
+/// Every wrist's viewing ray that enters a bay.
+fn wrist_rays(cameras: &[Camera], shelves: &[Shelf], per_camera: &[Vec<Detection>]) -> Vec<Ray> {
+    let mut rays: Vec<Ray> = Vec::new();
+    for (c, (cam, dets)) in cameras.iter().zip(per_camera).enumerate() {
+        let o = cam.centre();
+        for (n, w) in dets
+            .iter()
+            .enumerate()
+            .flat_map(|(n, d)| d.wrists.iter().map(move |w| (n as u32, w)))
+        {
+            let Ok(d) = cam.ray(DVec2::new(w.u, w.v)) else {
+                continue;
+            };
+            let first = shelves
+                .iter()
+                .enumerate()
+                .filter_map(|(s, sh)| {
+                    ray_box_entry(o, d, sh.min, sh.max, f64::INFINITY).map(|t| (s, t))
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((bay, t)) = first {
+                rays.push(Ray {
+                    camera: c,
+                    detection: n,
+                    o,
+                    d,
+                    bay,
+                    entry: o + d * t,
+                });
+            }
+        }
+    }
+    rays
 }
 
 /// Where two rays (origins `o1`, `o2`, directions `d1`, `d2`) come nearest each other in front

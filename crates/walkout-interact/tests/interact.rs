@@ -291,6 +291,7 @@ fn hand_at(shelf: usize, (x, y, z): (f64, f64, f64), track: u64) -> walkout_inte
         p: glam::DVec3::new(x, y, z),
         detections: Vec::new(),
         tracks: vec![track],
+        glimpse: false,
     }
 }
 
@@ -350,6 +351,76 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
         let r = reach_points(&cams, &s.shelves, &per_camera, 0.25);
         assert!(r.is_empty(), "{beside}: {r:?}");
     }
+}
+
+/// The box camera `cam` would report for a person 1.75 m tall standing at `(x, y)`, with one
+/// wrist at `wrist`.
+fn person_with_wrist(
+    cam: &walkout_geometry::Camera,
+    (x, y): (f64, f64),
+    wrist: glam::DVec3,
+) -> walkout_types::Detection {
+    let foot = cam.project(glam::DVec3::new(x, y, 0.0)).expect("in front");
+    let head = cam.project(glam::DVec3::new(x, y, 1.75)).expect("in front");
+    let w = cam.project(wrist).expect("in front");
+    let h = (foot.y - head.y).abs();
+    walkout_types::Detection {
+        left: (foot.x + head.x) / 2.0 - 0.2 * h,
+        top: head.y.min(foot.y),
+        width: 0.4 * h,
+        height: h,
+        score: 0.9,
+        embedding: None,
+        wrists: vec![walkout_types::Keypoint {
+            u: w.x,
+            v: w.y,
+            score: 0.8,
+        }],
+    }
+}
+
+#[test]
+fn a_wrist_one_camera_sees_high_on_a_bays_face_is_a_glimpse_and_a_hanging_one_is_not() {
+    use walkout_interact::reach::glimpses;
+    let s = store();
+    let cams: Vec<walkout_geometry::Camera> = s.cameras().cloned().collect();
+    let bay = s.shelves.iter().position(|x| x.id == "B1-2f").expect("bay");
+    let sh = &s.shelves[bay];
+    let x = (sh.min.x + sh.max.x) / 2.0;
+    let body = (x, sh.min.y - 0.45);
+    let whole = |c: &walkout_geometry::Camera, p: glam::DVec3| {
+        c.sees(p) && !s.occluders().blocks(c.centre(), p)
+    };
+    // A hand at the front face by the top level (board 1.5 m) of a shopper standing before
+    // it: a camera that sees them (feet, head and hand unhidden) glimpses it there.
+    let hand = glam::DVec3::new(x, sh.min.y, 1.6);
+    let one = (0..cams.len())
+        .find(|&c| {
+            let cam = &cams[c];
+            whole(cam, glam::DVec3::new(body.0, body.1, 0.05))
+                && whole(cam, glam::DVec3::new(body.0, body.1, 1.75))
+                && whole(cam, hand - glam::DVec3::new(0.0, 0.01, 0.0))
+        })
+        .expect("a camera sees the shopper");
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    per_camera[one].push(person_with_wrist(&cams[one], body, hand));
+    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(g[0].glimpse && g[0].shelf == bay, "{g:?}");
+    assert!(g[0].p.distance(hand) < 0.02, "{g:?}");
+    assert_eq!(g[0].detections, vec![(one as u16, 0)]);
+    // Their hand hanging at 0.8 m: rays falling from the ceiling through it enter the bay lower
+    // than a hand reaches up to, or a bay between the camera and them: no glimpse.
+    let hanging = glam::DVec3::new(x + 0.25, body.1, 0.8);
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    for (c, cam) in cams.iter().enumerate() {
+        if cam.sees(hanging) && cam.sees(glam::DVec3::new(body.0, body.1, 1.75)) {
+            per_camera[c].push(person_with_wrist(cam, body, hanging));
+        }
+    }
+    assert!(per_camera.iter().filter(|d| !d.is_empty()).count() >= 3);
+    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
+    assert!(g.is_empty(), "{g:?}");
 }
 
 /// Two shoppers (heights 1.65 and 1.85 m) walk side by side; at t = 10 the first one's track
@@ -693,6 +764,7 @@ fn side_by_side_hands(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
                     p: glam::DVec3::new(x, y, z),
                     detections: Vec::new(),
                     tracks,
+                    glimpse: false,
                 })
                 .collect();
             it.reach(t, &seen);
@@ -1222,6 +1294,7 @@ fn a_hand_is_named_by_the_track_holding_most_of_its_detections() {
         p: glam::DVec3::new(1.0, 1.0, 1.0),
         detections: vec![(0, 1), (1, 2), (2, 0)],
         tracks: Vec::new(),
+        glimpse: false,
     }];
     // Two of its three views were fused into track 7, one into its neighbour 8.
     let t7 = [(0, 1), (1, 2), (5, 5)];
@@ -1472,6 +1545,7 @@ fn pick_beside_a_lost_shopper(anonymous: bool) -> Vec<Output> {
                     p: glam::DVec3::new(10.9, 3.1, 1.0),
                     detections: Vec::new(),
                     tracks: Vec::new(),
+                    glimpse: false,
                 });
             }
             it.reach(t, &seen);
@@ -2105,6 +2179,48 @@ fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidat
         carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
         "{carts:?}"
     );
+}
+
+/// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f ([`side_by_side`]); its top
+/// level (board at 1.5 m) loses an item at t = 10 and no hand is seen there by two cameras; from
+/// t = 9.9 to 10.3 one camera glimpses a wrist, carried by track 2's detection, whose ray enters
+/// the bay at (10.9, `face_y`, 1.6).
+fn glimpsed_pick(face_y: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 2, 10.0), |t, it| {
+        if (9.9..10.3).contains(&t) {
+            it.reach(
+                t,
+                &[walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.9, face_y, 1.6),
+                    detections: vec![(3, 0)],
+                    tracks: vec![2],
+                    glimpse: true,
+                }],
+            );
+        }
+        side_by_side(t)
+    });
+    (it, out)
+}
+
+#[test]
+fn a_hand_glimpsed_by_one_camera_high_on_the_bays_face_names_its_body() {
+    // On the front face, before which tok-b stands: tok-b's pick.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 2);
+    let (it, out) = glimpsed_pick(3.0);
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    // On the back face (y 3.3), beyond the bay from tok-b: a ray through the bay to a wrist on
+    // the far side tells nothing; open between the two.
+    let (_, out) = glimpsed_pick(3.3);
+    assert_eq!(pick_candidates(&out), Some(2));
 }
 
 #[test]

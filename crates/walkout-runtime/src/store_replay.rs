@@ -97,6 +97,9 @@ pub fn store_profile() -> (FusionConfig, TrackerConfig) {
 
 /// Wrists of two cameras on one shelf bay within this distance are a hand in that bay.
 pub const REACH_AGREE_M: f64 = 0.1;
+/// A wrist seen by one camera whose ray enters a bay's face this high is a glimpse of a hand
+/// reaching up to it (above chest height: no hand hangs or holds a phone there), metres.
+pub const GLIMPSE_MIN_Z_M: f64 = 1.2;
 
 /// What a store replay produced.
 #[derive(Debug, Clone, Default)]
@@ -153,6 +156,12 @@ pub fn hands(
 ) -> Vec<walkout_interact::reach::Reach> {
     let mut hands =
         walkout_interact::reach::reach_points(cameras, shelves, per_camera, REACH_AGREE_M);
+    hands.extend(walkout_interact::reach::glimpses(
+        cameras,
+        shelves,
+        per_camera,
+        GLIMPSE_MIN_Z_M,
+    ));
     walkout_interact::reach::attribute(
         &mut hands,
         tracker
