@@ -2581,6 +2581,14 @@ impl Interact {
                         .iter()
                         .map(|&k| self.hand_lateral(si, level as usize, since, k))
                         .collect();
+                    tracing::debug!(
+                        shelf = shelf_id,
+                        level,
+                        since,
+                        ?close,
+                        ?lateral,
+                        "shelf change: how far along the face from the hands each stood"
+                    );
                     if let Some(min) = lateral.iter().flatten().copied().min_by(f64::total_cmp)
                         && min <= IN_FRONT_M
                         && lateral.iter().all(Option::is_some)
@@ -2597,6 +2605,14 @@ impl Interact {
                 // bay's face names its body among them.
                 if !hand_seen && close.len() > 1 {
                     let glimpsed = self.glimpsed(si, level as usize, since);
+                    tracing::debug!(
+                        shelf = shelf_id,
+                        level,
+                        since,
+                        ?close,
+                        ?glimpsed,
+                        "shelf change: whose hands one camera glimpsed"
+                    );
                     if close.iter().any(|k| glimpsed.contains(k)) {
                         close.retain(|k| glimpsed.contains(k));
                     }
