@@ -775,11 +775,7 @@ impl Interact {
             );
             seen = true;
             // Where the shoppers were at that tick.
-            let Some((_, tracks)) = self
-                .history
-                .iter()
-                .min_by(|a, b| (a.0 - tr).abs().total_cmp(&(b.0 - tr).abs()))
-            else {
+            let Some((_, tracks)) = self.tick_nearest(tr) else {
                 continue;
             };
             // A hand whose detections were fused into several tracks is the nearest body's
@@ -1335,11 +1331,7 @@ impl Interact {
     /// Other shoppers' bound tracks within `swap_radius_m` of `p` at about `time`:
     /// (shopper, track).
     fn tracks_near(&self, p: DVec2, time: f64, except: u64) -> Vec<(usize, u64)> {
-        let Some((_, tracks)) = self
-            .history
-            .iter()
-            .min_by(|a, b| (a.0 - time).abs().total_cmp(&(b.0 - time).abs()))
-        else {
+        let Some((_, tracks)) = self.tick_nearest(time) else {
             return Vec::new();
         };
         let mut v: Vec<(usize, u64)> = tracks
@@ -1799,10 +1791,7 @@ impl Interact {
     /// two tracks may have swapped when they passed.
     fn took_place(&self, track: u64, j: usize, since: f64) -> Option<u64> {
         let own = self.shoppers[j].outfit()?;
-        let (_, then) = self
-            .history
-            .iter()
-            .min_by(|a, b| (a.0 - since).abs().total_cmp(&(b.0 - since).abs()))?;
+        let (_, then) = self.tick_nearest(since)?;
         let at = then.iter().find(|o| o.id == track)?;
         let near = self.tracks_near(DVec2::new(at.x, at.y), since, track);
         let fits: Vec<u64> = near
@@ -2933,11 +2922,7 @@ impl Interact {
         for (t, _, p, whose) in self.hands_at_level(shelf, level, from, to) {
             // Where the bodies were at that tick: a body far from the hand is not whose hand it
             // was (one of its views' boxes was someone else's).
-            let tracks = self
-                .history
-                .iter()
-                .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
-                .map(|h| &h.1);
+            let tracks = self.tick_nearest(*t).map(|h| &h.1);
             let within_reach = |w: u64| {
                 tracks
                     .and_then(|ts| ts.iter().find(|x| x.id == w))
@@ -3025,10 +3010,7 @@ impl Interact {
     /// track of theirs was seen at both.
     fn moved(&self, k: usize, from: f64, to: f64) -> Option<f64> {
         let at = |t: f64| {
-            let (tick, tracks) = self
-                .history
-                .iter()
-                .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))?;
+            let (tick, tracks) = self.tick_nearest(t)?;
             tracks
                 .iter()
                 .find(|tr| tr.seen && self.owner_at(tr.id, *tick) == Some(k))
@@ -3045,10 +3027,7 @@ impl Interact {
         let info = &self.shelves[shelf];
         self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
             .filter_map(|(t, _, p, _)| {
-                let (tick, tracks) = self
-                    .history
-                    .iter()
-                    .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))?;
+                let (tick, tracks) = self.tick_nearest(*t)?;
                 let tr = tracks
                     .iter()
                     .find(|tr| self.owner_at(tr.id, *tick) == Some(k))?;
@@ -3072,11 +3051,7 @@ impl Interact {
                 && (time - 1.0..=time + 1.0).contains(t)
                 && info.level_at(p.z) == Some(level)
         }) {
-            let Some((tick, tracks)) = self
-                .history
-                .iter()
-                .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
-            else {
+            let Some((tick, tracks)) = self.tick_nearest(*t) else {
                 continue;
             };
             for tr in tracks.iter().filter(|tr| whose.contains(&tr.id)) {
@@ -3089,6 +3064,13 @@ impl Interact {
             }
         }
         v
+    }
+
+    /// The tick of the track history nearest `t`: its time and tracks.
+    fn tick_nearest(&self, t: f64) -> Option<&(f64, Vec<TrackObs>)> {
+        self.history
+            .iter()
+            .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
     }
 
     /// Whether shopper `k` stood still in the second before and the second after `time` (as
