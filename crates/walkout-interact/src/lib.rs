@@ -1899,12 +1899,25 @@ impl Interact {
         time: f64,
     ) -> Vec<Output> {
         let mut out = Vec::new();
-        // Events held for this doubt.
+        let open = |s: usize, x: usize| {
+            self.doubts
+                .iter()
+                .any(|d| (d.lost, d.kept) == (s, x) || (d.lost, d.kept) == (x, s))
+        };
+        // Events held for this doubt; and those held for doubts with several shoppers, this
+        // one among them, once none of their doubts is open any more (a swap from before the
+        // event leaves them held: it would move them to another shopper with doubts of its
+        // own).
         let (mine, rest): (Vec<OpenEvent>, Vec<OpenEvent>) = std::mem::take(&mut self.open_events)
             .into_iter()
             .partition(|e| {
+                let other = if e.shopper == k { j } else { k };
                 e.time >= since - 1.0
-                    && ((e.shopper == j && e.doubt == [k]) || (e.shopper == k && e.doubt == [j]))
+                    && (e.shopper == k || e.shopper == j)
+                    && (e.doubt == [other]
+                        || (e.doubt.contains(&other)
+                            && swap.is_none_or(|from| e.time < from)
+                            && e.doubt.iter().all(|&x| !open(e.shopper, x))))
             });
         self.open_events = rest;
         for e in mine {
