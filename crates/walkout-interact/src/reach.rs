@@ -56,7 +56,25 @@ pub fn reach_points(
     per_camera: &[Vec<Detection>],
     agree_m: f64,
 ) -> Vec<Reach> {
+    triangulate(&wrist_rays(cameras, shelves, per_camera), shelves, agree_m)
+}
+
+/// [`reach_points`] and then [`glimpses`], from one pass over the wrists' rays.
+pub fn hands_and_glimpses(
+    cameras: &[Camera],
+    shelves: &[Shelf],
+    per_camera: &[Vec<Detection>],
+    agree_m: f64,
+    min_z: f64,
+) -> Vec<Reach> {
     let rays = wrist_rays(cameras, shelves, per_camera);
+    let mut out = triangulate(&rays, shelves, agree_m);
+    out.extend(glimpses_of(rays, cameras, shelves, per_camera, min_z));
+    out
+}
+
+/// Hands where rays of two cameras meet in a bay (see [`reach_points`]).
+fn triangulate(rays: &[Ray], shelves: &[Shelf], agree_m: f64) -> Vec<Reach> {
     // Hands found so far, with the sum of their triangulated points.
     let mut out: Vec<(Reach, DVec3, u32)> = Vec::new();
     for (i, a) in rays.iter().enumerate() {
@@ -123,8 +141,19 @@ pub fn glimpses(
     per_camera: &[Vec<Detection>],
     min_z: f64,
 ) -> Vec<Reach> {
-    wrist_rays(cameras, shelves, per_camera)
-        .into_iter()
+    let rays = wrist_rays(cameras, shelves, per_camera);
+    glimpses_of(rays, cameras, shelves, per_camera, min_z)
+}
+
+/// The glimpses among `rays` (see [`glimpses`]).
+fn glimpses_of(
+    rays: Vec<Ray>,
+    cameras: &[Camera],
+    shelves: &[Shelf],
+    per_camera: &[Vec<Detection>],
+    min_z: f64,
+) -> Vec<Reach> {
+    rays.into_iter()
         .filter(|r| {
             let sh = &shelves[r.bay];
             // Through a side face, not down through the top (a ray through the bay's top

@@ -154,14 +154,13 @@ pub fn hands(
     per_camera: &[Vec<Detection>],
     tracker: &Tracker,
 ) -> Vec<walkout_interact::reach::Reach> {
-    let mut hands =
-        walkout_interact::reach::reach_points(cameras, shelves, per_camera, REACH_AGREE_M);
-    hands.extend(walkout_interact::reach::glimpses(
+    let mut hands = walkout_interact::reach::hands_and_glimpses(
         cameras,
         shelves,
         per_camera,
+        REACH_AGREE_M,
         GLIMPSE_MIN_Z_M,
-    ));
+    );
     walkout_interact::reach::attribute(
         &mut hands,
         tracker
