@@ -401,6 +401,11 @@ const IN_FRONT_M: f64 = 0.3;
 /// ... and no farther from them than an arm held forward, metres (a hand farther from every
 /// body may be someone else's, unseen).
 const FRONT_ARM_M: f64 = 0.7;
+/// A hand seen in one level or bay at this many ticks within [`BUSY_WINDOW_S`] of a change
+/// beginning in another was busy there (the change was another's).
+const BUSY_HAND_TICKS: usize = 3;
+/// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
+const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
 /// stretched into a bay, since tracks in a crowd sit off their bodies (1.2 m cost exact carts
 /// in crowded-shelf).
@@ -2603,6 +2608,26 @@ impl Interact {
                             .collect();
                     }
                 }
+                // With no hand named in the level, one whose own hand was in another level or
+                // bay as the change began was busy there: one hand, one place.
+                if !by_hands && close.len() > 1 {
+                    let busy: Vec<usize> = close
+                        .iter()
+                        .copied()
+                        .filter(|&k| self.busy_elsewhere(si, level as usize, since, k))
+                        .collect();
+                    tracing::debug!(
+                        shelf = shelf_id,
+                        level,
+                        since,
+                        ?close,
+                        ?busy,
+                        "shelf change: whose hands were elsewhere"
+                    );
+                    if !busy.is_empty() && busy.len() < close.len() {
+                        close.retain(|k| !busy.contains(k));
+                    }
+                }
                 // With no hand seen in the level, a hand glimpsed by one camera high on the
                 // bay's face names its body among them.
                 if !hand_seen && close.len() > 1 {
@@ -2916,6 +2941,27 @@ impl Interact {
     fn anonymous_hand(&self, shelf: usize, level: usize, time: f64) -> bool {
         self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
             .any(|(t, _, _, whose)| whose.iter().all(|w| self.owner_at(*w, *t).is_none()))
+    }
+
+    /// Whether shopper `k`'s hand was in another level or bay than `shelf` at `level` as a
+    /// change there began at `time` (seen there, through a track of theirs, at
+    /// [`BUSY_HAND_TICKS`] ticks or more within [`BUSY_WINDOW_S`] of it) and never in that
+    /// level within a second of it.
+    fn busy_elsewhere(&self, shelf: usize, level: usize, time: f64, k: usize) -> bool {
+        if self.hand_sightings(shelf, level, time, k) > 0 {
+            return false;
+        }
+        let elsewhere = self
+            .reaches
+            .iter()
+            .filter(|(t, s, p, whose)| {
+                (time - BUSY_WINDOW_S..=time + BUSY_WINDOW_S).contains(t)
+                    && (*s != shelf || self.shelves[*s].level_at(p.z) != Some(level))
+                    && self.shelves[*s].level_at(p.z).is_some()
+                    && whose.iter().any(|w| self.owner_at(*w, *t) == Some(k))
+            })
+            .count();
+        elsewhere >= BUSY_HAND_TICKS
     }
 
     /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time`.

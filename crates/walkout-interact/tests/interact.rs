@@ -1185,9 +1185,23 @@ fn a_hand_at_another_level_of_the_bay_did_not_change_this_one() {
     // Both hands at the middle level: either could have taken it.
     let (_, out) = two_hands_two_levels(1.0);
     assert_eq!(pick_candidates(&out), Some(2));
-    // Only tok-a's hand at the top level seen: it names nobody for the middle level; the two
-    // bodies about as near the bay could either have taken it.
-    let (_, out) = side_by_side_hands(|_| vec![((10.4, 3.0, 1.6), vec![1])]);
+    // Only tok-a's hand at the top level seen, from t = 9.9 to 10.3: it names nobody for the
+    // middle level, but tok-a's hand was busy up there as the change began (one hand, one
+    // place), so the item was tok-b's, whose hand no camera pair saw.
+    let (it, out) = side_by_side_hands(|_| vec![((10.4, 3.0, 1.6), vec![1])]);
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    // Seen up there at one tick only, that hand tells nothing: the two bodies about as near
+    // the bay could either have taken it.
+    let (_, out) = side_by_side_hands(|t| {
+        if t < 10.0 {
+            vec![((10.4, 3.0, 1.6), vec![1])]
+        } else {
+            Vec::new()
+        }
+    });
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
