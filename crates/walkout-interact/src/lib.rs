@@ -404,6 +404,9 @@ const FRONT_ARM_M: f64 = 0.7;
 /// A hand seen in one level or bay at this many ticks within [`BUSY_WINDOW_S`] of a change
 /// beginning in another was busy there (the change was another's).
 const BUSY_HAND_TICKS: usize = 3;
+/// Two hands seen in one level at once farther apart than this along the floor, metres, are
+/// of two bodies (one's two hands take from about where it stands).
+const HANDS_APART_M: f64 = 0.45;
 /// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
 const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
@@ -2778,11 +2781,23 @@ impl Interact {
             && let Some(k) = who
         {
             let hands = self.hands_in(si, level as usize, since, until, k);
-            let bodies = if contacts > 1 {
+            // Two hands in the level at once, farther apart than one body's reach: two bodies
+            // took from it, the second perhaps merged into the first one's track (nobody seen
+            // then who could have walked there may be it).
+            let apart = self.hands_apart(si, level as usize, since - 0.5, until);
+            let mut bodies = if contacts > 1 || apart {
                 self.in_reach_between(&self.shelves[si], since, until)
             } else {
                 Vec::new()
             };
+            if apart {
+                bodies.extend(
+                    self.unseen_candidates(&self.shelves[si], since)
+                        .into_iter()
+                        .filter(|(_, d)| *d <= UNSEEN_NEAR_M)
+                        .map(|(u, _)| u),
+                );
+            }
             // A body walking up or on past then did not take a share (as above).
             let still = self.stood_still(k, since);
             let others = hands
@@ -2941,6 +2956,18 @@ impl Interact {
     fn anonymous_hand(&self, shelf: usize, level: usize, time: f64) -> bool {
         self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
             .any(|(t, _, _, whose)| whose.iter().all(|w| self.owner_at(*w, *t).is_none()))
+    }
+
+    /// Whether two hands were seen in `shelf` at `level` at one tick from `from` to `to`, more
+    /// than [`HANDS_APART_M`] apart along the floor.
+    fn hands_apart(&self, shelf: usize, level: usize, from: f64, to: f64) -> bool {
+        let hands: Vec<&(f64, usize, glam::DVec3, Vec<u64>)> =
+            self.hands_at_level(shelf, level, from, to).collect();
+        hands.iter().enumerate().any(|(i, a)| {
+            hands[i + 1..].iter().any(|b| {
+                (a.0 - b.0).abs() < 0.05 && a.2.truncate().distance(b.2.truncate()) > HANDS_APART_M
+            })
+        })
     }
 
     /// Whether shopper `k`'s hand was in another level or bay than `shelf` at `level` as a

@@ -1628,6 +1628,40 @@ fn a_hand_in_front_of_the_taker_seen_through_a_neighbours_track_takes_no_share()
 }
 
 #[test]
+fn two_hands_at_once_farther_apart_than_one_bodys_reach_are_two_takers() {
+    // Two units in one contact; tok-a's hand is seen in front of tok-a (x 10.4) and, at the
+    // same ticks, a second hand 0.6 m along the shelf (x 11.0), both fused into tok-a's track
+    // only (tok-b's body, 0.5 m behind it, seen merged into tok-a's in the views that saw the
+    // wrist). One body's two hands take from about where it stands: two bodies took from the
+    // level, and tok-b stood within reach. Open between them, not both to tok-a.
+    let a = pseudonym_of("tok-a").to_string();
+    assert_two_units_open(
+        &two_units_with(
+            (9.9, 10.3),
+            false,
+            Some((9.9, 10.3)),
+            |_| None,
+            (11.0, &[1]),
+        )
+        .1,
+    );
+    // The second hand 0.2 m from the first: tok-a's two hands, tok-a's two units.
+    assert_eq!(
+        picks(
+            &two_units_with(
+                (9.9, 10.3),
+                false,
+                Some((9.9, 10.3)),
+                |_| None,
+                (10.6, &[1])
+            )
+            .1
+        ),
+        vec![(Some(a), 2, 0)]
+    );
+}
+
+#[test]
 fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
     let a = pseudonym_of("tok-a").to_string();
     // Both bodies at the bay, both hands in the level: who took which is open.
