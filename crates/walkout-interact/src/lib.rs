@@ -407,6 +407,9 @@ const BUSY_HAND_TICKS: usize = 3;
 /// Two hands seen in one level at once farther apart than this along the floor, metres, are
 /// of two bodies (one's two hands take from about where it stands).
 const HANDS_APART_M: f64 = 0.45;
+/// Sightings of one shopper's hand in a level further apart than this, seconds, are two
+/// reaches into it.
+const HAND_RUN_GAP_S: f64 = 0.7;
 /// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
 const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
@@ -757,6 +760,8 @@ impl Interact {
         // Shopper -> (nearest hand, first sighting, how often seen, how often as the only body
         // its detections were fused into) of their own hands.
         let mut hands: HashMap<usize, (f64, f64, u32, u32)> = HashMap::new();
+        // Shopper -> when their own hand was seen.
+        let mut sightings: HashMap<usize, Vec<f64>> = HashMap::new();
         let mut seen = false;
         let near = |(tr, s, _, _): &&(f64, usize, glam::DVec3, Vec<u64>)| {
             *s == shelf && *tr >= time - 1.0 && *tr <= time + 1.0
@@ -826,6 +831,7 @@ impl Interact {
                     e.1 = e.1.min(tr);
                     e.2 += 1;
                     e.3 += u32::from(own.len() == 1);
+                    sightings.entry(k).or_default().push(tr);
                 }
             }
         }
@@ -855,14 +861,24 @@ impl Interact {
             if hands.values().any(|h| h.3 > 0) {
                 hands.retain(|_, h| h.3 > 0);
             }
-            // The hand that came in when the shelf was touched: each one's first sighting.
-            let first = hands
-                .values()
-                .map(|h| (h.1 - time).abs())
-                .fold(f64::INFINITY, f64::min);
+            // The hand that came in when the shelf was touched: for each one, when a run of
+            // sightings of their hand (none more than a few ticks apart) began, the run
+            // beginning nearest then (not a sighting a second before, fused into another's
+            // track too).
+            let came_in = |k: &usize| {
+                let mut ts = sightings.get(k).cloned().unwrap_or_default();
+                ts.sort_by(f64::total_cmp);
+                let starts = ts
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, t)| *i == 0 || **t - ts[i - 1] > HAND_RUN_GAP_S)
+                    .map(|(_, t)| (t - time).abs());
+                starts.fold(f64::INFINITY, f64::min)
+            };
+            let first = hands.keys().map(came_in).fold(f64::INFINITY, f64::min);
             hands
                 .into_iter()
-                .filter(|(_, h)| (h.1 - time).abs() <= first + HAND_TIME_MARGIN_S)
+                .filter(|(k, _)| came_in(k) <= first + HAND_TIME_MARGIN_S)
                 .map(|(k, h)| (k, h.0))
                 .collect()
         };

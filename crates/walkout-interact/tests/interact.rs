@@ -752,11 +752,22 @@ fn side_by_side_pick(whose: Vec<u64>) -> (Interact, Vec<Output>) {
 /// hands `hands(t)` ((x, y, z), the tracks their wrists were fused into) are seen in the bay,
 /// and its level 1 loses one item at t = 10.
 fn side_by_side_hands(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
+    side_by_side_hands_over(|t| {
+        if (9.9..10.3).contains(&t) {
+            hands(t)
+        } else {
+            Vec::new()
+        }
+    })
+}
+
+/// [`side_by_side_hands`] with the hands `hands(t)` seen at any tick.
+fn side_by_side_hands_over(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        if (9.9..10.3).contains(&t) {
+        {
             let seen: Vec<_> = hands(t)
                 .into_iter()
                 .map(|((x, y, z), tracks)| walkout_interact::reach::Reach {
@@ -772,6 +783,36 @@ fn side_by_side_hands(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
         side_by_side(t)
     });
     (it, out)
+}
+
+#[test]
+fn the_hand_that_came_in_as_the_change_began_is_the_takers_though_glimpsed_a_second_before() {
+    // tok-b's hand (in front of tok-b, x 10.9) is seen once at t = 9.2 and again at 10.0 and
+    // 10.1, as level 1 loses an item; tok-a's hand (x 10.4) is seen at 10.2. tok-b's hand, gone
+    // for most of a second, came in anew with the change: it is not a hand that was in the
+    // shelf before (which would leave the change to the one that came in then).
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let b_hand = ((10.9, 3.1, 1.0), vec![2]);
+    let a_hand = ((10.4, 3.1, 1.0), vec![1]);
+    let (it, out) = side_by_side_hands_over(|t| match t {
+        t if (9.15..9.25).contains(&t) || (9.95..10.15).contains(&t) => vec![b_hand.clone()],
+        t if (10.15..10.25).contains(&t) => vec![a_hand.clone()],
+        _ => Vec::new(),
+    });
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    // tok-b's hand seen at 9.2, 9.6 and 10.0: it was in the shelf all along, and the change
+    // is of tok-a's, which came in with it (at 10.1 and 10.2).
+    let (it, out) = side_by_side_hands_over(|t| match t {
+        t if [9.2, 9.6, 10.0].iter().any(|x| (t - x).abs() < 0.05) => vec![b_hand.clone()],
+        t if (10.05..10.25).contains(&t) => vec![a_hand.clone()],
+        _ => Vec::new(),
+    });
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
 #[test]
