@@ -2662,6 +2662,33 @@ impl Interact {
                     if close.iter().any(|k| glimpsed.contains(k)) {
                         close.retain(|k| glimpsed.contains(k));
                     }
+                    // Glimpsed through several bodies' detections: the hand is of the body
+                    // standing in front of where the rays entered the face (as for hands).
+                    if close.len() > 1 {
+                        let lateral: Vec<Option<f64>> = close
+                            .iter()
+                            .map(|&k| self.glimpse_lateral(si, level as usize, since, k))
+                            .collect();
+                        tracing::debug!(
+                            shelf = shelf_id,
+                            level,
+                            since,
+                            ?close,
+                            ?lateral,
+                            "shelf change: how far along the face from the glimpses each stood"
+                        );
+                        if let Some(min) = lateral.iter().flatten().copied().min_by(f64::total_cmp)
+                            && min <= IN_FRONT_M
+                            && lateral.iter().all(Option::is_some)
+                        {
+                            close = close
+                                .into_iter()
+                                .zip(lateral)
+                                .filter(|(_, l)| l.is_some_and(|l| l < min + LATERAL_MARGIN_M))
+                                .map(|(k, _)| k)
+                                .collect();
+                        }
+                    }
                 }
                 Some((close[0], close[1..].to_vec()))
             }
@@ -3166,6 +3193,34 @@ impl Interact {
             }
         }
         v
+    }
+
+    /// How far along the shelf's face shopper `k`'s body stood from where the wrists glimpsed
+    /// in `shelf` at `level` within a second of `time` entered it, on average over the
+    /// glimpses whose face `k` stood before; `None` when there were none.
+    fn glimpse_lateral(&self, shelf: usize, level: usize, time: f64, k: usize) -> Option<f64> {
+        let info = &self.shelves[shelf];
+        let (mut sum, mut n) = (0.0, 0u32);
+        for (t, _, p, _) in self.glimpses.iter().filter(|(t, s, p, _)| {
+            *s == shelf
+                && (time - 1.0..=time + 1.0).contains(t)
+                && info.level_at(p.z) == Some(level)
+        }) {
+            let Some((tick, tracks)) = self.tick_nearest(*t) else {
+                continue;
+            };
+            for tr in tracks
+                .iter()
+                .filter(|tr| self.owner_at(tr.id, *tick) == Some(k))
+            {
+                let b = DVec2::new(tr.x, tr.y);
+                if reach::before_face(info.min, info.max, b, *p) {
+                    sum += along_face(info, b, *p);
+                    n += 1;
+                }
+            }
+        }
+        (n > 0).then(|| sum / f64::from(n))
     }
 
     /// The tick of the track history nearest `t`: its time and tracks.

@@ -2275,21 +2275,36 @@ fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidat
 /// t = 9.9 to 10.3 one camera glimpses a wrist, carried by track 2's detection, whose ray enters
 /// the bay at (10.9, `face_y`, 1.6).
 fn glimpsed_pick(face_y: f64) -> (Interact, Vec<Output>) {
+    glimpsed_pick_by(|t| {
+        if (9.9..10.3).contains(&t) {
+            vec![((10.9, face_y), vec![2])]
+        } else {
+            Vec::new()
+        }
+    })
+}
+
+/// [`glimpsed_pick`] with the wrists `glimpses(t)` glimpsed at tick `t`: where each ray
+/// entered the bay ((x, y), at z 1.6), and the tracks its detection went to.
+fn glimpsed_pick_by(
+    glimpses: impl Fn(f64) -> Vec<((f64, f64), Vec<u64>)>,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = drive(&mut it, &s, 16.0, ("A2-1f", 2, 10.0), |t, it| {
-        if (9.9..10.3).contains(&t) {
-            it.reach(
-                t,
-                &[walkout_interact::reach::Reach {
-                    shelf,
-                    p: glam::DVec3::new(10.9, face_y, 1.6),
-                    detections: vec![(3, 0)],
-                    tracks: vec![2],
-                    glimpse: true,
-                }],
-            );
+        let seen: Vec<_> = glimpses(t)
+            .into_iter()
+            .map(|((x, y), tracks)| walkout_interact::reach::Reach {
+                shelf,
+                p: glam::DVec3::new(x, y, 1.6),
+                detections: vec![(3, 0)],
+                tracks,
+                glimpse: true,
+            })
+            .collect();
+        if !seen.is_empty() {
+            it.reach(t, &seen);
         }
         side_by_side(t)
     });
@@ -2309,6 +2324,36 @@ fn a_hand_glimpsed_by_one_camera_high_on_the_bays_face_names_its_body() {
     // On the back face (y 3.3), beyond the bay from tok-b: a ray through the bay to a wrist on
     // the far side tells nothing; open between the two.
     let (_, out) = glimpsed_pick(3.3);
+    assert_eq!(pick_candidates(&out), Some(2));
+}
+
+#[test]
+fn a_hand_glimpsed_through_both_bodies_is_of_the_one_standing_in_front_of_it() {
+    // The wrist is glimpsed entering the front face at x 10.85-10.95, in front of tok-b (x
+    // 10.9); one camera's detection carrying it went to tok-b's track, another's (the two
+    // bodies overlap in that view) to tok-a's (x 10.4, 0.5 m along the face from it). An arm
+    // reaches forward: tok-b's pick.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 2);
+    let (it, out) = glimpsed_pick_by(|t| match t {
+        t if (9.85..9.95).contains(&t) || (10.05..10.15).contains(&t) => {
+            vec![((10.85, 3.0), vec![1])]
+        }
+        t if (9.95..10.05).contains(&t) || (10.15..10.25).contains(&t) => {
+            vec![((10.95, 3.0), vec![2])]
+        }
+        _ => Vec::new(),
+    });
+    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    // Glimpsed between the two (x 10.65): in front of neither; open between them.
+    let (_, out) = glimpsed_pick_by(|t| match t {
+        t if (9.85..9.95).contains(&t) => vec![((10.65, 3.0), vec![1])],
+        t if (9.95..10.05).contains(&t) => vec![((10.65, 3.0), vec![2])],
+        _ => Vec::new(),
+    });
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
