@@ -362,8 +362,9 @@ const UNSEEN_NEAR_M: f64 = 2.0;
 const HAND_DWELL_TICKS: u32 = 4;
 
 /// How far a shelf's weight must fall from a peak and rise again for a second hand contact
-/// within one change, kg (at least twice the smallest change).
-const CONTACT_RISE_KG: f64 = 0.08;
+/// within one change, kg (about eight times a load cell's noise: a single pick's weight only
+/// falls once the hand's press has peaked).
+const CONTACT_RISE_KG: f64 = 0.025;
 /// A hand taking an item presses the shelf by at most this much, kg: a level whose weight rose
 /// more above where it was before it fell had an item put back in the same moment (the two
 /// merged into one change: who did which, and how many of what, is open), or several hands
@@ -2332,7 +2333,7 @@ impl Interact {
         } else if cell.disturbed_since.is_some() {
             cell.highest = cell.highest.max(m.weight_kg);
             // A second hand on the shelf: after the weight fell from a peak, it rises again.
-            let rise = CONTACT_RISE_KG.max(2.0 * cfg.change_kg);
+            let rise = CONTACT_RISE_KG;
             if m.weight_kg > cell.peak {
                 cell.peak = m.weight_kg;
                 cell.trough = m.weight_kg;

@@ -1476,6 +1476,20 @@ fn two_units_with(
     b_at: impl Fn(f64) -> Option<(f64, f64)>,
     b_seen: (f64, &[u64]),
 ) -> (Interact, Vec<Output>) {
+    two_units_pressed(a_hand, two_contacts.then_some(0.2), b_hand, b_at, b_seen)
+}
+
+/// [`two_units_with`], the second contact (if any) pressing the shelf by `second_press` kg
+/// (the weight rising again by that much after the first item went).
+fn two_units_pressed(
+    a_hand: (f64, f64),
+    second_press: Option<f64>,
+    b_hand: Option<(f64, f64)>,
+    b_at: impl Fn(f64) -> Option<(f64, f64)>,
+    b_seen: (f64, &[u64]),
+) -> (Interact, Vec<Output>) {
+    let two_contacts = second_press.is_some();
+    let press = second_press.unwrap_or(0.0);
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", 1);
@@ -1507,7 +1521,7 @@ fn two_units_with(
             t if t < 9.95 => 20.0,
             t if t < 10.15 => 20.2,
             t if t < 10.45 && two_contacts => 20.0 - w,
-            t if t < 10.65 && two_contacts => 20.2 - w,
+            t if t < 10.65 && two_contacts => 20.0 + press - w,
             _ => 20.0 - 2.0 * w,
         };
         out.extend(it.weight(&ShelfWeight {
@@ -1566,6 +1580,15 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(p[0], (Some(a), 1, 0));
     assert_eq!((p[1].1, p[1].2), (1, 2), "{p:?}");
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+}
+
+#[test]
+fn a_second_contact_that_presses_the_shelf_by_a_few_grams_still_splits_the_change() {
+    // As in `two_units(true, true)`, but the second hand presses the shelf by 30 g only (ten
+    // times the load cell's noise): still two contacts, one item each.
+    let (a, b) = (pseudonym_of("tok-a"), pseudonym_of("tok-b"));
+    let (_, out) = two_units_pressed((9.9, 10.3), Some(0.03), Some((10.4, 10.8)), |_| None, B_OWN);
+    assert_eq!(picks(&out), vec![(Some(a), 1, 0), (Some(b), 1, 0)]);
 }
 
 #[test]
