@@ -411,6 +411,9 @@ const HANDS_APART_M: f64 = 0.45;
 /// Sightings of one shopper's hand in a level further apart than this, seconds, are two
 /// reaches into it.
 const HAND_RUN_GAP_S: f64 = 0.7;
+/// A put-back's weight fitting the level's own item this much better than the item carried
+/// from elsewhere it was read as leaves which it was open, kg (five times a load cell's noise).
+const SKU_CLEARER_KG: f64 = 0.015;
 /// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
 const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
@@ -2816,6 +2819,18 @@ impl Interact {
         let Some((sku, quantity, residual)) = fit else {
             return Vec::new();
         };
+        // A put-back read as an item the candidates carry from elsewhere, though the level's
+        // own item (which their carts lack: a pick of it missed or given to another) fits the
+        // weight clearly better: which it was is open.
+        let level_skus: Vec<(String, f64, u32)> = self.shelves[si]
+            .levels
+            .get(level as usize)
+            .map(|l| l.iter().map(|(s, w)| (s.clone(), *w, MAX_UNITS)).collect())
+            .unwrap_or_default();
+        let sku_doubt = (delta > 0.0 && !level_skus.iter().any(|(x, _, _)| *x == sku))
+            .then(|| best_fit(&level_skus))
+            .flatten()
+            .filter(|l| l.2 + SKU_CLEARER_KG < residual);
         // Several units in one change on the load cell, with more than one hand contact on
         // the shelf, or more than one shopper's hand seen in the level: two takers a
         // moment apart may share it (the second one's hand unseen behind the first): who took
@@ -2859,7 +2874,11 @@ impl Interact {
             shared += add_rivals(&mut rivals, k, hands.into_iter().chain(bodies));
         }
         let mut out = Vec::new();
-        let ambiguous = who.is_none() || !rivals.is_empty() || residual > 0.05 || put_back_too;
+        let ambiguous = who.is_none()
+            || !rivals.is_empty()
+            || residual > 0.05
+            || put_back_too
+            || sku_doubt.is_some();
         let ambiguity = ambiguous.then(|| Ambiguity {
             candidates: who
                 .iter()
@@ -2879,6 +2898,10 @@ impl Interact {
                 format!("{delta:+.3} kg on {shelf_id} level {level} with nobody within reach")
             } else if residual > 0.05 {
                 format!("{delta:+.3} kg matches no SKU within 50 g (best {sku} x{quantity})")
+            } else if let Some((own, n, _)) = &sku_doubt {
+                format!(
+                    "{delta:+.3} kg on {shelf_id} level {level}: {quantity} x {sku} carried from elsewhere, though {n} x {own}, the level's own, fits it better"
+                )
             } else {
                 let reach = if near_rivals > 0 {
                     format!(
@@ -2937,6 +2960,7 @@ impl Interact {
             && shared == 0
             && residual <= 0.05
             && !put_back_too
+            && sku_doubt.is_none()
             && ambiguous;
         let ev = self.event(since, kind.clone(), ambiguity);
         if let (true, Some(k), Output::Event(e)) = (held_for_doubt, who, &ev) {

@@ -2208,6 +2208,39 @@ fn a_return_that_weighs_what_two_of_the_shelf_s_items_do_is_the_item_the_shopper
 }
 
 #[test]
+fn a_put_back_that_fits_the_level_s_own_item_clearly_better_than_what_is_carried_is_open() {
+    let s = store();
+    // A bag of crisps (205 g) from C2-2b level 1 (back face y = 9.6); then 245 g lands on
+    // level 2, among bags of nuts (250 g). Within 50 g of the crisps carried, but the level's
+    // own nuts fit it far better: a bag of nuts whose pick was missed (or given to another)
+    // may have come back. Not silently the crisps.
+    let (crisps, wc) = level(&s, "C2-2b", 1);
+    let (nuts, wn) = level(&s, "C2-2b", 2);
+    assert!((wn - wc - 0.045).abs() < 1e-9, "{wc} vs {wn}");
+    let (_, out) = take_then_put_back(
+        &[("C2-2b", 1, (11.9, 10.05), 1)],
+        ("C2-2b", 2, (11.9, 10.05)),
+        wn - 0.005,
+    );
+    let ret = events(&out)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Return { .. }))
+        .expect("a return");
+    let a = ret.ambiguous.as_ref().expect("open");
+    assert!(a.evidence.contains(&nuts), "{ret:?}");
+    assert_eq!(a.candidates.len(), 1, "tok-a's, which item open: {ret:?}");
+    assert_eq!(a.candidates[0].shopper, pseudonym_of("tok-a"));
+    // Weighing what the crisps do, it is the crisps put back on the wrong shelf.
+    let (it, out) = take_then_put_back(
+        &[("C2-2b", 1, (11.9, 10.05), 1)],
+        ("C2-2b", 2, (11.9, 10.05)),
+        wc + 0.003,
+    );
+    assert_eq!(first_return(&out), (crisps, 1));
+    assert!(it.carts_by_token()["tok-a"].0.is_empty());
+}
+
+#[test]
 fn a_return_of_the_level_s_own_item_the_shopper_carries_is_that_item() {
     let s = store();
     // Two bags of nuts from A1-1b level 2, then two bottles of water from C1-3f level 0
