@@ -582,6 +582,38 @@ fn add_rivals(
 
 /// How far along a bay's face a body standing at `b` is from a hand at `p`: along x before or
 /// behind the bay, along y at its ends.
+/// Of the shoppers `close`, with how far along the shelf's face each stood from the `seen`
+/// hands (or glimpses) of a change at `at` (shelf, level, time), on average (`lateral`):
+/// where one stood within [`IN_FRONT_M`] of them (an arm reaches forward), those standing
+/// [`LATERAL_MARGIN_M`] or more farther along than that one are not whose hands they were;
+/// else (or where one was not seen) all of them.
+fn in_front(
+    close: Vec<usize>,
+    seen: &str,
+    at: (&str, u32, f64),
+    lateral: impl Fn(usize) -> Option<f64>,
+) -> Vec<usize> {
+    let lateral: Vec<Option<f64>> = close.iter().map(|&k| lateral(k)).collect();
+    tracing::debug!(
+        shelf = at.0,
+        level = at.1,
+        since = at.2,
+        ?close,
+        ?lateral,
+        seen,
+        "shelf change: how far along the face from the hands each stood"
+    );
+    match lateral.iter().flatten().copied().min_by(f64::total_cmp) {
+        Some(min) if min <= IN_FRONT_M && lateral.iter().all(Option::is_some) => close
+            .into_iter()
+            .zip(lateral)
+            .filter(|(_, l)| l.is_some_and(|l| l < min + LATERAL_MARGIN_M))
+            .map(|(k, _)| k)
+            .collect(),
+        _ => close,
+    }
+}
+
 fn along_face(info: &ShelfInfo, b: DVec2, p: glam::DVec3) -> f64 {
     if b.y < info.min.y || b.y > info.max.y {
         (p.x - b.x).abs()
@@ -2607,29 +2639,9 @@ impl Interact {
                 // A hand seen in the level is of the body standing right in front of it, not
                 // of one beside it along the shelf.
                 if by_hands && first.1 <= FRONT_ARM_M && close.len() > 1 {
-                    let lateral: Vec<Option<f64>> = close
-                        .iter()
-                        .map(|&k| self.hand_lateral(si, level as usize, since, k))
-                        .collect();
-                    tracing::debug!(
-                        shelf = shelf_id,
-                        level,
-                        since,
-                        ?close,
-                        ?lateral,
-                        "shelf change: how far along the face from the hands each stood"
-                    );
-                    if let Some(min) = lateral.iter().flatten().copied().min_by(f64::total_cmp)
-                        && min <= IN_FRONT_M
-                        && lateral.iter().all(Option::is_some)
-                    {
-                        close = close
-                            .into_iter()
-                            .zip(lateral)
-                            .filter(|(_, l)| l.is_some_and(|l| l < min + LATERAL_MARGIN_M))
-                            .map(|(k, _)| k)
-                            .collect();
-                    }
+                    close = in_front(close, "hands", (shelf_id, level, since), |k| {
+                        self.hand_lateral(si, level as usize, since, k)
+                    });
                 }
                 // With no hand named in the level, one whose own hand was in another level or
                 // bay as the change began was busy there: one hand, one place.
@@ -2669,29 +2681,9 @@ impl Interact {
                     // Glimpsed through several bodies' detections: the hand is of the body
                     // standing in front of where the rays entered the face (as for hands).
                     if close.len() > 1 {
-                        let lateral: Vec<Option<f64>> = close
-                            .iter()
-                            .map(|&k| self.glimpse_lateral(si, level as usize, since, k))
-                            .collect();
-                        tracing::debug!(
-                            shelf = shelf_id,
-                            level,
-                            since,
-                            ?close,
-                            ?lateral,
-                            "shelf change: how far along the face from the glimpses each stood"
-                        );
-                        if let Some(min) = lateral.iter().flatten().copied().min_by(f64::total_cmp)
-                            && min <= IN_FRONT_M
-                            && lateral.iter().all(Option::is_some)
-                        {
-                            close = close
-                                .into_iter()
-                                .zip(lateral)
-                                .filter(|(_, l)| l.is_some_and(|l| l < min + LATERAL_MARGIN_M))
-                                .map(|(k, _)| k)
-                                .collect();
-                        }
+                        close = in_front(close, "glimpses", (shelf_id, level, since), |k| {
+                            self.glimpse_lateral(si, level as usize, since, k)
+                        });
                     }
                 }
                 Some((close[0], close[1..].to_vec()))
