@@ -414,6 +414,8 @@ const HAND_RUN_GAP_S: f64 = 0.7;
 /// A put-back's weight fitting the level's own item this much better than the item carried
 /// from elsewhere it was read as leaves which it was open, kg (five times a load cell's noise).
 const SKU_CLEARER_KG: f64 = 0.015;
+/// How near a shelf's face a body's centre can stand, metres (half a body's depth).
+const BODY_HALF_DEPTH_M: f64 = 0.2;
 /// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
 const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
@@ -2499,6 +2501,9 @@ impl Interact {
                 let Some(d) = shelf.reach_distance(DVec2::new(tr.x, tr.y)) else {
                     continue;
                 };
+                // A body's centre stands no nearer the face than half its depth: a track
+                // nearer than that is off by as much, and no nearer than one that stood there.
+                let d = d.max(BODY_HALF_DEPTH_M);
                 let e = best.entry(k).or_insert(f64::INFINITY);
                 *e = e.min(d);
             }

@@ -2326,6 +2326,19 @@ fn with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidat
     );
 }
 
+#[test]
+fn a_track_nearer_the_face_than_a_body_can_stand_does_not_outrank_the_body_behind_it() {
+    // tok-a's track stands 3 cm from bay A2-1f's face (no body's centre stands that near:
+    // the track is off), tok-b's 0.45 m from it. Level 1 loses an item, no hand seen: tok-a
+    // counts as no nearer than 0.2 m, within the 0.3 m margin of tok-b, so both are open.
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, _| {
+        to_a2_1f(t, 2.97, 2.55)
+    });
+    assert_eq!(pick_candidates(&out), Some(2), "{:?}", events(&out));
+}
+
 /// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f ([`side_by_side`]); its top
 /// level (board at 1.5 m) loses an item at t = 10 and no hand is seen there by two cameras; from
 /// t = 9.9 to 10.3 one camera glimpses a wrist, carried by track 2's detection, whose ray enters
