@@ -168,8 +168,8 @@ fn a_swap_in_the_blind_spot_is_flagged_not_silently_wrong() {
 /// into it was taken for the one that came in with the change (2 silently wrong); the taker's
 /// hand came in anew then (20 of 22 exact). Crowded-shelf seed 7: two cans of beans taken
 /// 0.6 s apart at bay A1-2f; the second hand pressed the shelf up by 67 g as the first can's
-/// weight was still going, one change of two cans to the first taker (2 silently wrong); a
-/// rise of 25 g after a fall is a second contact (6 of 8 exact).
+/// weight was still going, one change of two cans to the first taker (5 of 8 exact, 1
+/// silently wrong); a rise of 25 g after a fall is a second contact (6 of 8 exact).
 #[test]
 fn shelf_evidence_is_read_whole_or_left_open() {
     for (scenario, seed, exact, wrong) in [
