@@ -416,6 +416,9 @@ const HAND_RUN_GAP_S: f64 = 0.7;
 const SKU_CLEARER_KG: f64 = 0.015;
 /// How near a shelf's face a body's centre can stand, metres (half a body's depth).
 const BODY_HALF_DEPTH_M: f64 = 0.2;
+/// A hand making a part of a split change is in the level within this long of the part's
+/// contact beginning, seconds.
+const HAND_BACK_S: f64 = 0.5;
 /// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
 const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
@@ -2648,6 +2651,27 @@ impl Interact {
                         self.hand_lateral(si, level as usize, since, k)
                     });
                 }
+                // A later part of a split change that no new hand is seen to make: not of one
+                // whose hand dwelt in the level making an earlier part and left it before this
+                // part's contact began (it would have been seen coming back).
+                if c.later_part && !by_hands && close.len() > 1 {
+                    let left: Vec<usize> = close
+                        .iter()
+                        .copied()
+                        .filter(|&k| self.hand_left(si, level as usize, since, until, k))
+                        .collect();
+                    tracing::debug!(
+                        shelf = shelf_id,
+                        level,
+                        since,
+                        ?close,
+                        ?left,
+                        "shelf change: whose hands had left before this part"
+                    );
+                    if !left.is_empty() && left.len() < close.len() {
+                        close.retain(|k| !left.contains(k));
+                    }
+                }
                 // With no hand named in the level, one whose own hand was in another level or
                 // bay as the change began was busy there: one hand, one place.
                 if !by_hands && close.len() > 1 {
@@ -3033,6 +3057,25 @@ impl Interact {
                 (a.0 - b.0).abs() < 0.05 && a.2.truncate().distance(b.2.truncate()) > HANDS_APART_M
             })
         })
+    }
+
+    /// Whether shopper `k`'s hand dwelt in `shelf` at `level` in the 1.5 s before `time`
+    /// ([`HAND_DWELL_TICKS`] sightings or more) and was not seen there again from then to
+    /// `until`, or [`HAND_BACK_S`] after `time` (a hand making this part is in the level by
+    /// then).
+    fn hand_left(&self, shelf: usize, level: usize, time: f64, until: f64, k: usize) -> bool {
+        let own = |(t, _, _, whose): &&(f64, usize, glam::DVec3, Vec<u64>)| {
+            whose.iter().any(|w| self.owner_at(*w, *t) == Some(k))
+        };
+        let before = self
+            .hands_at_level(shelf, level, time - 1.5, time - 0.05)
+            .filter(own)
+            .count();
+        let after = self
+            .hands_at_level(shelf, level, time - 0.05, until.min(time + HAND_BACK_S))
+            .filter(own)
+            .count();
+        before >= HAND_DWELL_TICKS as usize && after == 0
     }
 
     /// Whether shopper `k`'s hand was in another level or bay than `shelf` at `level` as a

@@ -1568,13 +1568,22 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
     // Two contacts, tok-b's hand in the bay at the second: one item each.
     let (it, out) = two_units(true, true);
-    assert_eq!(picks(&out), vec![(Some(a.clone()), 1, 0), (Some(b), 1, 0)]);
+    assert_eq!(
+        picks(&out),
+        vec![(Some(a.clone()), 1, 0), (Some(b.clone()), 1, 0)]
+    );
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
     assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
-    // Two contacts, no new hand at the second: tok-b, within reach, may have taken it behind
-    // tok-a's seen hand; the first item is tok-a's.
+    // Two contacts, no new hand at the second: tok-a's hand, which dwelt in the level for the
+    // first (9.9-10.3), had left it before the second began (10.45) and was not seen coming
+    // back: the second item is tok-b's, within reach, whose hand no camera pair saw.
     let (it, out) = two_units(true, false);
+    assert_eq!(picks(&out), vec![(Some(a.clone()), 1, 0), (Some(b), 1, 0)]);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+    // tok-a's hand still in the level through the second contact (to 10.8): tok-b may have
+    // taken it behind tok-a's seen hand, or tok-a a second one; open between them.
+    let (it, out) = two_units_with((9.9, 10.8), true, None, |_| None, B_OWN);
     let p = picks(&out);
     assert_eq!(p.len(), 2, "{p:?}");
     assert_eq!(p[0], (Some(a), 1, 0));
