@@ -619,6 +619,31 @@ fn in_front(
     }
 }
 
+/// The shoppers `close` without those `ruled_out` (for `why`, of a change at `at`: shelf,
+/// level, time), unless that would leave none.
+fn unless_all(
+    close: Vec<usize>,
+    why: &str,
+    at: (&str, u32, f64),
+    ruled_out: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let out: Vec<usize> = close.iter().copied().filter(|&k| ruled_out(k)).collect();
+    tracing::debug!(
+        shelf = at.0,
+        level = at.1,
+        since = at.2,
+        ?close,
+        ?out,
+        why,
+        "shelf change: ruled out"
+    );
+    if out.is_empty() || out.len() == close.len() {
+        close
+    } else {
+        close.into_iter().filter(|k| !out.contains(k)).collect()
+    }
+}
+
 fn along_face(info: &ShelfInfo, b: DVec2, p: glam::DVec3) -> f64 {
     if b.y < info.min.y || b.y > info.max.y {
         (p.x - b.x).abs()
@@ -2634,6 +2659,7 @@ impl Interact {
             // Any of the unseen could have been there.
             [first, rest @ ..] if unseen => Some((first.0, rest.iter().map(|r| r.0).collect())),
             [first, ..] => {
+                let at = (shelf_id, level, since);
                 let mut close: Vec<usize> = near
                     .iter()
                     .filter(|(_, d)| *d - first.1 < self.cfg.reach_margin_m)
@@ -2647,7 +2673,7 @@ impl Interact {
                 // A hand seen in the level is of the body standing right in front of it, not
                 // of one beside it along the shelf.
                 if by_hands && first.1 <= FRONT_ARM_M && close.len() > 1 {
-                    close = in_front(close, "hands", (shelf_id, level, since), |k| {
+                    close = in_front(close, "hands", at, |k| {
                         self.hand_lateral(si, level as usize, since, k)
                     });
                 }
@@ -2655,42 +2681,16 @@ impl Interact {
                 // whose hand dwelt in the level making an earlier part and left it before this
                 // part's contact began (it would have been seen coming back).
                 if c.later_part && !by_hands && close.len() > 1 {
-                    let left: Vec<usize> = close
-                        .iter()
-                        .copied()
-                        .filter(|&k| self.hand_left(si, level as usize, since, until, k))
-                        .collect();
-                    tracing::debug!(
-                        shelf = shelf_id,
-                        level,
-                        since,
-                        ?close,
-                        ?left,
-                        "shelf change: whose hands had left before this part"
-                    );
-                    if !left.is_empty() && left.len() < close.len() {
-                        close.retain(|k| !left.contains(k));
-                    }
+                    close = unless_all(close, "hand left before this part", at, |k| {
+                        self.hand_left(si, level as usize, since, until, k)
+                    });
                 }
                 // With no hand named in the level, one whose own hand was in another level or
                 // bay as the change began was busy there: one hand, one place.
                 if !by_hands && close.len() > 1 {
-                    let busy: Vec<usize> = close
-                        .iter()
-                        .copied()
-                        .filter(|&k| self.busy_elsewhere(si, level as usize, since, k))
-                        .collect();
-                    tracing::debug!(
-                        shelf = shelf_id,
-                        level,
-                        since,
-                        ?close,
-                        ?busy,
-                        "shelf change: whose hands were elsewhere"
-                    );
-                    if !busy.is_empty() && busy.len() < close.len() {
-                        close.retain(|k| !busy.contains(k));
-                    }
+                    close = unless_all(close, "hand elsewhere", at, |k| {
+                        self.busy_elsewhere(si, level as usize, since, k)
+                    });
                 }
                 // With no hand seen in the level, a hand glimpsed by one camera high on the
                 // bay's face names its body among them.
@@ -2710,7 +2710,7 @@ impl Interact {
                     // Glimpsed through several bodies' detections: the hand is of the body
                     // standing in front of where the rays entered the face (as for hands).
                     if close.len() > 1 {
-                        close = in_front(close, "glimpses", (shelf_id, level, since), |k| {
+                        close = in_front(close, "glimpses", at, |k| {
                             self.glimpse_lateral(si, level as usize, since, k)
                         });
                     }
