@@ -161,6 +161,12 @@ impl Shopper {
         (self.outfit_n >= OUTFIT_MIN_SAMPLES).then_some(&self.outfit[..])
     }
 
+    /// Their head height, once learnt from enough samples (one reading can be far off: a head
+    /// seen by one camera, or cut by another's box).
+    fn height(&self) -> Option<f64> {
+        (self.height_n >= HEIGHT_MIN_SAMPLES).then_some(self.height)
+    }
+
     /// Their gait (median walking speed, m/s), once learnt from enough samples.
     fn gait(&self) -> Option<f64> {
         (self.gait.len() >= GAIT_MIN_SAMPLES).then(|| median(self.gait.iter().copied()))
@@ -205,9 +211,9 @@ struct Doubt {
     kept_track: u64,
     time: f64,
     place: DVec2,
-    /// Head heights of the two before they met.
-    h_lost: f64,
-    h_kept: f64,
+    /// Head heights of the two before they met, when known.
+    h_lost: Option<f64>,
+    h_kept: Option<f64>,
     /// Their outfits' appearance before they met, when known.
     a_lost: Option<Vec<f32>>,
     a_kept: Option<Vec<f32>>,
@@ -429,6 +435,8 @@ const NOT_ITS_HAND_M: f64 = 2.4;
 const BLIND_PAIR_S: f64 = 60.0;
 /// Appearance samples before a shopper's outfit is known.
 const OUTFIT_MIN_SAMPLES: u32 = 10;
+/// A shopper's head height is known once learnt from this many readings.
+const HEIGHT_MIN_SAMPLES: u32 = 10;
 /// A bound track that has not looked like its shopper for this long, seconds, is checked for
 /// someone else's outfit ...
 const APPEARANCE_SWITCH_S: f64 = 1.0;
@@ -1176,10 +1184,9 @@ impl Interact {
                     *d <= self.cfg.max_speed_mps * (time - s.last_seen).max(0.0) + self.cfg.slack_m
                 })
                 .map(|(k, s, d)| {
-                    let dh = if t.height_m > 1.0 && s.height_n > 0 {
-                        (t.height_m - s.height).abs()
-                    } else {
-                        0.0
+                    let dh = match s.height() {
+                        Some(h) if t.height_m > 1.0 => (t.height_m - h).abs(),
+                        _ => 0.0,
                     };
                     (k, d, dh)
                 })
@@ -1550,8 +1557,8 @@ impl Interact {
             kept_track,
             time,
             place,
-            h_lost: l.height,
-            h_kept: k.height,
+            h_lost: l.height(),
+            h_kept: k.height(),
             a_lost: l.outfit().map(<[f32]>::to_vec),
             a_kept: k.outfit().map(<[f32]>::to_vec),
             kept_h_at: self.track_h.get(&kept_track).copied().unwrap_or_default(),
@@ -2278,16 +2285,11 @@ impl Interact {
                 let (s0, n0) = d.kept_h_at;
                 (n >= n0 + 5).then(|| (s - s0) / f64::from(n - n0))
             });
-            let (mut keep_cost, mut swap_cost) = ((h - d.h_lost).abs(), (h - d.h_kept).abs());
-            if let Some(hk) = kept_after {
-                keep_cost += (hk - d.h_kept).abs();
-                swap_cost += (hk - d.h_lost).abs();
-            }
             tracing::debug!(
                 lost = %self.shoppers[d.lost].id,
                 kept = %self.shoppers[d.kept].id,
-                h_lost = d.h_lost,
-                h_kept = d.h_kept,
+                h_lost = ?d.h_lost,
+                h_kept = ?d.h_kept,
                 found = h,
                 kept_after = ?kept_after,
                 "identity doubt: head heights"
@@ -2296,14 +2298,38 @@ impl Interact {
             // person); keeping the bindings needs the found track only. Head heights first;
             // where they cannot tell the two apart, their outfits (learnt before they met,
             // and never across a blind spot).
-            let by_height = if (d.h_lost - d.h_kept).abs() < margin {
-                None
-            } else if swap_cost + 2.0 * margin < keep_cost && kept_after.is_some() {
-                Some(true)
-            } else if keep_cost + 2.0 * margin < swap_cost {
-                Some(false)
-            } else {
-                None
+            let by_height = match (d.h_lost, d.h_kept) {
+                (Some(hl), Some(hk)) => {
+                    let (mut keep_cost, mut swap_cost) = ((h - hl).abs(), (h - hk).abs());
+                    if let Some(ka) = kept_after {
+                        keep_cost += (ka - hk).abs();
+                        swap_cost += (ka - hl).abs();
+                    }
+                    if (hl - hk).abs() < margin {
+                        None
+                    } else if swap_cost + 2.0 * margin < keep_cost && kept_after.is_some() {
+                        Some(true)
+                    } else if keep_cost + 2.0 * margin < swap_cost {
+                        Some(false)
+                    } else {
+                        None
+                    }
+                }
+                // One of the two was seen too little to know their height: the other's
+                // decides, with both tracks. The track that measures it, the other one
+                // farther from it by more than the margin, is theirs.
+                (None, Some(known)) | (Some(known), None) => kept_after.and_then(|ka| {
+                    let (kept_off, found_off) = ((ka - known).abs(), (h - known).abs());
+                    let known_is_kept = d.h_kept.is_some();
+                    if kept_off + margin < found_off {
+                        Some(!known_is_kept)
+                    } else if found_off + margin < kept_off {
+                        Some(known_is_kept)
+                    } else {
+                        None
+                    }
+                }),
+                (None, None) => None,
             };
             let by_outfit = || {
                 let (al, ak) = (d.a_lost.as_deref()?, d.a_kept.as_deref()?);

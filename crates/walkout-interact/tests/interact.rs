@@ -434,11 +434,23 @@ fn swap_run(
     kept_h: f64,
     found: Option<(f64, f64, f64)>,
 ) -> Vec<Output> {
+    swap_run_with(it, s, t_end, |_| 1.65, kept_h, found)
+}
+
+/// [`swap_run`] with the first shopper's track measuring `lost_h(t)` (0: no head seen).
+fn swap_run_with(
+    it: &mut Interact,
+    s: &StoreConfig,
+    t_end: f64,
+    lost_h: impl Fn(f64) -> f64,
+    kept_h: f64,
+    found: Option<(f64, f64, f64)>,
+) -> Vec<Output> {
     drive(it, s, t_end, ("A2-1f", 1, 14.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
-            tracks.push(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.65));
+            tracks.push(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, lost_h(t)));
         }
         if t >= 3.0 {
             let u = ((t - 3.0) / 6.5).min(1.0);
@@ -564,6 +576,54 @@ fn heights_that_say_no_swap_keep_the_bindings_and_release_the_held_pick() {
     assert!(carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty());
     assert_eq!(it.token_of_track(2), Some("tok-b"));
     assert_eq!(it.token_of_track(3), Some("tok-a"));
+}
+
+/// A head height read once can be far off (a head seen by one camera): it is not the
+/// shopper's height. The other shopper's known height decides alone, with both tracks.
+#[test]
+fn a_head_height_read_once_does_not_keep_the_other_one_s_from_settling_a_doubt() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a's track (1.65 m tall) reads a head height once, 1.95 m; tok-b's reads 1.85 m
+    // throughout. Track 2 keeps measuring 1.85 m after they met and the track found later
+    // 1.65 m: nothing was swapped. Against the reading of 1.95 m, keeping and swapping would
+    // each be 30 cm off.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let once = |t: f64| if (1.95..2.05).contains(&t) { 1.95 } else { 0.0 };
+    let out = swap_run_with(&mut it, &s, 20.5, once, 1.85, Some((16.5, 9.0, 1.65)));
+    let ev = events(&out);
+    let pick = ev
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Pick { .. }) && e.corrects.is_none())
+        .expect("a pick");
+    assert!(pick.ambiguous.is_some(), "held while in doubt: {pick:?}");
+    let corrected = ev
+        .iter()
+        .find(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. }))
+        .expect("the held pick released");
+    assert!(corrected.ambiguous.is_none(), "{corrected:?}");
+    match &corrected.kind {
+        EventKind::Pick { shopper, .. } => {
+            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-b").as_str()))
+        }
+        k => panic!("{k:?}"),
+    }
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    assert_eq!(it.token_of_track(2), Some("tok-b"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    // Found again on a track measuring 1.85 m while track 2 measures 1.65 m: they swapped.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run_with(&mut it, &s, 20.5, once, 1.65, Some((16.5, 9.0, 1.85)));
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
 }
 
 #[test]
