@@ -2332,9 +2332,35 @@ impl Interact {
                 (None, None) => None,
             };
             let by_outfit = || {
-                let (al, ak) = (d.a_lost.as_deref()?, d.a_kept.as_deref()?);
                 let found = &self.track_app.get(&track)?.1;
                 let kept = self.track_app.get(&d.kept_track).map(|a| &a.1);
+                let (al, ak) = match (d.a_lost.as_deref(), d.a_kept.as_deref()) {
+                    (Some(al), Some(ak)) => (al, ak),
+                    // One outfit known (the other shopper was seen too little to learn
+                    // theirs): the track that wears it, the other clearly not, is theirs.
+                    (None, Some(known)) | (Some(known), None) => {
+                        let (kept_like, found_like) = (cosine(kept?, known), cosine(found, known));
+                        let known_is_kept = d.a_kept.is_some();
+                        tracing::debug!(
+                            kept_like,
+                            found_like,
+                            known_is_kept,
+                            "identity doubt: one outfit"
+                        );
+                        return if kept_like >= OUTFIT_SAME
+                            && kept_like - found_like > APPEARANCE_MARGIN
+                        {
+                            Some(!known_is_kept)
+                        } else if found_like >= OUTFIT_SAME
+                            && found_like - kept_like > APPEARANCE_MARGIN
+                        {
+                            Some(known_is_kept)
+                        } else {
+                            None
+                        };
+                    }
+                    (None, None) => return None,
+                };
                 let found_is_kept = cosine(found, ak) - cosine(found, al);
                 let kept_is_lost = kept.map(|e| cosine(e, al) - cosine(e, ak));
                 tracing::debug!(found_is_kept, ?kept_is_lost, "identity doubt: outfits");

@@ -943,8 +943,20 @@ fn outfit_scene(
     found: Option<(&[f32], f64)>,
     leaves: bool,
 ) -> (Interact, Vec<Output>) {
+    outfit_scene_with(Some(outfit(0)), t_end, kept, found, leaves)
+}
+
+/// [`outfit_scene`] with track 1 wearing `lost` (`None`: no appearance seen, tok-a's outfit
+/// never learnt).
+fn outfit_scene_with(
+    lost: Option<Vec<f32>>,
+    t_end: f64,
+    kept: impl Fn(f64) -> Vec<f32>,
+    found: Option<(&[f32], f64)>,
+    leaves: bool,
+) -> (Interact, Vec<Output>) {
     let s = store();
-    let (a, b) = (outfit(0), outfit(1));
+    let b = outfit(1);
     let mut it = Interact::new(&s, InteractConfig::default());
     let with = |mut t: TrackObs, e: &[f32]| {
         t.embedding = Some(e.to_vec());
@@ -954,7 +966,11 @@ fn outfit_scene(
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
-            tracks.push(with(track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75), &a));
+            let t1 = track(1, 2.0 + 6.0 * u, 0.8 + 1.2 * u, 1.75);
+            tracks.push(match &lost {
+                Some(a) => with(t1, a),
+                None => t1,
+            });
         }
         if t >= 3.0 && !(leaves && t >= 17.5) {
             let (x, y) = if t < 10.0 {
@@ -1026,6 +1042,40 @@ fn outfits_settle_a_doubt_that_head_heights_cannot() {
     // Without outfits (and with the same heights) nothing tells them apart: the pick stays
     // pending.
     let (it, _) = outfit_swap_run(&[], &[]);
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
+        "{carts:?}"
+    );
+}
+
+/// Where one shopper's outfit was never learnt (tok-a's track showed no appearance before
+/// they met) and heights are the same, the other's outfit decides: the track that wears it,
+/// the other clearly not, is theirs.
+#[test]
+fn one_known_outfit_settles_a_doubt_that_head_heights_cannot() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b, c) = (outfit(0), outfit(1), outfit(2));
+    // Track 2 kept tok-b's outfit, the found track wears another: no swap, and the pick is
+    // tok-b's, undoubted.
+    let (it, out) = outfit_scene_with(None, 17.5, |_| b.clone(), Some((&a, 0.0)), false);
+    assert_eq!(it.token_of_track(2), Some("tok-b"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    let picks: Vec<_> = events(&out)
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::Pick { .. }))
+        .collect();
+    let last = picks.last().expect("a pick");
+    assert!(last.ambiguous.is_none(), "{picks:?}");
+    // Track 2 went on in another outfit and the found track wears tok-b's: they swapped.
+    let (it, _) = outfit_scene_with(None, 17.5, |_| a.clone(), Some((&b, 0.0)), false);
+    assert_swapped(&it, &sku);
+    // Neither wears tok-b's: nothing tells them apart, the pick stays pending.
+    let (it, _) = outfit_scene_with(None, 17.5, |_| c.clone(), Some((&a, 0.0)), false);
     let carts = it.carts_by_token();
     assert!(
         carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
