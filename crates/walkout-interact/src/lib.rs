@@ -53,6 +53,11 @@ pub struct InteractConfig {
     pub slack_m: f64,
     /// Head heights within this margin of the best candidate's do not decide.
     pub height_margin_m: f64,
+    /// Settling a doubt compares two tracks' head heights with two shoppers' learnt ones, a
+    /// finer test than one track's against one shopper's: its margin (two shoppers whose
+    /// heights differ by less are not told apart; keeping and swapping must differ by twice
+    /// as much). A learnt height is off by a bias of 1-2 cm that both shoppers share.
+    pub doubt_height_margin_m: f64,
     /// Shoppers lost within this distance of the nearest one compete for a new track.
     pub place_margin_m: f64,
     /// A new track this close to a bound one is the same person seen twice: left unbound.
@@ -92,6 +97,7 @@ impl Default for InteractConfig {
             max_speed_mps: 2.0,
             slack_m: 1.0,
             height_margin_m: 0.04,
+            doubt_height_margin_m: 0.03,
             place_margin_m: 1.5,
             duplicate_radius_m: 0.8,
             swap_radius_m: 1.0,
@@ -2272,7 +2278,7 @@ impl Interact {
         recovered_id: u64,
     ) -> Vec<Output> {
         let mut out = Vec::new();
-        let margin = self.cfg.height_margin_m;
+        let margin = self.cfg.doubt_height_margin_m;
         let mut i = 0;
         while i < self.doubts.len() {
             let d = &self.doubts[i];

@@ -626,6 +626,45 @@ fn a_head_height_read_once_does_not_keep_the_other_one_s_from_settling_a_doubt()
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
 }
 
+/// Two shoppers 3.5 cm apart in height: too near for one track's height to say which of them
+/// it is (4 cm), but settling a doubt compares both tracks with both shoppers (3 cm).
+#[test]
+fn a_doubt_between_shoppers_3_5_cm_apart_in_height_is_settled_by_both_tracks() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a is 1.815 m tall, tok-b 1.85 m. Track 2 keeps measuring 1.85 m after they met, the
+    // track found later 1.815 m: no swap, and the held pick is tok-b's.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = swap_run_with(&mut it, &s, 20.5, |_| 1.815, 1.85, Some((16.5, 9.0, 1.815)));
+    assert!(
+        events(&out)
+            .iter()
+            .any(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. })),
+        "the held pick released"
+    );
+    assert_eq!(it.token_of_track(2), Some("tok-b"));
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    // The other way round: they swapped.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run_with(&mut it, &s, 20.5, |_| 1.815, 1.815, Some((16.5, 9.0, 1.85)));
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty());
+    // 2.5 cm apart, nothing tells them: the pick stays pending.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run_with(&mut it, &s, 20.5, |_| 1.825, 1.85, Some((16.5, 9.0, 1.825)));
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
+        "{carts:?}"
+    );
+}
+
 #[test]
 fn a_pick_where_no_track_is_seen_goes_to_the_one_shopper_nobody_saw() {
     let s = store();
