@@ -281,6 +281,9 @@ struct Change {
     /// How far the weight rose above where it was before, kg, while it changed (whole
     /// changes; 0 for parts of a split one).
     rose_kg: f64,
+    /// From when the weight stood at its new level (the readings it settled on began; `until`
+    /// for an earlier part).
+    settled_from: f64,
 }
 
 #[derive(Default)]
@@ -2482,6 +2485,7 @@ impl Interact {
         };
         let delta = mean - base;
         cell.baseline = Some(mean);
+        let settled_from = cell.window.front().map_or(m.time, |f| f.0);
         // No net change: nothing happened, unless hand contacts in it each moved whole items
         // (an item put back and another taken a moment later).
         let net_zero = delta.abs() < cfg.change_kg;
@@ -2539,6 +2543,7 @@ impl Interact {
                         later_part: i > 0,
                         earlier_part: i + 1 < n,
                         rose_kg: 0.0,
+                        settled_from: settled_from.min(to),
                     });
                 }
                 return Vec::new();
@@ -2557,6 +2562,7 @@ impl Interact {
             later_part: false,
             earlier_part: false,
             rose_kg: cell.highest - base,
+            settled_from,
         });
         Vec::new()
     }
@@ -2918,7 +2924,8 @@ impl Interact {
         if quantity > 1
             && let Some(k) = who
         {
-            let hands = self.hands_in(si, level as usize, since, until, k);
+            // A hand first seen there once the weight stood at its new level took no part.
+            let hands = self.hands_in(si, level as usize, since, c.settled_from, k);
             // Two hands in the level at once, farther apart than one body's reach: two bodies
             // took from it, the second perhaps merged into the first one's track (nobody seen
             // then who could have walked there may be it).

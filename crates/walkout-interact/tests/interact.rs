@@ -1741,6 +1741,25 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
 }
 
 #[test]
+fn a_hand_first_seen_once_the_weight_stood_at_its_new_level_took_no_share() {
+    // tok-a's hand dwelt in the level (9.9-10.3) as it lost two items in one contact; its
+    // weight stood at the new level from t = 10.2. tok-b, standing beside tok-a, is seen with
+    // a hand in the level once, at 10.5: too late to have taken one. Both are tok-a's.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let a = pseudonym_of("tok-a").to_string();
+    let (it, out) = two_units_with((9.9, 10.3), false, Some((10.45, 10.55)), |_| None, B_OWN);
+    assert_eq!(picks(&out), vec![(Some(a), 2, 0)]);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
+    // Seen once as the weight went (10.1): a neighbour taking one too, their hand mostly
+    // hidden, may have. Open between the two.
+    let (_, out) = two_units_with((9.9, 10.3), false, Some((10.05, 10.15)), |_| None, B_OWN);
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+}
+
+#[test]
 fn a_second_contact_that_presses_the_shelf_by_a_few_grams_still_splits_the_change() {
     // As in `two_units(true, true)`, but the second hand presses the shelf by 30 g only (ten
     // times the load cell's noise): still two contacts, one item each.
