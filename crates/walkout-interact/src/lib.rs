@@ -330,11 +330,8 @@ pub struct Interact {
     cells: HashMap<(String, u32), Cell>,
     next_event: u64,
     now: f64,
-    /// Settled shelf changes waiting for the tracks around them to be bound: (shelf, level,
-    /// start time, delta kg).
-    /// Settled shelf changes to attribute.
+    /// Settled shelf changes waiting for the tracks around them to be bound.
     deferred: Vec<Change>,
-    /// Hands seen in shelves: (time, shelf index, point).
     /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
     /// Hands glimpsed by one camera high on a bay's face ([`reach::glimpses`]), as `reaches`.
