@@ -560,11 +560,18 @@ fn heights_that_say_no_swap_keep_the_bindings_and_release_the_held_pick() {
     // Track 2 keeps measuring 1.85 m and the found track 1.65 m: no swap.
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = swap_run(&mut it, &s, 20.5, 1.85, Some((16.5, 9.0, 1.65)));
-    let ev = events(&out);
+    assert_kept_and_released(&it, &out, &sku);
+}
+
+/// Nothing was swapped: track 2 is tok-b's and track 3 tok-a's, and the pick held for their
+/// doubt was published again (`corrects`), undoubted, into tok-b's cart.
+fn assert_kept_and_released(it: &Interact, out: &[Output], sku: &str) {
+    let ev = events(out);
     let corrected = ev
         .iter()
         .find(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. }))
         .expect("the held pick released");
+    assert!(corrected.ambiguous.is_none(), "{corrected:?}");
     match &corrected.kind {
         EventKind::Pick { shopper, .. } => {
             assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-b").as_str()))
@@ -572,8 +579,11 @@ fn heights_that_say_no_swap_keep_the_bindings_and_release_the_held_pick() {
         k => panic!("{k:?}"),
     }
     let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty());
+    assert_eq!(carts["tok-b"].0.get(sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
+        "{carts:?}"
+    );
     assert_eq!(it.token_of_track(2), Some("tok-b"));
     assert_eq!(it.token_of_track(3), Some("tok-a"));
 }
@@ -591,39 +601,16 @@ fn a_head_height_read_once_does_not_keep_the_other_one_s_from_settling_a_doubt()
     let mut it = Interact::new(&s, InteractConfig::default());
     let once = |t: f64| if (1.95..2.05).contains(&t) { 1.95 } else { 0.0 };
     let out = swap_run_with(&mut it, &s, 20.5, once, 1.85, Some((16.5, 9.0, 1.65)));
-    let ev = events(&out);
-    let pick = ev
-        .iter()
+    let pick = events(&out)
+        .into_iter()
         .find(|e| matches!(e.kind, EventKind::Pick { .. }) && e.corrects.is_none())
         .expect("a pick");
     assert!(pick.ambiguous.is_some(), "held while in doubt: {pick:?}");
-    let corrected = ev
-        .iter()
-        .find(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. }))
-        .expect("the held pick released");
-    assert!(corrected.ambiguous.is_none(), "{corrected:?}");
-    match &corrected.kind {
-        EventKind::Pick { shopper, .. } => {
-            assert_eq!(shopper.as_deref(), Some(pseudonym_of("tok-b").as_str()))
-        }
-        k => panic!("{k:?}"),
-    }
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
-    assert_eq!(it.token_of_track(2), Some("tok-b"));
-    assert_eq!(it.token_of_track(3), Some("tok-a"));
+    assert_kept_and_released(&it, &out, &sku);
     // Found again on a track measuring 1.85 m while track 2 measures 1.65 m: they swapped.
     let mut it = Interact::new(&s, InteractConfig::default());
     let _ = swap_run_with(&mut it, &s, 20.5, once, 1.65, Some((16.5, 9.0, 1.85)));
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
-    let carts = it.carts_by_token();
-    assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
-        "{carts:?}"
-    );
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert_swapped(&it, &sku);
 }
 
 /// Two shoppers 3.5 cm apart in height: too near for one track's height to say which of them
@@ -636,25 +623,11 @@ fn a_doubt_between_shoppers_3_5_cm_apart_in_height_is_settled_by_both_tracks() {
     // track found later 1.815 m: no swap, and the held pick is tok-b's.
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = swap_run_with(&mut it, &s, 20.5, |_| 1.815, 1.85, Some((16.5, 9.0, 1.815)));
-    assert!(
-        events(&out)
-            .iter()
-            .any(|e| e.corrects.is_some() && matches!(e.kind, EventKind::Pick { .. })),
-        "the held pick released"
-    );
-    assert_eq!(it.token_of_track(2), Some("tok-b"));
-    assert_eq!(it.token_of_track(3), Some("tok-a"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty());
+    assert_kept_and_released(&it, &out, &sku);
     // The other way round: they swapped.
     let mut it = Interact::new(&s, InteractConfig::default());
     let _ = swap_run_with(&mut it, &s, 20.5, |_| 1.815, 1.815, Some((16.5, 9.0, 1.85)));
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty());
+    assert_swapped(&it, &sku);
     // 2.5 cm apart, nothing tells them: the pick stays pending.
     let mut it = Interact::new(&s, InteractConfig::default());
     let _ = swap_run_with(&mut it, &s, 20.5, |_| 1.825, 1.85, Some((16.5, 9.0, 1.825)));
