@@ -332,6 +332,9 @@ pub struct Interact {
     now: f64,
     /// Settled shelf changes waiting for the tracks around them to be bound.
     deferred: Vec<Change>,
+    /// Shelf changes named for one shopper alone, the last 20 s: (start time, shelf, level,
+    /// shopper).
+    made: VecDeque<(f64, usize, u32, usize)>,
     /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
     /// Hands glimpsed by one camera high on a bay's face ([`reach::glimpses`]), as `reaches`.
@@ -481,6 +484,9 @@ const GAIT_MARGIN_MPS: f64 = 0.1;
 /// Cell of the walking-distance grid, metres.
 const WALK_CELL_M: f64 = 0.2;
 
+/// Two shelf changes that began this close, seconds, are two bodies' (taking an item and
+/// another elsewhere takes a body longer).
+const MADE_WINDOW_S: f64 = 0.8;
 /// Window of a track's recent head heights, seconds.
 const RECENT_S: f64 = 3.0;
 /// A track's recent head heights (which may tell it follows someone else) are taken only at
@@ -746,6 +752,7 @@ impl Interact {
             now: 0.0,
             deferred: Vec::new(),
             reaches: VecDeque::new(),
+            made: VecDeque::new(),
             glimpses: VecDeque::new(),
             ids: None,
             doubts: Vec::new(),
@@ -2780,7 +2787,7 @@ impl Interact {
             }
         };
         // Identity doubts travel with the shopper's events.
-        let (who, mut rivals) = match decided {
+        let (mut who, mut rivals) = match decided {
             Some((k, r)) => (Some(k), r),
             None => (None, Vec::new()),
         };
@@ -2823,6 +2830,15 @@ impl Interact {
                     .map(|x| x.0),
             );
             add_rivals(&mut rivals, k, others);
+            // Not of one named alone for another change, in another level or bay, that began
+            // within a moment of this one (one body, one change at a time), unless nobody
+            // else could have made it.
+            let all: Vec<usize> = std::iter::once(k).chain(rivals.iter().copied()).collect();
+            let left = unless_all(all, "made another change", (shelf_id, level, since), |x| {
+                self.made_elsewhere(si, level, since, x)
+            });
+            who = Some(left[0]);
+            rivals = left[1..].to_vec();
         }
         let near_rivals = rivals.len();
         if let Some(k) = who {
@@ -3059,6 +3075,12 @@ impl Interact {
             });
         }
         out.push(ev);
+        if let (false, Some(k)) = (ambiguous, who) {
+            while self.made.front().is_some_and(|m| m.0 < since - 20.0) {
+                self.made.pop_front();
+            }
+            self.made.push_back((since, si, level, k));
+        }
         if let Some(k) = who {
             let s = &mut self.shoppers[k];
             let bucket = if ambiguous {
@@ -3159,6 +3181,14 @@ impl Interact {
             })
             .count();
         elsewhere >= BUSY_HAND_TICKS
+    }
+
+    /// Whether shopper `k` was named alone for a change in another level or bay than `shelf`
+    /// at `level` that began within [`MADE_WINDOW_S`] of `time`.
+    fn made_elsewhere(&self, shelf: usize, level: u32, time: f64, k: usize) -> bool {
+        self.made.iter().any(|&(t, s, l, who)| {
+            who == k && (s, l) != (shelf, level) && (t - time).abs() <= MADE_WINDOW_S
+        })
     }
 
     /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time`.

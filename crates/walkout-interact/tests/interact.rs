@@ -25,6 +25,15 @@ fn gate(token: &str, time: f64) -> GateMessage {
     }
 }
 
+/// A tracker of the store with tok-a through the entry gate at t = 0.5 and tok-b at 2.5, and
+/// what that published.
+fn tok_a_and_b(s: &StoreConfig) -> (Interact, Vec<Output>) {
+    let mut it = Interact::new(s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    (it, out)
+}
+
 fn track(id: u64, x: f64, y: f64, h: f64) -> TrackObs {
     TrackObs {
         id,
@@ -642,9 +651,7 @@ fn a_doubt_between_shoppers_3_5_cm_apart_in_height_is_settled_by_both_tracks() {
 fn a_pick_where_no_track_is_seen_goes_to_the_one_shopper_nobody_saw() {
     let s = store();
     let (sku, w) = level(&s, "B1-2f", 1);
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let (mut it, mut out) = tok_a_and_b(&s);
     let mut t: f64 = 1.0;
     while t < 20.0 {
         let mut tracks = Vec::new();
@@ -1615,9 +1622,7 @@ fn two_units_pressed(
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", 1);
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let (mut it, mut out) = tok_a_and_b(&s);
     let mut t: f64 = 1.0;
     while t < 16.0 {
         let mut seen = Vec::new();
@@ -1730,6 +1735,65 @@ fn a_hand_first_seen_once_the_weight_stood_at_its_new_level_took_no_share() {
     let p = picks(&out);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+}
+
+/// tok-a and tok-b side by side at bay A2-1f ([`side_by_side`]). With `a_takes_beans`,
+/// tok-a's hand takes a can of beans from level 2 at t = 10.0, seen right in front of tok-a
+/// (x 10.4); at t = 10.3 level 1 loses a bag of rice, a hand seen in it at x 11.2, 1 m from
+/// tok-a's body and 0.67 m from tok-b's, its wrists fused into tok-a's track.
+fn beans_then_rice(a_takes_beans: bool) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, beans) = level(&s, "A2-1f", 2);
+    let (_, rice) = level(&s, "A2-1f", 1);
+    let (mut it, mut out) = tok_a_and_b(&s);
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        let mut seen = Vec::new();
+        if a_takes_beans && (9.85..10.25).contains(&t) {
+            seen.push(hand_at(shelf, (10.4, 3.1, 1.6), 1));
+        }
+        if (10.15..10.55).contains(&t) {
+            seen.push(hand_at(shelf, (11.2, 3.1, 1.0), 1));
+        }
+        if !seen.is_empty() {
+            it.reach(t, &seen);
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        let took = a_takes_beans && t >= 9.95;
+        for r in [
+            reading("A2-1f", 2, t, if took { 20.0 - beans } else { 20.0 }),
+            reading("A2-1f", 1, t, if t >= 10.25 { 30.0 - rice } else { 30.0 }),
+        ] {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn one_body_makes_one_change_at_a_time() {
+    let s = store();
+    let (beans, _) = level(&s, "A2-1f", 2);
+    let (rice, _) = level(&s, "A2-1f", 1);
+    // The hand in the rice level, too far from tok-a's body to be surely tok-a's (it may be
+    // tok-b's seen through tok-a's track), is not tok-a's: tok-a was taking beans from the
+    // level above 0.3 s before. The rice is tok-b's.
+    let (it, out) = beans_then_rice(true);
+    let b = pseudonym_of("tok-b").to_string();
+    let p = picks(&out);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(p[1], (Some(b), 1, 0), "{p:?}");
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&beans), Some(&1), "{carts:?}");
+    assert_eq!(carts["tok-b"].0.get(&rice), Some(&1), "{carts:?}");
+    assert!(!carts["tok-a"].0.contains_key(&rice) && carts["tok-a"].1.is_empty());
+    // With no other change of tok-a's, the rice is open between the two.
+    let (_, out) = beans_then_rice(false);
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (1, 2), "{p:?}");
 }
 
 #[test]
@@ -1963,9 +2027,7 @@ fn side_by_side_weighed(
 ) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let mut out = it.gate(&gate("tok-a", 0.5));
-    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let (mut it, mut out) = tok_a_and_b(&s);
     let mut t: f64 = 1.0;
     while t < 16.0 {
         if let Some(p) = hand(t) {

@@ -254,6 +254,16 @@ fn a_head_height_read_once_does_not_hold_a_doubt_open() {
     busy_carts_all_exact(&[26]);
 }
 
+/// One body, one change at a time. Busy seed 29: a shopper took a bag of crisps from bay A2-3b
+/// as a packet of biscuits went from a level of A2-2b beside it, 0.5 s later; the hand seen in
+/// the biscuits' level was named for that shopper's track, 1.09 m from it (farther than an arm
+/// and a lean), and the biscuits were open between that shopper and another within reach (20
+/// of 22 carts exact). The one named alone for the crisps did not take them (22 of 22).
+#[test]
+fn one_body_makes_one_change_at_a_time() {
+    busy_carts_all_exact(&[29]);
+}
+
 /// One hand, one place. Calm seed 5: a shopper takes toothpaste from the top level of bay C1-4b
 /// as another takes shampoo from the level below, 0.1 s later; no camera pair saw the second
 /// hand, and the shampoo was open between the two (4 of 6 carts exact). The first one's hand
