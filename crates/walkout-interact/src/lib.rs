@@ -605,8 +605,6 @@ fn add_rivals(
     rivals.len() - before
 }
 
-/// How far along a bay's face a body standing at `b` is from a hand at `p`: along x before or
-/// behind the bay, along y at its ends.
 /// Of the shoppers `close`, with how far along the shelf's face each stood from the `seen`
 /// hands (or glimpses) of a change at `at` (shelf, level, time), on average (`lateral`):
 /// where one stood within [`IN_FRONT_M`] of them (an arm reaches forward), those standing
@@ -664,6 +662,8 @@ fn unless_all(
     }
 }
 
+/// How far along a bay's face a body standing at `b` is from a hand at `p`: along x before or
+/// behind the bay, along y at its ends.
 fn along_face(info: &ShelfInfo, b: DVec2, p: glam::DVec3) -> f64 {
     if b.y < info.min.y || b.y > info.max.y {
         (p.x - b.x).abs()
