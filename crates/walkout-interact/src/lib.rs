@@ -21,11 +21,13 @@
 //! an event the evidence cannot attribute is flagged `ambiguous` and kept out of the cart
 //! (`pending`).
 
+pub mod cell;
 pub mod reach;
 pub mod walk;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use cell::CellModel;
 use glam::DVec2;
 use walkout_geometry::{Polygon, StoreConfig, ZoneKind};
 use walkout_types::{
@@ -84,6 +86,9 @@ pub struct InteractConfig {
     pub settle_window_s: f64,
     /// ... with readings within this spread, kg.
     pub settle_spread_kg: f64,
+    /// How a level's load cell answers a hand contact (two takers merged into one change are
+    /// told apart by it).
+    pub load_cell: CellModel,
 }
 
 impl Default for InteractConfig {
@@ -108,6 +113,7 @@ impl Default for InteractConfig {
             attribution_delay_s: 4.0,
             settle_window_s: 0.5,
             settle_spread_kg: 0.02,
+            load_cell: CellModel::default(),
         }
     }
 }
@@ -284,6 +290,10 @@ struct Change {
     /// From when the weight stood at its new level (the readings it settled on began; `until`
     /// for an earlier part).
     settled_from: f64,
+    /// A part of a change split where the load cell's model put the contacts' starts (to
+    /// within a reading), not at a trough: a hand first seen before its start was in the
+    /// shelf for the earlier part.
+    fitted: bool,
 }
 
 #[derive(Default)]
@@ -302,6 +312,8 @@ struct Cell {
     splits: Vec<(f64, f64)>,
     /// The highest reading while disturbed.
     highest: f64,
+    /// The readings while disturbed, from `settle_window_s` before it began.
+    trace: Vec<(f64, f64)>,
 }
 
 /// The interaction stage's state.
@@ -833,7 +845,9 @@ impl Interact {
     /// `later_part`: the change is a later part of one split at a hand contact (hands in the
     /// shelf since before it made the earlier parts); `next_contact`: when the contact that
     /// made the next part began, for a part followed by another (a hand first seen after that
-    /// made a later part, not this one).
+    /// made a later part, not this one). `fitted`: the part's start is the contact's, fitted
+    /// (see [`Change::fitted`]), not a trough's: a later part's hands are those first seen
+    /// from it on.
     fn by_hand(
         &self,
         shelf: usize,
@@ -841,6 +855,7 @@ impl Interact {
         time: f64,
         later_part: bool,
         next_contact: Option<f64>,
+        fitted: bool,
     ) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
@@ -928,7 +943,8 @@ impl Interact {
             // A later part of a split change: hands in the shelf since before its contact
             // made the earlier parts (none new: whose it was is not seen).
             if later_part {
-                hands.retain(|_, h| h.1 >= time - HAND_TIME_MARGIN_S);
+                let margin = if fitted { 0.0 } else { HAND_TIME_MARGIN_S };
+                hands.retain(|_, h| h.1 >= time - margin);
                 if hands.is_empty() {
                     return Some(Vec::new());
                 }
@@ -2460,8 +2476,10 @@ impl Interact {
             cell.trough_at = m.time;
             cell.splits.clear();
             cell.highest = m.weight_kg;
+            cell.trace = cell.window.iter().copied().collect();
         } else if cell.disturbed_since.is_some() {
             cell.highest = cell.highest.max(m.weight_kg);
+            cell.trace.push((m.time, m.weight_kg));
             // A second hand on the shelf: after the weight fell from a peak, it rises again.
             let rise = CONTACT_RISE_KG;
             if m.weight_kg > cell.peak {
@@ -2498,7 +2516,9 @@ impl Interact {
         }
         // Decided once the tracks around it have had time to be bound (a shopper found again
         // after a brief loss is bound within `lost_after_s` plus a tick or two).
-        let (contacts, splits) = (cell.contacts, std::mem::take(&mut cell.splits));
+        let (mut contacts, mut splits) = (cell.contacts, std::mem::take(&mut cell.splits));
+        let trace = std::mem::take(&mut cell.trace);
+        let mut fitted = false;
         // Several hand contacts, the weight between them each a whole number of the level's
         // items further on: one change per contact (each its own taker). Not for a put-back:
         // its weight rises with the hand's press, falls as the hand lets go and rises again as
@@ -2510,6 +2530,26 @@ impl Interact {
             .and_then(|s| s.levels.get(m.level as usize))
             .and_then(|l| l.first())
             .map(|f| f.1);
+        // Several items taken with one contact seen: two takers a moment apart, the second
+        // one's press hidden in the first one's fall, show in the shape of the readings.
+        if let Some(w) = unit
+            && splits.is_empty()
+            && delta < 0.0
+            && (delta.abs() / w).round() >= 2.0
+            && let Some(two) = cfg
+                .load_cell
+                .two_contacts(&trace, since, cfg.settle_spread_kg / 8.0)
+        {
+            let units = |d: f64| (d.abs() / w).round();
+            let whole =
+                |d: f64| units(d) >= 1.0 && (d.abs() - units(d) * w).abs() <= SPLIT_TOLERANCE * w;
+            if two.steps.iter().all(|&d| whole(d)) {
+                tracing::debug!(shelf = m.shelf.as_str(), level = m.level, since, second = two.starts[1], steps = ?two.steps, "two hand contacts in one change");
+                splits.push((two.starts[1], base - units(two.steps[0]) * w));
+                contacts = 2;
+                fitted = true;
+            }
+        }
         if let (Some(w), false, true) = (unit, splits.is_empty(), delta < 0.0 || net_zero) {
             let mut marks = vec![(since, base)];
             marks.extend(splits.iter().copied());
@@ -2548,6 +2588,7 @@ impl Interact {
                         earlier_part: i + 1 < n,
                         rose_kg: 0.0,
                         settled_from: settled_from.min(to),
+                        fitted,
                     });
                 }
                 return Vec::new();
@@ -2567,6 +2608,7 @@ impl Interact {
             earlier_part: false,
             rose_kg: cell.highest - base,
             settled_from,
+            fitted: false,
         });
         Vec::new()
     }
@@ -2695,7 +2737,14 @@ impl Interact {
         };
         // A hand seen in the bay decides among the bodies near it; else bodies near the bay.
         let next_contact = c.earlier_part.then_some(until);
-        let hand = self.by_hand(si, level as usize, since, c.later_part, next_contact);
+        let hand = self.by_hand(
+            si,
+            level as usize,
+            since,
+            c.later_part,
+            next_contact,
+            c.fitted,
+        );
         let hand_seen = hand.is_some();
         let by_hands = hand.as_ref().is_some_and(|h| !h.is_empty());
         // A hand with no known body near it names nobody: the bodies near the bay then.

@@ -1718,6 +1718,93 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+/// A load cell's readings of hand contacts `(start, kg moved, kg pressed)`: each item's
+/// weight leaves along the cell's step response 0.2 s after the press begins, the press a half
+/// sine 0.6 s long; with a few grams of deterministic wobble.
+fn cell_reading(t: f64, contacts: &[(f64, f64, f64)]) -> f64 {
+    let tau = 0.8 / 3.0;
+    let mut w = 20.0 + 0.002 * ((t * 10.0).round() as i64 * 7919 % 13 - 6) as f64 / 6.0;
+    for &(s, d, press) in contacts {
+        if t >= s + 0.2 {
+            w += d * (1.0 - (-(t - s - 0.2) / tau).exp());
+        }
+        let c = (t - s) / 0.6;
+        if (0.0..1.0).contains(&c) {
+            w += press * (std::f64::consts::PI * c).sin();
+        }
+    }
+    w
+}
+
+/// tok-a and tok-b side by side at bay A2-1f; level 1 loses two items in one change whose
+/// readings never rise again between them ([`cell_reading`]): `contacts` (start, units,
+/// press). tok-a's hand (in front of tok-a) is seen in the level over `a_hand`, tok-b's (in
+/// front of tok-b) over `b_hand`.
+fn modelled_units(
+    contacts: &[(f64, f64, f64)],
+    a_hand: (f64, f64),
+    b_hand: Option<(f64, f64)>,
+) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let contacts: Vec<(f64, f64, f64)> = contacts
+        .iter()
+        .map(|&(t, n, press)| (t, -n * w, press))
+        .collect();
+    let (mut it, mut out) = tok_a_and_b(&s);
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        let mut seen = Vec::new();
+        if (a_hand.0..a_hand.1).contains(&t) {
+            seen.push(hand_at(shelf, (10.4, 3.1, 1.0), 1));
+        }
+        if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
+            seen.push(hand_at(shelf, (10.9, 3.1, 1.0), 2));
+        }
+        if !seen.is_empty() {
+            it.reach(t, &seen);
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        out.extend(it.weight(&reading("A2-1f", 1, t, cell_reading(t, &contacts))));
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = (
+        pseudonym_of("tok-a").to_string(),
+        pseudonym_of("tok-b").to_string(),
+    );
+    // tok-a presses at 9.9 and takes one; tok-b presses at 10.2 (its press hidden in the
+    // first item's fall: the weight never rises again) and takes one, its hand first seen at
+    // 10.3; tok-a's hand is still in the level then. One item each, not two open between them.
+    let (it, out) = modelled_units(
+        &[(9.9, 1.0, 0.3), (10.2, 1.0, 0.2)],
+        (10.0, 10.6),
+        Some((10.3, 10.8)),
+    );
+    assert_eq!(
+        picks(&out),
+        vec![(Some(a.clone()), 1, 0), (Some(b), 1, 0)],
+        "{:?}",
+        events(&out)
+    );
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
+    // One press taking two: one change of two, tok-a's.
+    for press in [0.1, 0.3, 0.5] {
+        let (it, out) = modelled_units(&[(9.9, 2.0, press)], (10.0, 10.6), None);
+        assert_eq!(picks(&out), vec![(Some(a.clone()), 2, 0)], "press {press}");
+        assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
+    }
+}
+
 #[test]
 fn a_hand_first_seen_once_the_weight_stood_at_its_new_level_took_no_share() {
     // tok-a's hand dwelt in the level (9.9-10.3) as it lost two items in one contact; its

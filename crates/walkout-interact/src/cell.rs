@@ -1,0 +1,256 @@
+//! How a shelf level's load cell answers hands: telling two takers a moment apart from one
+//! taking several items at once by the shape of the readings.
+//!
+//! A hand taking from a level presses on it for a moment (the weight bumps up) while the item
+//! leaves it (the weight falls to its new level along the cell's first-order step response).
+//! Two takers 0.1-0.7 s apart give two presses and two steps; their readings merge into one
+//! change (the weight never settles between them) and the second press is hidden in the first
+//! one's fall, so peaks and troughs alone do not show it. Fitting the readings with one contact
+//! and with two does: one taker's readings fit one contact to the cell's noise, two takers'
+//! leave one contact tens of times the residual of two.
+
+/// The load cell's response to one hand contact, calibrated per store (the defaults are this
+/// project's shelves').
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellModel {
+    /// An item's weight leaves (or joins) the level along `1 - exp(-t / settle_tau_s)` from
+    /// when the hand lets go of the shelf's share of it, seconds.
+    pub settle_tau_s: f64,
+    /// A hand presses on the level for this long, as a half sine, seconds ...
+    pub press_s: f64,
+    /// ... beginning this long before the item's weight starts to leave, seconds.
+    pub press_lead_s: f64,
+    /// Two contacts explain the readings only when one leaves at least this many times their
+    /// residual (one taker's readings: 1-3 times; two takers 0.1 s apart: 5-15 times).
+    pub two_contacts_ratio: f64,
+}
+
+impl Default for CellModel {
+    fn default() -> Self {
+        CellModel {
+            settle_tau_s: 0.8 / 3.0,
+            press_s: 0.6,
+            press_lead_s: 0.2,
+            two_contacts_ratio: 4.0,
+        }
+    }
+}
+
+/// Two hand contacts found in one change's readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwoContacts {
+    /// When each contact began (its press), seconds.
+    pub starts: [f64; 2],
+    /// The weight each moved, kg.
+    pub steps: [f64; 2],
+}
+
+/// Search grid over contact starts, seconds.
+const GRID_S: f64 = 0.02;
+/// Two contacts' presses begin at least this far apart, seconds (one sample).
+const MIN_APART_S: f64 = 0.08;
+
+impl CellModel {
+    /// Readings `(time, kg)` of one change (from a little before it began until it settled)
+    /// that two hand contacts, each moving the weight the same way as the whole change,
+    /// explain far better than one; `first` is when the weight first left its level (the
+    /// first contact's press begins around then). `noise_kg` is the least residual per
+    /// reading one contact must leave to be doubted (a cell's noise is below it).
+    pub fn two_contacts(
+        &self,
+        readings: &[(f64, f64)],
+        first: f64,
+        noise_kg: f64,
+    ) -> Option<TwoContacts> {
+        let (t_end, n) = (readings.last()?.0, readings.len());
+        if n < 8 {
+            return None;
+        }
+        let firsts = grid(first - 0.4, first + 0.3);
+        let one = firsts
+            .iter()
+            .filter_map(|&s| self.fit(readings, &[s]))
+            .map(|f| f.sse)
+            .fold(f64::INFINITY, f64::min);
+        if !one.is_finite() || one < n as f64 * noise_kg * noise_kg {
+            return None;
+        }
+        let mut best: Option<Fit> = None;
+        for &s1 in &firsts {
+            for s2 in grid(s1 + MIN_APART_S, t_end - self.press_s / 2.0) {
+                if let Some(f) = self.fit(readings, &[s1, s2])
+                    && best.as_ref().is_none_or(|b| f.sse < b.sse)
+                {
+                    best = Some(f);
+                }
+            }
+        }
+        let best = best?;
+        let total = best.steps[0] + best.steps[1];
+        let same_way = best.steps.iter().all(|s| s * total > 0.0);
+        (same_way && one > self.two_contacts_ratio * best.sse).then(|| TwoContacts {
+            starts: [best.starts[0], best.starts[1]],
+            steps: [best.steps[0], best.steps[1]],
+        })
+    }
+
+    /// The weight's response at `t` to a contact beginning at `s`: (step, press), each of unit
+    /// size.
+    fn response(&self, t: f64, s: f64) -> (f64, f64) {
+        let leave = s + self.press_lead_s;
+        let step = if t >= leave {
+            1.0 - (-(t - leave) / self.settle_tau_s).exp()
+        } else {
+            0.0
+        };
+        let c = (t - s) / self.press_s;
+        let press = if (0.0..1.0).contains(&c) {
+            (std::f64::consts::PI * c).sin()
+        } else {
+            0.0
+        };
+        (step, press)
+    }
+
+    /// Least squares of the readings against a level plus, per contact, a step and a press
+    /// (presses push down: a fit needing a negative one is no fit).
+    fn fit(&self, readings: &[(f64, f64)], starts: &[f64]) -> Option<Fit> {
+        let k = 1 + 2 * starts.len();
+        let row = |t: f64| {
+            let mut r = [0.0; 5];
+            r[0] = 1.0;
+            for (i, &s) in starts.iter().enumerate() {
+                (r[1 + 2 * i], r[2 + 2 * i]) = self.response(t, s);
+            }
+            r
+        };
+        let mut a = [[0.0; 5]; 5];
+        let mut b = [0.0; 5];
+        for &(t, w) in readings {
+            let r = row(t);
+            for i in 0..k {
+                for j in 0..k {
+                    a[i][j] += r[i] * r[j];
+                }
+                b[i] += r[i] * w;
+            }
+        }
+        let x = solve(a, b, k)?;
+        if (0..starts.len()).any(|i| x[2 + 2 * i] < 0.0) {
+            return None;
+        }
+        let sse = readings
+            .iter()
+            .map(|&(t, w)| {
+                let r = row(t);
+                let m: f64 = (0..k).map(|i| r[i] * x[i]).sum();
+                (w - m) * (w - m)
+            })
+            .sum();
+        let mut f = Fit {
+            sse,
+            starts: [0.0; 2],
+            steps: [0.0; 2],
+        };
+        for (i, &s) in starts.iter().enumerate().take(2) {
+            f.starts[i] = s;
+            f.steps[i] = x[1 + 2 * i];
+        }
+        Some(f)
+    }
+}
+
+struct Fit {
+    sse: f64,
+    starts: [f64; 2],
+    steps: [f64; 2],
+}
+
+fn grid(from: f64, to: f64) -> Vec<f64> {
+    let n = ((to - from) / GRID_S).floor();
+    if n.is_nan() || n < 0.0 {
+        return Vec::new();
+    }
+    (0..=n as usize).map(|i| from + i as f64 * GRID_S).collect()
+}
+
+/// Solves the first `k` rows and columns of `a x = b` by Gaussian elimination with partial
+/// pivoting; `None` when singular (a contact whose response is all zero over the readings).
+fn solve(mut a: [[f64; 5]; 5], mut b: [f64; 5], k: usize) -> Option<[f64; 5]> {
+    for c in 0..k {
+        let p = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() < 1e-9 {
+            return None;
+        }
+        a.swap(c, p);
+        b.swap(c, p);
+        for r in c + 1..k {
+            let f = a[r][c] / a[c][c];
+            for j in c..k {
+                a[r][j] -= f * a[c][j];
+            }
+            b[r] -= f * b[c];
+        }
+    }
+    let mut x = [0.0; 5];
+    for c in (0..k).rev() {
+        let s: f64 = (c + 1..k).map(|j| a[c][j] * x[j]).sum();
+        x[c] = (b[c] - s) / a[c][c];
+    }
+    Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Readings at 10 Hz of contacts `(start, step kg, press kg)` on a 20 kg level, with a
+    /// deterministic +-`noise` wobble.
+    fn readings(m: &CellModel, contacts: &[(f64, f64, f64)], noise: f64) -> Vec<(f64, f64)> {
+        (0..30)
+            .map(|i| {
+                let t = 10.0 + 0.1 * f64::from(i);
+                let mut w = 20.0 + noise * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
+                for &(s, d, c) in contacts {
+                    let (step, press) = m.response(t, s);
+                    w += d * step + c * press;
+                }
+                (t, w)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_takers_a_moment_apart_are_two_contacts_one_taking_two_is_one() {
+        let m = CellModel::default();
+        for apart in [0.1, 0.2, 0.3, 0.5] {
+            let r = readings(&m, &[(10.5, -0.34, 0.3), (10.5 + apart, -0.34, 0.2)], 0.003);
+            let two = m
+                .two_contacts(&r, 10.6, 0.0025)
+                .unwrap_or_else(|| panic!("{apart} s apart: not found"));
+            assert!(
+                (two.starts[1] - (10.5 + apart)).abs() < 0.05,
+                "{apart}: {two:?}"
+            );
+            for s in two.steps {
+                assert!((s + 0.34).abs() < 0.1, "{apart}: {two:?}");
+            }
+        }
+        for press in [0.1, 0.3, 0.5] {
+            let r = readings(&m, &[(10.5, -0.68, press)], 0.003);
+            assert_eq!(m.two_contacts(&r, 10.6, 0.0025), None, "press {press}");
+        }
+    }
+
+    #[test]
+    fn an_exact_fit_of_one_contact_is_never_doubted() {
+        let m = CellModel::default();
+        let r = readings(&m, &[(10.5, -0.68, 0.3)], 0.0);
+        assert_eq!(m.two_contacts(&r, 10.6, 0.0025), None);
+        assert_eq!(
+            m.two_contacts(&r[..5], 10.2, 0.0025),
+            None,
+            "too few readings"
+        );
+    }
+}
