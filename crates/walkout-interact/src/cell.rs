@@ -45,35 +45,47 @@ pub struct TwoContacts {
     pub steps: [f64; 2],
 }
 
+/// What one change's readings say of the hand contacts that made it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Contacts {
+    /// One contact fits them to within the cell's noise: one hand moved it all (or two at the
+    /// very same moment, which no load cell tells apart).
+    One,
+    /// Two contacts fit them far better than one.
+    Two(TwoContacts),
+}
+
 /// Search grid over contact starts, seconds.
 const GRID_S: f64 = 0.02;
 /// Two contacts' presses begin at least this far apart, seconds (one sample).
 const MIN_APART_S: f64 = 0.08;
+/// One contact fits a change's readings when it leaves at most this many times the residual
+/// of the cell's noise (a chi-square far in its tail for the 15-30 readings of a change).
+const ONE_CONTACT_NOISE: f64 = 4.0;
 
 impl CellModel {
-    /// Readings `(time, kg)` of one change (from a little before it began until it settled)
-    /// that two hand contacts, each moving the weight the same way as the whole change,
-    /// explain far better than one; `first` is when the weight first left its level (the
-    /// first contact's press begins around then). `noise_kg` is the least residual per
-    /// reading one contact must leave to be doubted (a cell's noise is below it).
-    pub fn two_contacts(
-        &self,
-        readings: &[(f64, f64)],
-        first: f64,
-        noise_kg: f64,
-    ) -> Option<TwoContacts> {
+    /// Readings `(time, kg)` of one change (from a little before it began until it settled):
+    /// two hand contacts, each moving the weight the same way as the whole change, where they
+    /// explain them far better than one; else one contact where that fits them to within
+    /// `noise_kg` per reading (a cell's noise is below it); else nothing is told. `first` is
+    /// when the weight first left its level (the first contact's press begins around then).
+    pub fn contacts(&self, readings: &[(f64, f64)], first: f64, noise_kg: f64) -> Option<Contacts> {
         let (t_end, n) = (readings.last()?.0, readings.len());
         if n < 8 {
             return None;
         }
+        let noise = n as f64 * noise_kg * noise_kg;
         let firsts = grid(first - 0.4, first + 0.3);
         let one = firsts
             .iter()
             .filter_map(|&s| self.fit(readings, &[s]))
             .map(|f| f.sse)
             .fold(f64::INFINITY, f64::min);
-        if !one.is_finite() || one < n as f64 * noise_kg * noise_kg {
+        if !one.is_finite() {
             return None;
+        }
+        if one < noise {
+            return Some(Contacts::One);
         }
         let mut best: Option<Fit> = None;
         for &s1 in &firsts {
@@ -85,13 +97,18 @@ impl CellModel {
                 }
             }
         }
-        let best = best?;
-        let total = best.steps[0] + best.steps[1];
-        let same_way = best.steps.iter().all(|s| s * total > 0.0);
-        (same_way && one > self.two_contacts_ratio * best.sse).then(|| TwoContacts {
-            starts: [best.starts[0], best.starts[1]],
-            steps: [best.steps[0], best.steps[1]],
-        })
+        if let Some(best) = best {
+            let total = best.steps[0] + best.steps[1];
+            if best.steps.iter().all(|s| s * total > 0.0)
+                && one > self.two_contacts_ratio * best.sse
+            {
+                return Some(Contacts::Two(TwoContacts {
+                    starts: best.starts,
+                    steps: best.steps,
+                }));
+            }
+        }
+        (one <= ONE_CONTACT_NOISE * noise).then_some(Contacts::One)
     }
 
     /// The weight's response at `t` to a contact beginning at `s`: (step, press), each of unit
@@ -225,9 +242,9 @@ mod tests {
         let m = CellModel::default();
         for apart in [0.1, 0.2, 0.3, 0.5] {
             let r = readings(&m, &[(10.5, -0.34, 0.3), (10.5 + apart, -0.34, 0.2)], 0.003);
-            let two = m
-                .two_contacts(&r, 10.6, 0.0025)
-                .unwrap_or_else(|| panic!("{apart} s apart: not found"));
+            let Some(Contacts::Two(two)) = m.contacts(&r, 10.6, 0.0025) else {
+                panic!("{apart} s apart: not found");
+            };
             assert!(
                 (two.starts[1] - (10.5 + apart)).abs() < 0.05,
                 "{apart}: {two:?}"
@@ -238,19 +255,23 @@ mod tests {
         }
         for press in [0.1, 0.3, 0.5] {
             let r = readings(&m, &[(10.5, -0.68, press)], 0.003);
-            assert_eq!(m.two_contacts(&r, 10.6, 0.0025), None, "press {press}");
+            assert_eq!(
+                m.contacts(&r, 10.6, 0.0025),
+                Some(Contacts::One),
+                "press {press}"
+            );
         }
     }
 
     #[test]
-    fn an_exact_fit_of_one_contact_is_never_doubted() {
+    fn an_exact_fit_of_one_contact_is_one_and_a_put_back_merged_with_a_pick_is_neither() {
         let m = CellModel::default();
         let r = readings(&m, &[(10.5, -0.68, 0.3)], 0.0);
-        assert_eq!(m.two_contacts(&r, 10.6, 0.0025), None);
-        assert_eq!(
-            m.two_contacts(&r[..5], 10.2, 0.0025),
-            None,
-            "too few readings"
-        );
+        assert_eq!(m.contacts(&r, 10.6, 0.0025), Some(Contacts::One));
+        assert_eq!(m.contacts(&r[..5], 10.2, 0.0025), None, "too few readings");
+        // An item put back and two taken 0.3 s later: no one contact fits, and two that
+        // move the weight opposite ways are no two takers of one change.
+        let r = readings(&m, &[(10.5, 0.34, 0.3), (10.8, -1.02, 0.2)], 0.003);
+        assert_eq!(m.contacts(&r, 10.6, 0.0025), None);
     }
 }

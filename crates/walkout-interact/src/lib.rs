@@ -294,6 +294,8 @@ struct Change {
     /// within a reading), not at a trough: a hand first seen before its start was in the
     /// shelf for the earlier part.
     fitted: bool,
+    /// Several items whose readings fit one hand contact ([`cell::Contacts::One`]).
+    one_contact: bool,
 }
 
 #[derive(Default)]
@@ -2532,13 +2534,15 @@ impl Interact {
             .map(|f| f.1);
         // Several items taken with one contact seen: two takers a moment apart, the second
         // one's press hidden in the first one's fall, show in the shape of the readings.
+        let read = unit
+            .filter(|w| splits.is_empty() && delta < 0.0 && (delta.abs() / w).round() >= 2.0)
+            .and_then(|_| {
+                cfg.load_cell
+                    .contacts(&trace, since, cfg.settle_spread_kg / 8.0)
+            });
+        let one_contact = read == Some(cell::Contacts::One);
         if let Some(w) = unit
-            && splits.is_empty()
-            && delta < 0.0
-            && (delta.abs() / w).round() >= 2.0
-            && let Some(two) = cfg
-                .load_cell
-                .two_contacts(&trace, since, cfg.settle_spread_kg / 8.0)
+            && let Some(cell::Contacts::Two(two)) = read
         {
             let units = |d: f64| (d.abs() / w).round();
             let whole =
@@ -2589,6 +2593,7 @@ impl Interact {
                         rose_kg: 0.0,
                         settled_from: settled_from.min(to),
                         fitted,
+                        one_contact: false,
                     });
                 }
                 return Vec::new();
@@ -2609,6 +2614,7 @@ impl Interact {
             rose_kg: cell.highest - base,
             settled_from,
             fitted: false,
+            one_contact,
         });
         Vec::new()
     }
@@ -2987,11 +2993,20 @@ impl Interact {
             && let Some(k) = who
         {
             // A hand first seen there once the weight stood at its new level took no part.
-            let hands = self.hands_in(si, level as usize, since, c.settled_from, k);
+            let hands = self.hands_in(
+                si,
+                level as usize,
+                (since, c.settled_from),
+                k,
+                c.one_contact,
+            );
             // Two hands in the level at once, farther apart than one body's reach: two bodies
             // took from it, the second perhaps merged into the first one's track (nobody seen
-            // then who could have walked there may be it).
-            let apart = self.hands_apart(si, level as usize, since - 0.5, until);
+            // then who could have walked there may be it), unless the load cell's readings fit
+            // one contact while the taker's hand dwelt there (the other hand took nothing).
+            let one_hand = c.one_contact
+                && self.hand_sightings(si, level as usize, since, k) >= HAND_DWELL_TICKS;
+            let apart = !one_hand && self.hands_apart(si, level as usize, since - 0.5, until);
             let mut bodies = if contacts > 1 || apart {
                 self.in_reach_between(&self.shelves[si], since, until)
             } else {
@@ -3017,7 +3032,7 @@ impl Interact {
         // or who stood within reach, may have done either.
         let put_back_too = delta < 0.0 && c.rose_kg > HAND_PRESS_KG;
         if put_back_too && let Some(k) = who {
-            let hands = self.hands_in(si, level as usize, since, until, k);
+            let hands = self.hands_in(si, level as usize, (since, until), k, false);
             let bodies = self.in_reach_between(&self.shelves[si], since, until);
             shared += add_rivals(&mut rivals, k, hands.into_iter().chain(bodies));
         }
@@ -3250,7 +3265,14 @@ impl Interact {
     /// Shoppers whose own hands were seen in `shelf` at `level` (fused into their tracks, for
     /// a tick or more: one more unit than one hand takes may be a hand seen once) from `from`
     /// to `to`, beside `taker`, the shopper the change is named for.
-    fn hands_in(&self, shelf: usize, level: usize, from: f64, to: f64, taker: usize) -> Vec<usize> {
+    fn hands_in(
+        &self,
+        shelf: usize,
+        level: usize,
+        (from, to): (f64, f64),
+        taker: usize,
+        one_contact: bool,
+    ) -> Vec<usize> {
         let mut seen: HashMap<usize, u32> = HashMap::new();
         // Shopper -> the tracks their hands were seen through (their bodies then).
         let mut bodies: HashMap<usize, Vec<u64>> = HashMap::new();
@@ -3325,15 +3347,19 @@ impl Interact {
         // is another's share only if the body it was seen through stood within reach of the
         // shelf in the second before the change began (a neighbour taking one too, the hand
         // mostly hidden), not one arriving or passing by (a wrist glimpsed at the shelf's face).
+        // Where the load cell's readings fit one contact (`one_contact`), only the dwelling
+        // hand moved it: such a hand is no share at all, unless it was seen through a track
+        // the taker's hand was seen through too (the same body, whose shopper is in question).
         let most = seen.get(&taker).copied().unwrap_or(0);
         if most >= HAND_DWELL_TICKS {
             let info = &self.shelves[shelf];
+            let takers = bodies.get(&taker).cloned().unwrap_or_default();
             seen.retain(|&k, n| {
+                let ws = bodies.get(&k).map_or(&[][..], Vec::as_slice);
                 k == taker
                     || *n * 2 > most
-                    || bodies
-                        .get(&k)
-                        .is_some_and(|ws| ws.iter().any(|w| self.stood_at(info, *w, from)))
+                    || ws.iter().any(|w| takers.contains(w))
+                    || !one_contact && ws.iter().any(|w| self.stood_at(info, *w, from))
             });
         }
         let mut v: Vec<usize> = seen.into_keys().collect();

@@ -1806,6 +1806,29 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
 }
 
 #[test]
+fn a_hand_glimpsed_beside_a_dwelling_one_takes_no_share_of_one_contact() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let a = pseudonym_of("tok-a").to_string();
+    // tok-a's hand dwells in the level (10.0-10.6) as it loses two items in one press; tok-b,
+    // standing within reach beside tok-a, is seen with a hand in it once (10.3), 0.5 m from
+    // tok-a's at the same tick. The readings fit one contact: both are tok-a's.
+    let (it, out) = modelled_units(&[(9.9, 2.0, 0.3)], (10.0, 10.6), Some((10.25, 10.35)));
+    assert_eq!(picks(&out), vec![(Some(a), 2, 0)], "{:?}", events(&out));
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
+    // Two contacts 0.05 s apart (one reading: no load cell tells them from one) with tok-b's
+    // hand dwelling as long as tok-a's: open between the two.
+    let (_, out) = modelled_units(
+        &[(9.9, 1.0, 0.3), (9.95, 1.0, 0.2)],
+        (10.0, 10.6),
+        Some((10.0, 10.6)),
+    );
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+}
+
+#[test]
 fn a_hand_first_seen_once_the_weight_stood_at_its_new_level_took_no_share() {
     // tok-a's hand dwelt in the level (9.9-10.3) as it lost two items in one contact; its
     // weight stood at the new level from t = 10.2. tok-b, standing beside tok-a, is seen with
