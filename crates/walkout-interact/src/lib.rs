@@ -2532,10 +2532,29 @@ impl Interact {
             .and_then(|s| s.levels.get(m.level as usize))
             .and_then(|l| l.first())
             .map(|f| f.1);
-        // Several items taken with one contact seen: two takers a moment apart, the second
-        // one's press hidden in the first one's fall, show in the shape of the readings.
+        let parts_of = |splits: &[(f64, f64)]| -> Vec<(f64, f64, f64)> {
+            let mut marks = vec![(since, base)];
+            marks.extend(splits.iter().copied());
+            marks.push((m.time, mean));
+            marks
+                .windows(2)
+                .map(|p| (p[0].0, p[1].0, p[1].1 - p[0].1))
+                .collect()
+        };
+        // Each part the same way as the whole change (with no net change, either way).
+        let whole = |w: f64, d: f64| {
+            let q = (d.abs() / w).round();
+            q >= 1.0
+                && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w
+                && (net_zero || d * delta > 0.0)
+        };
+        let at_troughs = unit
+            .is_some_and(|w| !splits.is_empty() && parts_of(&splits).iter().all(|p| whole(w, p.2)));
+        // Several items taken with no split at a trough: two takers a moment apart, the
+        // second one's press hidden in the first one's fall (or rising from a trough where
+        // the first item's weight was still going), show in the shape of the readings.
         let read = unit
-            .filter(|w| splits.is_empty() && delta < 0.0 && (delta.abs() / w).round() >= 2.0)
+            .filter(|w| !at_troughs && delta < 0.0 && (delta.abs() / w).round() >= 2.0)
             .and_then(|_| {
                 cfg.load_cell
                     .contacts(&trace, since, cfg.settle_spread_kg / 8.0)
@@ -2543,32 +2562,17 @@ impl Interact {
         let one_contact = read == Some(cell::Contacts::One);
         if let Some(w) = unit
             && let Some(cell::Contacts::Two(two)) = read
+            && two.steps.iter().all(|&d| whole(w, d))
         {
-            let units = |d: f64| (d.abs() / w).round();
-            let whole =
-                |d: f64| units(d) >= 1.0 && (d.abs() - units(d) * w).abs() <= SPLIT_TOLERANCE * w;
-            if two.steps.iter().all(|&d| whole(d)) {
-                tracing::debug!(shelf = m.shelf.as_str(), level = m.level, since, second = two.starts[1], steps = ?two.steps, "two hand contacts in one change");
-                splits.push((two.starts[1], base - units(two.steps[0]) * w));
-                contacts = 2;
-                fitted = true;
-            }
+            tracing::debug!(shelf = m.shelf.as_str(), level = m.level, since, second = two.starts[1], steps = ?two.steps, "two hand contacts in one change");
+            let first = (two.steps[0].abs() / w).round() * w;
+            splits = vec![(two.starts[1], base - first)];
+            contacts = 2;
+            fitted = true;
         }
         if let (Some(w), false, true) = (unit, splits.is_empty(), delta < 0.0 || net_zero) {
-            let mut marks = vec![(since, base)];
-            marks.extend(splits.iter().copied());
-            marks.push((m.time, mean));
-            let parts: Vec<(f64, f64, f64)> = marks
-                .windows(2)
-                .map(|p| (p[0].0, p[1].0, p[1].1 - p[0].1))
-                .collect();
-            // Each part the same way as the whole change (with no net change, either way).
-            let whole = |d: f64| {
-                let q = (d.abs() / w).round();
-                q >= 1.0
-                    && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w
-                    && (net_zero || d * delta > 0.0)
-            };
+            let parts = parts_of(&splits);
+            let whole = |d: f64| whole(w, d);
             if parts.iter().all(|p| whole(p.2)) {
                 // Each part a whole number of items (the weight between contacts was still
                 // settling), the last part what is left of the whole change.

@@ -1736,18 +1736,28 @@ fn cell_reading(t: f64, contacts: &[(f64, f64, f64)]) -> f64 {
     w
 }
 
-/// tok-a and tok-b side by side at bay A2-1f; level 1 loses two items in one change whose
-/// readings never rise again between them ([`cell_reading`]): `contacts` (start, units,
-/// press). tok-a's hand (in front of tok-a) is seen in the level over `a_hand`, tok-b's (in
-/// front of tok-b) over `b_hand`.
+/// tok-a and tok-b side by side at bay A2-1f; level 1 (rice) loses items in one change made
+/// by hand `contacts` (start, units, press) ([`cell_reading`]). tok-a's hand (in front of
+/// tok-a) is seen in the level over `a_hand`, tok-b's (in front of tok-b) over `b_hand`.
 fn modelled_units(
+    contacts: &[(f64, f64, f64)],
+    a_hand: (f64, f64),
+    b_hand: Option<(f64, f64)>,
+) -> (Interact, Vec<Output>) {
+    modelled_units_at(1, contacts, a_hand, b_hand)
+}
+
+/// [`modelled_units`] at level `lvl` of the bay (2: beans, lighter than a hand's press).
+fn modelled_units_at(
+    lvl: u32,
     contacts: &[(f64, f64, f64)],
     a_hand: (f64, f64),
     b_hand: Option<(f64, f64)>,
 ) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let (_, w) = level(&s, "A2-1f", 1);
+    let (_, w) = level(&s, "A2-1f", lvl as usize);
+    let z = [0.4, 1.0, 1.6][lvl as usize];
     let contacts: Vec<(f64, f64, f64)> = contacts
         .iter()
         .map(|&(t, n, press)| (t, -n * w, press))
@@ -1757,16 +1767,16 @@ fn modelled_units(
     while t < 16.0 {
         let mut seen = Vec::new();
         if (a_hand.0..a_hand.1).contains(&t) {
-            seen.push(hand_at(shelf, (10.4, 3.1, 1.0), 1));
+            seen.push(hand_at(shelf, (10.4, 3.1, z), 1));
         }
         if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
-            seen.push(hand_at(shelf, (10.9, 3.1, 1.0), 2));
+            seen.push(hand_at(shelf, (10.9, 3.1, z), 2));
         }
         if !seen.is_empty() {
             it.reach(t, &seen);
         }
         out.extend(it.tick(t, &side_by_side(t)));
-        out.extend(it.weight(&reading("A2-1f", 1, t, cell_reading(t, &contacts))));
+        out.extend(it.weight(&reading("A2-1f", lvl, t, cell_reading(t, &contacts))));
         t += 0.1;
     }
     (it, out)
@@ -1797,6 +1807,26 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
     assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
+    // Cans of beans (0.44 kg): tok-b's press 0.4 s after tok-a's rises from a trough where
+    // the first can's weight was still going (a third of it gone: split there, the first part
+    // is no whole can); the readings still tell one can each.
+    let (beans, _) = level(&s, "A2-1f", 2);
+    let (it, out) = modelled_units_at(
+        2,
+        &[(9.9, 1.0, 0.1), (10.3, 1.0, 0.3)],
+        (10.0, 10.6),
+        Some((10.4, 10.9)),
+    );
+    assert_eq!(
+        picks(&out),
+        vec![
+            (Some(a.clone()), 1, 0),
+            (Some(pseudonym_of("tok-b").to_string()), 1, 0)
+        ],
+        "{:?}",
+        events(&out)
+    );
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&beans), Some(&1));
     // One press taking two: one change of two, tok-a's.
     for press in [0.1, 0.3, 0.5] {
         let (it, out) = modelled_units(&[(9.9, 2.0, press)], (10.0, 10.6), None);
