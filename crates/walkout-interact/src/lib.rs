@@ -290,10 +290,11 @@ struct Change {
     /// From when the weight stood at its new level (the readings it settled on began; `until`
     /// for an earlier part).
     settled_from: f64,
-    /// A part of a change split where the load cell's model put the contacts' starts (to
-    /// within a reading), not at a trough: a hand first seen before its start was in the
-    /// shelf for the earlier part.
-    fitted: bool,
+    /// A part of a change split where the load cell's model put the contacts (to within a
+    /// reading), not at a trough: the time between the two items' leaving the shelf. A hand
+    /// is seen in the bay as its item leaves (its press began a moment before): one first seen
+    /// before this made the earlier part, one first seen from it on the later part.
+    hands_split: Option<f64>,
     /// Several items whose readings fit one hand contact ([`cell::Contacts::One`]).
     one_contact: bool,
 }
@@ -847,9 +848,8 @@ impl Interact {
     /// `later_part`: the change is a later part of one split at a hand contact (hands in the
     /// shelf since before it made the earlier parts); `next_contact`: when the contact that
     /// made the next part began, for a part followed by another (a hand first seen after that
-    /// made a later part, not this one). `fitted`: the part's start is the contact's, fitted
-    /// (see [`Change::fitted`]), not a trough's: a later part's hands are those first seen
-    /// from it on.
+    /// made a later part, not this one). `hands_split`: where a split fitted by the load
+    /// cell's model divides the parts' hands ([`Change::hands_split`]), for both tests.
     fn by_hand(
         &self,
         shelf: usize,
@@ -857,7 +857,7 @@ impl Interact {
         time: f64,
         later_part: bool,
         next_contact: Option<f64>,
-        fitted: bool,
+        hands_split: Option<f64>,
     ) -> Option<Vec<(usize, f64)>> {
         const HAND_TIME_MARGIN_S: f64 = 0.3;
         let mut best: HashMap<usize, f64> = HashMap::new();
@@ -945,8 +945,8 @@ impl Interact {
             // A later part of a split change: hands in the shelf since before its contact
             // made the earlier parts (none new: whose it was is not seen).
             if later_part {
-                let margin = if fitted { 0.0 } else { HAND_TIME_MARGIN_S };
-                hands.retain(|_, h| h.1 >= time - margin);
+                let from = hands_split.unwrap_or(time - HAND_TIME_MARGIN_S);
+                hands.retain(|_, h| h.1 >= from);
                 if hands.is_empty() {
                     return Some(Vec::new());
                 }
@@ -955,7 +955,8 @@ impl Interact {
             // made a later part (two takers a moment apart; the second one's hand, seen more,
             // would otherwise take the first one's part too).
             if let Some(next) = next_contact {
-                hands.retain(|_, h| h.1 <= next);
+                let next = hands_split.unwrap_or(next);
+                hands.retain(|_, h| h.1 < next || hands_split.is_none() && h.1 <= next);
             }
             // A hand that dwelt in the bay took the item, not one that passed it for a tick
             // while another stayed there many.
@@ -2520,7 +2521,7 @@ impl Interact {
         // after a brief loss is bound within `lost_after_s` plus a tick or two).
         let (mut contacts, mut splits) = (cell.contacts, std::mem::take(&mut cell.splits));
         let trace = std::mem::take(&mut cell.trace);
-        let mut fitted = false;
+        let mut hands_split = None;
         // Several hand contacts, the weight between them each a whole number of the level's
         // items further on: one change per contact (each its own taker). Not for a put-back:
         // its weight rises with the hand's press, falls as the hand lets go and rises again as
@@ -2568,7 +2569,8 @@ impl Interact {
             let first = (two.steps[0].abs() / w).round() * w;
             splits = vec![(two.starts[1], base - first)];
             contacts = 2;
-            fitted = true;
+            let lead = cfg.load_cell.press_lead_s;
+            hands_split = Some((two.starts[0] + two.starts[1]) / 2.0 + lead);
         }
         if let (Some(w), false, true) = (unit, splits.is_empty(), delta < 0.0 || net_zero) {
             let parts = parts_of(&splits);
@@ -2596,7 +2598,7 @@ impl Interact {
                         earlier_part: i + 1 < n,
                         rose_kg: 0.0,
                         settled_from: settled_from.min(to),
-                        fitted,
+                        hands_split,
                         one_contact: false,
                     });
                 }
@@ -2617,7 +2619,7 @@ impl Interact {
             earlier_part: false,
             rose_kg: cell.highest - base,
             settled_from,
-            fitted: false,
+            hands_split: None,
             one_contact,
         });
         Vec::new()
@@ -2753,7 +2755,7 @@ impl Interact {
             since,
             c.later_part,
             next_contact,
-            c.fitted,
+            c.hands_split,
         );
         let hand_seen = hand.is_some();
         let by_hands = hand.as_ref().is_some_and(|h| !h.is_empty());

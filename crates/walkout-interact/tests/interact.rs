@@ -1807,6 +1807,24 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
     assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
+    // 0.2 s apart, each hand first seen as its item leaves the shelf (0.2 s into its press):
+    // tok-a's at 10.1, when tok-b's press begins. The hands first seen before the moment
+    // between the two items' leaving made the first; from it on, the second.
+    let (it, out) = modelled_units(
+        &[(9.9, 1.0, 0.3), (10.1, 1.0, 0.2)],
+        (10.05, 10.7),
+        Some((10.25, 10.9)),
+    );
+    assert_eq!(
+        picks(&out),
+        vec![
+            (Some(a.clone()), 1, 0),
+            (Some(pseudonym_of("tok-b").to_string()), 1, 0)
+        ],
+        "{:?}",
+        events(&out)
+    );
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
     // Cans of beans (0.44 kg): tok-b's press 0.4 s after tok-a's rises from a trough where
     // the first can's weight was still going (a third of it gone: split there, the first part
     // is no whole can); the readings still tell one can each.

@@ -224,13 +224,16 @@ fn busy_carts_all_exact(seeds: &[u64]) {
 /// taken 0.3 s apart at bay A2-2f, one change of two units on the load cell (the second
 /// hand's press hidden in the first bag's fall) with the hands of both in the level: open
 /// between them (20 of 22 carts exact). The readings fit two contacts 0.3 s apart, each a bag,
-/// each given to the hand first seen from its start (22 of 22). Busy seed 32: the same 0.4 s
+/// each given to the hand first seen as its bag left (22 of 22). Busy seed 32: the same 0.4 s
 /// apart at bay A1-4b (20 of 22 before). Busy seed 19: two bags of nuts taken 0.5 s apart at
 /// bay B1-2b; the second press rose from a trough where the first bag's weight was half gone,
-/// no whole bag to split at (20 of 22 before).
+/// no whole bag to split at (20 of 22 before). Busy seed 22: two tubes of toothpaste taken
+/// 0.2 s apart at bay A2-1b, each hand first seen as its tube left the shelf, the first one at
+/// the second press's start: both parts were open (20 of 22); hands are divided at the moment
+/// between the two tubes' leaving (22 of 22).
 #[test]
 fn two_takers_a_moment_apart_are_two_contacts_on_the_load_cell() {
-    busy_carts_all_exact(&[1, 32, 19]);
+    busy_carts_all_exact(&[1, 32, 19, 22]);
 }
 
 /// One contact, one hand. Busy seed 7: two bags of crisps taken in one press at bay B2-1b by
