@@ -57,8 +57,6 @@ pub enum Contacts {
 
 /// Search grid over contact starts, seconds.
 const GRID_S: f64 = 0.02;
-/// Two contacts' presses begin at least this far apart, seconds (one sample).
-const MIN_APART_S: f64 = 0.08;
 /// One contact fits a change's readings when it leaves at most this many times the residual
 /// of the cell's noise (a chi-square far in its tail for the 15-30 readings of a change).
 const ONE_CONTACT_NOISE: f64 = 4.0;
@@ -75,6 +73,11 @@ impl CellModel {
             return None;
         }
         let noise = n as f64 * noise_kg * noise_kg;
+        // Two contacts' presses begin at least a reading apart (closer ones are not told
+        // apart: the fit puts the second between readings wherever it fits the noise best).
+        let mut gaps: Vec<f64> = readings.windows(2).map(|p| p[1].0 - p[0].0).collect();
+        gaps.sort_by(f64::total_cmp);
+        let apart = gaps[gaps.len() / 2] * 0.99;
         let firsts = grid(first - 0.4, first + 0.3);
         let one = firsts
             .iter()
@@ -89,7 +92,7 @@ impl CellModel {
         }
         let mut best: Option<Fit> = None;
         for &s1 in &firsts {
-            for s2 in grid(s1 + MIN_APART_S, t_end - self.press_s / 2.0) {
+            for s2 in grid(s1 + apart, t_end - self.press_s / 2.0) {
                 if let Some(f) = self.fit(readings, &[s1, s2])
                     && best.as_ref().is_none_or(|b| f.sse < b.sse)
                 {

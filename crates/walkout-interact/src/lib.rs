@@ -2533,8 +2533,9 @@ impl Interact {
             .and_then(|s| s.levels.get(m.level as usize))
             .and_then(|l| l.first())
             .map(|f| f.1);
-        let parts_of = |splits: &[(f64, f64)]| -> Vec<(f64, f64, f64)> {
-            let mut marks = vec![(since, base)];
+        let mut first_from = since;
+        let parts_of = |first_from: f64, splits: &[(f64, f64)]| -> Vec<(f64, f64, f64)> {
+            let mut marks = vec![(first_from, base)];
             marks.extend(splits.iter().copied());
             marks.push((m.time, mean));
             marks
@@ -2549,8 +2550,9 @@ impl Interact {
                 && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w
                 && (net_zero || d * delta > 0.0)
         };
-        let at_troughs = unit
-            .is_some_and(|w| !splits.is_empty() && parts_of(&splits).iter().all(|p| whole(w, p.2)));
+        let at_troughs = unit.is_some_and(|w| {
+            !splits.is_empty() && parts_of(since, &splits).iter().all(|p| whole(w, p.2))
+        });
         // Several items taken with no split at a trough: two takers a moment apart, the
         // second one's press hidden in the first one's fall (or rising from a trough where
         // the first item's weight was still going), show in the shape of the readings.
@@ -2560,6 +2562,17 @@ impl Interact {
                 cfg.load_cell
                     .contacts(&trace, since, cfg.settle_spread_kg / 8.0)
             });
+        if unit.is_some() && delta < 0.0 && !at_troughs {
+            tracing::trace!(
+                shelf = m.shelf.as_str(),
+                level = m.level,
+                since,
+                delta,
+                readings = trace.len(),
+                ?read,
+                "load cell contacts"
+            );
+        }
         let one_contact = read == Some(cell::Contacts::One);
         if let Some(w) = unit
             && let Some(cell::Contacts::Two(two)) = read
@@ -2568,12 +2581,15 @@ impl Interact {
             tracing::debug!(shelf = m.shelf.as_str(), level = m.level, since, second = two.starts[1], steps = ?two.steps, "two hand contacts in one change");
             let first = (two.steps[0].abs() / w).round() * w;
             splits = vec![(two.starts[1], base - first)];
+            // The first part from its contact's start (the weight left its level a reading
+            // or so later, perhaps once the second contact had begun too).
+            first_from = first_from.min(two.starts[0]);
             contacts = 2;
             let lead = cfg.load_cell.press_lead_s;
             hands_split = Some((two.starts[0] + two.starts[1]) / 2.0 + lead);
         }
         if let (Some(w), false, true) = (unit, splits.is_empty(), delta < 0.0 || net_zero) {
-            let parts = parts_of(&splits);
+            let parts = parts_of(first_from, &splits);
             let whole = |d: f64| whole(w, d);
             if parts.iter().all(|p| whole(p.2)) {
                 // Each part a whole number of items (the weight between contacts was still
@@ -2812,6 +2828,17 @@ impl Interact {
                 if c.later_part && !by_hands && close.len() > 1 {
                     close = unless_all(close, "hand left before this part", at, |k| {
                         self.hand_left(si, level as usize, since, until, k)
+                    });
+                }
+                // An earlier part of a split fitted by the load cell that no hand is seen to
+                // make: not of one whose hand first came into the level for a later part (a
+                // hand in the bay is seen as its item leaves).
+                if let (true, Some(split)) = (c.earlier_part, c.hands_split)
+                    && !by_hands
+                    && close.len() > 1
+                {
+                    close = unless_all(close, "hand came for a later part", at, |k| {
+                        self.hand_came_from(si, level as usize, since, split, k)
                     });
                 }
                 // With no hand named in the level, one whose own hand was in another level or
@@ -3211,6 +3238,17 @@ impl Interact {
                 (a.0 - b.0).abs() < 0.05 && a.2.truncate().distance(b.2.truncate()) > HANDS_APART_M
             })
         })
+    }
+
+    /// Whether shopper `k`'s hand was seen in `shelf` at `level` around a change that began at
+    /// `time` (from a second before it to 1.5 s after) only from `split` on.
+    fn hand_came_from(&self, shelf: usize, level: usize, time: f64, split: f64, k: usize) -> bool {
+        let first = self
+            .hands_at_level(shelf, level, time - 1.0, time + 1.5)
+            .filter(|(t, _, _, whose)| whose.iter().any(|w| self.owner_at(*w, *t) == Some(k)))
+            .map(|(t, _, _, _)| *t)
+            .fold(f64::INFINITY, f64::min);
+        first.is_finite() && first >= split
     }
 
     /// Whether shopper `k`'s hand dwelt in `shelf` at `level` in the 1.5 s before `time`

@@ -1825,6 +1825,23 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
         events(&out)
     );
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+    // 0.1 s apart (a reading), tok-a's hand never seen, tok-b's first seen as its item left:
+    // the first item is not of the one whose hand came for the second; tok-a's.
+    let (it, out) = modelled_units(
+        &[(9.9, 1.0, 0.3), (10.0, 1.0, 0.3)],
+        (0.0, 0.0),
+        Some((10.2, 10.8)),
+    );
+    assert_eq!(
+        picks(&out),
+        vec![
+            (Some(a.clone()), 1, 0),
+            (Some(pseudonym_of("tok-b").to_string()), 1, 0)
+        ],
+        "{:?}",
+        events(&out)
+    );
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
     // Cans of beans (0.44 kg): tok-b's press 0.4 s after tok-a's rises from a trough where
     // the first can's weight was still going (a third of it gone: split there, the first part
     // is no whole can); the readings still tell one can each.

@@ -230,10 +230,13 @@ fn busy_carts_all_exact(seeds: &[u64]) {
 /// no whole bag to split at (20 of 22 before). Busy seed 22: two tubes of toothpaste taken
 /// 0.2 s apart at bay A2-1b, each hand first seen as its tube left the shelf, the first one at
 /// the second press's start: both parts were open (20 of 22); hands are divided at the moment
-/// between the two tubes' leaving (22 of 22).
+/// between the two tubes' leaving (22 of 22). Busy seed 36: two bars of soap taken 0.1 s
+/// apart at bay B2-2b, their presses rising 0.6 kg together (taken for an item put back in
+/// the same moment: open); the fit once put the second press between two readings, no whole
+/// bar to each (20 of 22); contacts are at least a reading apart (22 of 22).
 #[test]
 fn two_takers_a_moment_apart_are_two_contacts_on_the_load_cell() {
-    busy_carts_all_exact(&[1, 32, 19, 22]);
+    busy_carts_all_exact(&[1, 32, 19, 22, 36]);
 }
 
 /// One contact, one hand. Busy seed 7: two bags of crisps taken in one press at bay B2-1b by
