@@ -1790,78 +1790,58 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
         pseudonym_of("tok-a").to_string(),
         pseudonym_of("tok-b").to_string(),
     );
-    // tok-a presses at 9.9 and takes one; tok-b presses at 10.2 (its press hidden in the
-    // first item's fall: the weight never rises again) and takes one, its hand first seen at
-    // 10.3; tok-a's hand is still in the level then. One item each, not two open between them.
-    let (it, out) = modelled_units(
-        &[(9.9, 1.0, 0.3), (10.2, 1.0, 0.2)],
-        (10.0, 10.6),
-        Some((10.3, 10.8)),
-    );
-    assert_eq!(
-        picks(&out),
-        vec![(Some(a.clone()), 1, 0), (Some(b), 1, 0)],
-        "{:?}",
-        events(&out)
-    );
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
-    // 0.2 s apart, each hand first seen as its item leaves the shelf (0.2 s into its press):
-    // tok-a's at 10.1, when tok-b's press begins. The hands first seen before the moment
-    // between the two items' leaving made the first; from it on, the second.
-    let (it, out) = modelled_units(
-        &[(9.9, 1.0, 0.3), (10.1, 1.0, 0.2)],
-        (10.05, 10.7),
-        Some((10.25, 10.9)),
-    );
-    assert_eq!(
-        picks(&out),
-        vec![
-            (Some(a.clone()), 1, 0),
-            (Some(pseudonym_of("tok-b").to_string()), 1, 0)
-        ],
-        "{:?}",
-        events(&out)
-    );
-    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
-    // 0.1 s apart (a reading), tok-a's hand never seen, tok-b's first seen as its item left:
-    // the first item is not of the one whose hand came for the second; tok-a's.
-    let (it, out) = modelled_units(
-        &[(9.9, 1.0, 0.3), (10.0, 1.0, 0.3)],
-        (0.0, 0.0),
-        Some((10.2, 10.8)),
-    );
-    assert_eq!(
-        picks(&out),
-        vec![
-            (Some(a.clone()), 1, 0),
-            (Some(pseudonym_of("tok-b").to_string()), 1, 0)
-        ],
-        "{:?}",
-        events(&out)
-    );
-    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
-    // Cans of beans (0.44 kg): tok-b's press 0.4 s after tok-a's rises from a trough where
-    // the first can's weight was still going (a third of it gone: split there, the first part
-    // is no whole can); the readings still tell one can each.
-    let (beans, _) = level(&s, "A2-1f", 2);
-    let (it, out) = modelled_units_at(
-        2,
-        &[(9.9, 1.0, 0.1), (10.3, 1.0, 0.3)],
-        (10.0, 10.6),
-        Some((10.4, 10.9)),
-    );
-    assert_eq!(
-        picks(&out),
-        vec![
-            (Some(a.clone()), 1, 0),
-            (Some(pseudonym_of("tok-b").to_string()), 1, 0)
-        ],
-        "{:?}",
-        events(&out)
-    );
-    assert_eq!(it.carts_by_token()["tok-b"].0.get(&beans), Some(&1));
+    // (level, contacts (start, items, press), tok-a's hand seen, tok-b's hand seen): each
+    // took one item.
+    let cases: [(u32, &[(f64, f64, f64)], (f64, f64), (f64, f64)); 4] = [
+        // tok-a presses at 9.9 and takes one; tok-b presses at 10.2 (its press hidden in the
+        // first item's fall: the weight never rises again) and takes one, its hand first seen
+        // at 10.3; tok-a's hand is still in the level then. Not two open between them.
+        (
+            1,
+            &[(9.9, 1.0, 0.3), (10.2, 1.0, 0.2)],
+            (10.0, 10.6),
+            (10.3, 10.8),
+        ),
+        // 0.2 s apart, each hand first seen as its item leaves the shelf (0.2 s into its
+        // press): tok-a's at 10.1, when tok-b's press begins. The hands first seen before the
+        // moment between the two items' leaving made the first; from it on, the second.
+        (
+            1,
+            &[(9.9, 1.0, 0.3), (10.1, 1.0, 0.2)],
+            (10.05, 10.7),
+            (10.25, 10.9),
+        ),
+        // 0.1 s apart (a reading), tok-a's hand never seen, tok-b's first seen as its item
+        // left: the first item is not of the one whose hand came for the second.
+        (
+            1,
+            &[(9.9, 1.0, 0.3), (10.0, 1.0, 0.3)],
+            (0.0, 0.0),
+            (10.2, 10.8),
+        ),
+        // Cans of beans (0.44 kg): tok-b's press 0.4 s after tok-a's rises from a trough where
+        // the first can's weight was still going (a third of it gone: split there, the first
+        // part is no whole can); the readings still tell one can each.
+        (
+            2,
+            &[(9.9, 1.0, 0.1), (10.3, 1.0, 0.3)],
+            (10.0, 10.6),
+            (10.4, 10.9),
+        ),
+    ];
+    for (lvl, contacts, a_hand, b_hand) in cases {
+        let (item, _) = level(&s, "A2-1f", lvl as usize);
+        let (it, out) = modelled_units_at(lvl, contacts, a_hand, Some(b_hand));
+        assert_eq!(
+            picks(&out),
+            vec![(Some(a.clone()), 1, 0), (Some(b.clone()), 1, 0)],
+            "{contacts:?}: {:?}",
+            events(&out)
+        );
+        let carts = it.carts_by_token();
+        assert_eq!(carts["tok-a"].0.get(&item), Some(&1), "{contacts:?}");
+        assert_eq!(carts["tok-b"].0.get(&item), Some(&1), "{contacts:?}");
+    }
     // One press taking two: one change of two, tok-a's.
     for press in [0.1, 0.3, 0.5] {
         let (it, out) = modelled_units(&[(9.9, 2.0, press)], (10.0, 10.6), None);
