@@ -1718,6 +1718,9 @@ fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+/// A hand contact on a load cell: (start, items or kg moved, kg pressed).
+type Contact = (f64, f64, f64);
+
 /// A load cell's readings of hand contacts `(start, kg moved, kg pressed)`: each item's
 /// weight leaves along the cell's step response 0.2 s after the press begins, the press a half
 /// sine 0.6 s long; with a few grams of deterministic wobble.
@@ -1792,7 +1795,8 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
     );
     // (level, contacts (start, items, press), tok-a's hand seen, tok-b's hand seen): each
     // took one item.
-    let cases: [(u32, &[(f64, f64, f64)], (f64, f64), (f64, f64)); 4] = [
+    type Case = (u32, &'static [Contact], (f64, f64), (f64, f64));
+    let cases: [Case; 4] = [
         // tok-a presses at 9.9 and takes one; tok-b presses at 10.2 (its press hidden in the
         // first item's fall: the weight never rises again) and takes one, its hand first seen
         // at 10.3; tok-a's hand is still in the level then. Not two open between them.
