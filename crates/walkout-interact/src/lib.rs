@@ -315,7 +315,8 @@ struct Cell {
     splits: Vec<(f64, f64)>,
     /// The highest reading while disturbed.
     highest: f64,
-    /// The readings while disturbed, from `settle_window_s` before it began.
+    /// The readings while disturbed, from `settle_window_s` before it began (at most
+    /// [`TRACE_READINGS`]: a level disturbed longer is no takers' moment).
     trace: Vec<(f64, f64)>,
 }
 
@@ -395,6 +396,9 @@ const HAND_DWELL_TICKS: u32 = 4;
 /// within one change, kg (about eight times a load cell's noise: a single pick's weight only
 /// falls once the hand's press has peaked).
 const CONTACT_RISE_KG: f64 = 0.025;
+/// The most readings of one change kept for the load cell's model (10 s at 10 Hz: takers'
+/// changes settle within 2 s); a change with more is not read by it.
+const TRACE_READINGS: usize = 100;
 /// A hand taking an item presses the shelf by at most this much, kg: a level whose weight rose
 /// more above where it was before it fell had an item put back in the same moment (the two
 /// merged into one change: who did which, and how many of what, is open), or several hands
@@ -2482,7 +2486,9 @@ impl Interact {
             cell.trace = cell.window.iter().copied().collect();
         } else if cell.disturbed_since.is_some() {
             cell.highest = cell.highest.max(m.weight_kg);
-            cell.trace.push((m.time, m.weight_kg));
+            if cell.trace.len() <= TRACE_READINGS {
+                cell.trace.push((m.time, m.weight_kg));
+            }
             // A second hand on the shelf: after the weight fell from a peak, it rises again.
             let rise = CONTACT_RISE_KG;
             if m.weight_kg > cell.peak {
@@ -2558,6 +2564,7 @@ impl Interact {
         // the first item's weight was still going), show in the shape of the readings.
         let read = unit
             .filter(|w| !at_troughs && delta < 0.0 && (delta.abs() / w).round() >= 2.0)
+            .filter(|_| trace.len() <= TRACE_READINGS)
             .and_then(|_| {
                 cfg.load_cell
                     .contacts(&trace, since, cfg.settle_spread_kg / 8.0)
