@@ -1,14 +1,17 @@
 //! How a shelf level's load cell answers hands: telling two takers a moment apart from one
-//! taking several items at once by the shape of the readings.
+//! taking several items at once, and a put-back from a pick merged with it, by the shape of
+//! the readings.
 //!
 //! A hand taking from a level presses on it for a moment (the weight bumps up) while the item
 //! leaves it (the weight falls to its new level along the cell's first-order step response).
 //! Two takers 0.1-0.7 s apart give two presses and two steps; their readings merge into one
 //! change (the weight never settles between them) and the second press is hidden in the first
-//! one's fall, so peaks and troughs alone do not show it. Fitting the readings with one contact
-//! and with two does: one taker's readings fit one contact to the cell's noise, two takers'
-//! leave one contact 5 to thousands of times the residual of two (see
-//! [`CellModel::two_contacts_ratio`]).
+//! one's fall, so peaks and troughs alone do not show it; nor do they an item put back and
+//! another taken a moment later (the weight rises and falls again, perhaps to where it was).
+//! Fitting the readings with one contact and with two does: one taker's readings fit one
+//! contact to the cell's noise, two takers' leave one contact 5 to thousands of times the
+//! residual of two (see [`CellModel::two_contacts_ratio`]), and two contacts moving the weight
+//! opposite ways tell the item put back from those taken.
 
 /// The load cell's response to one hand contact, calibrated per store (the defaults are this
 /// project's shelves').
@@ -66,8 +69,9 @@ const ONE_CONTACT_NOISE: f64 = 4.0;
 
 impl CellModel {
     /// Readings `(time, kg)` of one change (from a little before it began until it settled):
-    /// two hand contacts, each moving the weight the same way as the whole change, where they
-    /// explain them far better than one; else one contact where that fits them to within
+    /// two hand contacts, each moving the weight either way (two takers, or an item put back
+    /// and another taken), where they explain them far better than one; else one contact
+    /// where that fits them to within
     /// `noise_kg` per reading (a cell's noise is below it); else nothing is told. `first` is
     /// when the weight first left its level (the first contact's press begins around then).
     pub fn contacts(&self, readings: &[(f64, f64)], first: f64, noise_kg: f64) -> Option<Contacts> {
@@ -103,16 +107,23 @@ impl CellModel {
                 }
             }
         }
-        if let Some(best) = best {
-            let total = best.steps[0] + best.steps[1];
-            if best.steps.iter().all(|s| s * total > 0.0)
-                && one > self.two_contacts_ratio * best.sse
-            {
-                return Some(Contacts::Two(TwoContacts {
-                    starts: best.starts,
-                    steps: best.steps,
-                }));
-            }
+        // Two contacts moving it opposite ways must also fit the readings to the cell's noise,
+        // and begin at least the cell's time constant apart: closer, a large step and a
+        // slightly smaller one back mimic a cell answering faster than this one (readings of
+        // an instant step fit them to nothing, in whole numbers of any light item).
+        let opposite = best
+            .as_ref()
+            .is_some_and(|b| b.steps[0] * b.steps[1] < 0.0);
+        if let Some(best) = best
+            && one > self.two_contacts_ratio * best.sse
+            && (!opposite
+                || best.sse <= ONE_CONTACT_NOISE * noise
+                    && best.starts[1] - best.starts[0] >= self.settle_tau_s)
+        {
+            return Some(Contacts::Two(TwoContacts {
+                starts: best.starts,
+                steps: best.steps,
+            }));
         }
         (one <= ONE_CONTACT_NOISE * noise).then_some(Contacts::One)
     }
@@ -270,14 +281,34 @@ mod tests {
     }
 
     #[test]
-    fn an_exact_fit_of_one_contact_is_one_and_a_put_back_merged_with_a_pick_is_neither() {
+    fn an_exact_fit_of_one_contact_is_one_and_a_put_back_merged_with_a_pick_is_two() {
         let m = CellModel::default();
         let r = readings(&m, &[(10.5, -0.68, 0.3)], 0.0);
         assert_eq!(m.contacts(&r, 10.6, 0.0025), Some(Contacts::One));
         assert_eq!(m.contacts(&r[..5], 10.2, 0.0025), None, "too few readings");
-        // An item put back and two taken 0.3 s later: no one contact fits, and two that
-        // move the weight opposite ways are no two takers of one change.
-        let r = readings(&m, &[(10.5, 0.34, 0.3), (10.8, -1.02, 0.2)], 0.003);
-        assert_eq!(m.contacts(&r, 10.6, 0.0025), None);
+        // An item put back and two taken 0.4 s later (the weight ends one item lighter), and
+        // one put back and one taken (no net change): two contacts, moving it opposite ways.
+        for (back, taken) in [(0.34, -0.68), (0.34, -0.34), (0.68, -0.34)] {
+            let r = readings(&m, &[(10.5, back, 0.3), (10.9, taken, 0.2)], 0.003);
+            let Some(Contacts::Two(two)) = m.contacts(&r, 10.6, 0.0025) else {
+                panic!("{back} back, {taken} taken: not found");
+            };
+            assert!((two.starts[1] - 10.9).abs() < 0.05, "{two:?}");
+            assert!((two.steps[0] - back).abs() < 0.1, "{two:?}");
+            assert!((two.steps[1] - taken).abs() < 0.1, "{two:?}");
+        }
+        // An instant step (a cell answering faster than this model): a large step and a
+        // smaller one back a reading later would fit it exactly; it is no two contacts.
+        let r: Vec<(f64, f64)> = (0..30)
+            .map(|i| {
+                let t = 10.0 + 0.1 * f64::from(i);
+                (t, if t >= 10.7 { 20.42 } else { 20.0 })
+            })
+            .collect();
+        assert!(
+            !matches!(m.contacts(&r, 10.7, 0.0025), Some(Contacts::Two(_))),
+            "{:?}",
+            m.contacts(&r, 10.7, 0.0025)
+        );
     }
 }

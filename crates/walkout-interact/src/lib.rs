@@ -2520,9 +2520,6 @@ impl Interact {
         // No net change: nothing happened, unless hand contacts in it each moved whole items
         // (an item put back and another taken a moment later).
         let net_zero = delta.abs() < cfg.change_kg;
-        if net_zero && cell.splits.is_empty() {
-            return Vec::new();
-        }
         // Decided once the tracks around it have had time to be bound (a shopper found again
         // after a brief loss is bound within `lost_after_s` plus a tick or two).
         let (mut contacts, mut splits) = (cell.contacts, std::mem::take(&mut cell.splits));
@@ -2549,27 +2546,29 @@ impl Interact {
                 .map(|p| (p[0].0, p[1].0, p[1].1 - p[0].1))
                 .collect()
         };
-        // Each part the same way as the whole change (with no net change, either way).
-        let whole = |w: f64, d: f64| {
+        // A whole number of items ...
+        let units = |w: f64, d: f64| {
             let q = (d.abs() / w).round();
-            q >= 1.0
-                && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w
-                && (net_zero || d * delta > 0.0)
+            q >= 1.0 && (d.abs() - q * w).abs() <= SPLIT_TOLERANCE * w
         };
+        // ... each part the same way as the whole change (with no net change, either way).
+        let whole = |w: f64, d: f64| units(w, d) && (net_zero || d * delta > 0.0);
         let at_troughs = unit.is_some_and(|w| {
             !splits.is_empty() && parts_of(since, &splits).iter().all(|p| whole(w, p.2))
         });
-        // Several items taken with no split at a trough: two takers a moment apart, the
-        // second one's press hidden in the first one's fall (or rising from a trough where
-        // the first item's weight was still going), show in the shape of the readings.
+        // With no split at a trough, the shape of the readings shows two hands a moment
+        // apart: several items taken by two takers, the second one's press hidden in the
+        // first one's fall (or rising from a trough where the first item's weight was still
+        // going), or an item put back and others taken (or the other way round), the weight
+        // never settling between them.
+        let several = unit.is_some_and(|w| delta < 0.0 && (delta.abs() / w).round() >= 2.0);
         let read = unit
-            .filter(|w| !at_troughs && delta < 0.0 && (delta.abs() / w).round() >= 2.0)
-            .filter(|_| trace.len() <= TRACE_READINGS)
+            .filter(|_| !at_troughs && trace.len() <= TRACE_READINGS)
             .and_then(|_| {
                 cfg.load_cell
                     .contacts(&trace, since, cfg.settle_spread_kg / 8.0)
             });
-        if unit.is_some() && delta < 0.0 && !at_troughs {
+        if unit.is_some() && !at_troughs && (several || read != Some(cell::Contacts::One)) {
             tracing::trace!(
                 shelf = m.shelf.as_str(),
                 level = m.level,
@@ -2580,14 +2579,19 @@ impl Interact {
                 "load cell contacts"
             );
         }
-        let one_contact = read == Some(cell::Contacts::One);
+        let one_contact = several && read == Some(cell::Contacts::One);
+        // Two contacts that moved the weight opposite ways: a put-back and a pick.
+        let mut opposite = false;
         if let Some(w) = unit
             && let Some(cell::Contacts::Two(two)) = read
-            && two.steps.iter().all(|&d| whole(w, d))
+            && two.steps.iter().all(|&d| units(w, d))
+            && (two.steps[0] * two.steps[1] < 0.0
+                || (several && two.steps.iter().all(|&d| whole(w, d))))
         {
             tracing::debug!(shelf = m.shelf.as_str(), level = m.level, since, second = two.starts[1], steps = ?two.steps, "two hand contacts in one change");
-            let first = (two.steps[0].abs() / w).round() * w;
-            splits = vec![(two.starts[1], base - first)];
+            opposite = two.steps[0] * two.steps[1] < 0.0;
+            let first = (two.steps[0].abs() / w).round() * w * two.steps[0].signum();
+            splits = vec![(two.starts[1], base + first)];
             // The first part from its contact's start (the weight left its level a reading
             // or so later, perhaps once the second contact had begun too).
             first_from = first_from.min(two.starts[0]);
@@ -2595,9 +2599,11 @@ impl Interact {
             let lead = cfg.load_cell.press_lead_s;
             hands_split = Some((two.starts[0] + two.starts[1]) / 2.0 + lead);
         }
-        if let (Some(w), false, true) = (unit, splits.is_empty(), delta < 0.0 || net_zero) {
+        if let (Some(w), false, true) =
+            (unit, splits.is_empty(), delta < 0.0 || net_zero || opposite)
+        {
             let parts = parts_of(first_from, &splits);
-            let whole = |d: f64| whole(w, d);
+            let whole = |d: f64| if opposite { units(w, d) } else { whole(w, d) };
             if parts.iter().all(|p| whole(p.2)) {
                 // Each part a whole number of items (the weight between contacts was still
                 // settling), the last part what is left of the whole change.
@@ -3046,7 +3052,11 @@ impl Interact {
             // one contact while the taker's hand dwelt there (the other hand took nothing).
             let one_hand = c.one_contact
                 && self.hand_sightings(si, level as usize, since, k) >= HAND_DWELL_TICKS;
-            let apart = !one_hand && self.hands_apart(si, level as usize, since - 0.5, until);
+            // (A part of a change split where the load cell's model put two contacts: the two
+            // hands are those contacts'.)
+            let apart = !one_hand
+                && c.hands_split.is_none()
+                && self.hands_apart(si, level as usize, since - 0.5, until);
             let mut bodies = if contacts > 1 || apart {
                 self.in_reach_between(&self.shelves[si], since, until)
             } else {
@@ -3062,8 +3072,17 @@ impl Interact {
             }
             // A body walking up or on past then did not take a share (as above).
             let still = self.stood_still(k, since);
+            // A part of a change split where the load cell's model put two contacts is one
+            // hand's: a hand that came into the level on the other side of the split made the
+            // other part (one put back, the next taker's), not a share of this one.
+            let this_side = |o: &usize| {
+                c.hands_split.is_none_or(|split| {
+                    c.later_part == self.hand_came_from(si, level as usize, since, split, *o)
+                })
+            };
             let others = hands
                 .into_iter()
+                .filter(this_side)
                 .chain(bodies)
                 .filter(|&o| !(still && self.walked(o, since)));
             shared += add_rivals(&mut rivals, k, others);

@@ -1757,6 +1757,18 @@ fn modelled_units_at(
     a_hand: (f64, f64),
     b_hand: Option<(f64, f64)>,
 ) -> (Interact, Vec<Output>) {
+    let mut hands = vec![(1, a_hand)];
+    hands.extend(b_hand.map(|b| (2, b)));
+    modelled_hands(lvl, contacts, &hands)
+}
+
+/// [`modelled_units_at`] with any number of hands `(track, (from, to))`: track 1's (tok-a's)
+/// seen in front of tok-a, track 2's (tok-b's) in front of tok-b.
+fn modelled_hands(
+    lvl: u32,
+    contacts: &[(f64, f64, f64)],
+    hands: &[(u64, (f64, f64))],
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", lvl as usize);
@@ -1766,15 +1778,15 @@ fn modelled_units_at(
         .map(|&(t, n, press)| (t, -n * w, press))
         .collect();
     let (mut it, mut out) = tok_a_and_b(&s);
+    // On until the last change is decided.
+    let end = contacts.iter().map(|c| c.0 + 5.0).fold(16.0, f64::max);
     let mut t: f64 = 1.0;
-    while t < 16.0 {
-        let mut seen = Vec::new();
-        if (a_hand.0..a_hand.1).contains(&t) {
-            seen.push(hand_at(shelf, (10.4, 3.1, z), 1));
-        }
-        if b_hand.is_some_and(|(from, to)| (from..to).contains(&t)) {
-            seen.push(hand_at(shelf, (10.9, 3.1, z), 2));
-        }
+    while t < end {
+        let seen: Vec<_> = hands
+            .iter()
+            .filter(|(_, (from, to))| (*from..*to).contains(&t))
+            .map(|&(track, _)| hand_at(shelf, ([10.4, 10.9][track as usize - 1], 3.1, z), track))
+            .collect();
         if !seen.is_empty() {
             it.reach(t, &seen);
         }
@@ -1851,6 +1863,41 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
         let (it, out) = modelled_units(&[(9.9, 2.0, press)], (10.0, 10.6), None);
         assert_eq!(picks(&out), vec![(Some(a.clone()), 2, 0)], "press {press}");
         assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
+    }
+}
+
+#[test]
+fn an_item_put_back_and_others_taken_a_moment_later_are_told_apart_by_the_load_cell() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = (
+        pseudonym_of("tok-a").to_string(),
+        pseudonym_of("tok-b").to_string(),
+    );
+    // tok-a takes a bag of rice at 8.5 and puts it back at 12.0 (press beginning 11.9); tok-b
+    // takes `taken` bags at 12.3, 0.4 s later: the weight never settles between the two, and
+    // with one taken its net change is none. tok-a's hand is in the level 12.0-12.5, tok-b's
+    // from 12.5 (as its first bag leaves the shelf) to 12.9.
+    for taken in [2.0, 1.0] {
+        let (it, out) = modelled_hands(
+            1,
+            &[(8.4, 1.0, 0.3), (11.9, -1.0, 0.3), (12.3, taken, 0.2)],
+            &[(1, (8.5, 9.0)), (1, (12.0, 12.5)), (2, (12.5, 12.9))],
+        );
+        assert_eq!(
+            picks(&out),
+            vec![(Some(a.clone()), 1, 0), (Some(b.clone()), taken as u32, 0)],
+            "{taken} taken: {:?}",
+            events(&out)
+        );
+        assert_eq!(first_return(&out), (sku.clone(), 1), "{taken} taken");
+        let carts = it.carts_by_token();
+        assert_eq!(carts["tok-a"].0.get(&sku), None, "{taken} taken: {carts:?}");
+        assert_eq!(
+            carts["tok-b"].0.get(&sku),
+            Some(&(taken as u32)),
+            "{taken} taken: {carts:?}"
+        );
     }
 }
 
