@@ -111,9 +111,7 @@ impl CellModel {
         // and begin at least the cell's time constant apart: closer, a large step and a
         // slightly smaller one back mimic a cell answering faster than this one (readings of
         // an instant step fit them to nothing, in whole numbers of any light item).
-        let opposite = best
-            .as_ref()
-            .is_some_and(|b| b.steps[0] * b.steps[1] < 0.0);
+        let opposite = best.as_ref().is_some_and(|b| b.steps[0] * b.steps[1] < 0.0);
         if let Some(best) = best
             && one > self.two_contacts_ratio * best.sse
             && (!opposite

@@ -232,6 +232,10 @@ struct Doubt {
     /// The kept track's head-height sum and count when they met (what it measures after
     /// that is whoever it follows now).
     kept_h_at: (f64, u32),
+    /// Until when each of their tracks surely followed its own shopper: a second before
+    /// `time` (tracks side by side, even for long, swap as one is lost), or later where
+    /// they were last seen farther apart than `swap_radius_m` then.
+    apart_until: f64,
 }
 
 /// A shopper found again, to be checked against their doubts once the new track has measured
@@ -1441,7 +1445,10 @@ impl Interact {
                     }
                 });
                 for (j, kept_track) in beside {
-                    let d = self.doubt(k, j, kept_track, last_seen, pos);
+                    let mut d = self.doubt(k, j, kept_track, last_seen, pos);
+                    if let Some(t) = self.apart_until(track, kept_track, last_seen) {
+                        d.apart_until = d.apart_until.max(t);
+                    }
                     self.doubts.push(d);
                     self.confuse(k, j);
                 }
@@ -1598,7 +1605,22 @@ impl Interact {
             a_lost: l.outfit().map(<[f32]>::to_vec),
             a_kept: k.outfit().map(<[f32]>::to_vec),
             kept_h_at: self.track_h.get(&kept_track).copied().unwrap_or_default(),
+            apart_until: time - 1.0,
         }
+    }
+
+    /// The last tick at or before `time` at which tracks `a` and `b` were both seen farther
+    /// apart than `swap_radius_m` (within the track history).
+    fn apart_until(&self, a: u64, b: u64, time: f64) -> Option<f64> {
+        self.history
+            .iter()
+            .rev()
+            .filter(|(t, _)| *t <= time)
+            .find_map(|(t, tracks)| {
+                let at = |id: u64| tracks.iter().find(|x| x.id == id);
+                let (p, q) = (at(a)?, at(b)?);
+                ((p.x - q.x).hypot(p.y - q.y) > self.cfg.swap_radius_m).then_some(*t)
+            })
     }
 
     /// Drops what is kept per track (bindings, head heights, gaits) for tracks nothing refers
@@ -2945,14 +2967,14 @@ impl Interact {
         if let Some(k) = who {
             for &c in &self.shoppers[k].confusable {
                 // A doubt from a meeting after this change leaves it theirs: their tracks
-                // may have swapped only then.
+                // may have swapped only once they came together.
                 let linking: Vec<f64> = self
                     .doubts
                     .iter()
                     .filter(|d| (d.lost, d.kept) == (k, c) || (d.lost, d.kept) == (c, k))
-                    .map(|d| d.time)
+                    .map(|d| d.apart_until)
                     .collect();
-                let later = !linking.is_empty() && linking.iter().all(|&t| t > since + 1.0);
+                let later = !linking.is_empty() && linking.iter().all(|&t| t >= since);
                 if !later && !rivals.contains(&c) {
                     rivals.push(c);
                 }

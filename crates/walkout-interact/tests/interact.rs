@@ -1902,6 +1902,58 @@ fn an_item_put_back_and_others_taken_a_moment_later_are_told_apart_by_the_load_c
 }
 
 #[test]
+fn tracks_that_came_together_after_a_change_leave_it_to_its_shopper() {
+    // tok-a (track 1) stands at bay A2-1f from t = 7 and takes an item at t = 10, its hand
+    // seen in the level 9.9-10.3. tok-b (track 2) walks along the aisle towards tok-a at
+    // 1.2 m/s from `walk_from`; it stops beside tok-a, and tok-a's track is lost beside it
+    // from t = 10.7 on (their tracks may have swapped then).
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let a = pseudonym_of("tok-a").to_string();
+    let run = |walk_from: f64| {
+        let mut it = Interact::new(&s, InteractConfig::default());
+        let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
+            if (9.9..10.3).contains(&t) {
+                it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+            }
+            let mut tracks = to_a2_1f(t, 2.5, 2.5);
+            if t >= 7.0 {
+                let x = (13.0 - 1.2 * (t - walk_from).max(0.0)).max(10.75);
+                tracks[1] = track(2, x, 2.5, 1.71);
+            }
+            if t >= 10.7 {
+                tracks.retain(|x| x.id != 1);
+            }
+            tracks
+        });
+        (it, out)
+    };
+    // Setting off at t = 9, tok-b's track comes within a metre of tok-a's only at 10.4, after
+    // the change began: until then each track was its own shopper's. The pick is tok-a's.
+    let (it, out) = run(9.0);
+    assert!(
+        events(&out).iter().any(
+            |e| matches!(e.kind, EventKind::IdentityLost { track: 1, .. }) && e.ambiguous.is_some()
+        ),
+        "a doubt between the two: {:?}",
+        events(&out)
+    );
+    assert_eq!(
+        picks(&out),
+        vec![(Some(a.clone()), 1, 0)],
+        "{:?}",
+        events(&out)
+    );
+    assert_eq!(it.carts_by_token()["tok-a"].0.len(), 1);
+    // Setting off at t = 7.5, tok-b's track is within a metre of tok-a's from 9.4 on: their
+    // tracks may have swapped before the change. Open between the two.
+    let (_, out) = run(7.5);
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].2, 2, "{p:?}");
+}
+
+#[test]
 fn a_hand_glimpsed_beside_a_dwelling_one_takes_no_share_of_one_contact() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
