@@ -27,6 +27,14 @@ fn gate(token: &str, time: f64) -> GateMessage {
 
 /// A tracker of the store with tok-a through the entry gate at t = 0.5 and tok-b at 2.5, and
 /// what that published.
+/// The pseudonyms of tok-a and tok-b.
+fn tok_a_and_b_ids() -> (String, String) {
+    (
+        pseudonym_of("tok-a").to_string(),
+        pseudonym_of("tok-b").to_string(),
+    )
+}
+
 fn tok_a_and_b(s: &StoreConfig) -> (Interact, Vec<Output>) {
     let mut it = Interact::new(s, InteractConfig::default());
     let mut out = it.gate(&gate("tok-a", 0.5));
@@ -1685,10 +1693,7 @@ fn picks(out: &[Output]) -> Vec<(Option<String>, u32, usize)> {
 fn a_change_in_two_hand_contacts_is_two_changes_each_named_by_its_own_hand() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    let (a, b) = (
-        pseudonym_of("tok-a").to_string(),
-        pseudonym_of("tok-b").to_string(),
-    );
+    let (a, b) = tok_a_and_b_ids();
     // One contact, one hand seen: tok-a took both.
     let (it, out) = two_units(false, false);
     assert_eq!(picks(&out), vec![(Some(a.clone()), 2, 0)]);
@@ -1801,10 +1806,7 @@ fn modelled_hands(
 fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    let (a, b) = (
-        pseudonym_of("tok-a").to_string(),
-        pseudonym_of("tok-b").to_string(),
-    );
+    let (a, b) = tok_a_and_b_ids();
     // (level, contacts (start, items, press), tok-a's hand seen, tok-b's hand seen): each
     // took one item.
     type Case = (u32, &'static [Contact], (f64, f64), (f64, f64));
@@ -1870,10 +1872,7 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
 fn an_item_put_back_and_others_taken_a_moment_later_are_told_apart_by_the_load_cell() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    let (a, b) = (
-        pseudonym_of("tok-a").to_string(),
-        pseudonym_of("tok-b").to_string(),
-    );
+    let (a, b) = tok_a_and_b_ids();
     // tok-a takes a bag of rice at 8.5 and puts it back at 12.0 (press beginning 11.9); tok-b
     // takes `taken` bags at 12.3, 0.4 s later: the weight never settles between the two, and
     // with one taken its net change is none. tok-a's hand is in the level 12.0-12.5, tok-b's
