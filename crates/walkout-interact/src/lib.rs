@@ -1623,6 +1623,20 @@ impl Interact {
             })
     }
 
+    /// The last tick at or before `time` at which tracks `a` and `b` were seen within
+    /// `swap_radius_m` of each other (within the track history).
+    fn last_close(&self, a: u64, b: u64, time: f64) -> Option<f64> {
+        self.history
+            .iter()
+            .rev()
+            .filter(|(t, _)| *t <= time)
+            .find_map(|(t, tracks)| {
+                let at = |id: u64| tracks.iter().find(|x| x.id == id);
+                let (p, q) = (at(a)?, at(b)?);
+                ((p.x - q.x).hypot(p.y - q.y) <= self.cfg.swap_radius_m).then_some(*t)
+            })
+    }
+
     /// Drops what is kept per track (bindings, head heights, gaits) for tracks nothing refers
     /// to any more: out of the track history and the hands seen (the 20 s every look back
     /// reads), not a shopper's track, the track they left by or one a doubt or check names.
@@ -1830,6 +1844,17 @@ impl Interact {
                         .map(|(tr, _, _)| self.mismatch.get(tr).copied().unwrap_or(since))
                         .fold(since, f64::min)
                         - APPEARANCE_LAG_S;
+                    // Tracks pass their shoppers on only while near each other: the swap
+                    // was no later than the last tick two of them were within
+                    // `swap_radius_m` (an outfit's running mean can lag by more than
+                    // `APPEARANCE_LAG_S` when they part at once).
+                    let from = cycle
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(x, a)| cycle[x + 1..].iter().map(move |b| (a.0, b.0)))
+                        .filter_map(|(a, b)| self.last_close(a, b, from))
+                        .fold(None, |l: Option<f64>, t| Some(l.map_or(t, |l| l.max(t))))
+                        .map_or(from, |l| from.min(l));
                     tracing::debug!(
                         ?cycle,
                         from,

@@ -1294,6 +1294,55 @@ fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
+/// tok-b (outfit B, track 2) stands at bay A2-1f at (10.4, 2.5); tok-a (outfit A, track 1)
+/// waits at (8.0, 2.5), then from t = 17 walks past tok-b at 1 m/s. As they meet (t = 19.4)
+/// the tracks swap: track 1 stays at the bay on tok-b, track 2 walks on with tok-a; they are
+/// more than a metre apart from t = 20.5. At t = 20.8 track 1's hand takes an item. The
+/// tracks' outfits (running means) show the swap only from t = 22.
+fn passing_swap_run() -> (Interact, Vec<Output>) {
+    let (a, b) = (outfit(0), outfit(1));
+    at_the_bay(&["tok-a", "tok-b"], (10.4, 20.8), 27.0, |t| {
+        let u = ((t - 1.0) / 6.0).min(1.0);
+        let walker = if t < 17.0 {
+            (2.0 + 6.0 * u, 0.8 + 1.7 * u)
+        } else {
+            (8.0 + (t - 17.0), 2.5)
+        };
+        let mut tracks = vec![track(1, walker.0, walker.1, 1.75)];
+        if t >= 3.0 {
+            let v = ((t - 3.0) / 6.0).min(1.0);
+            tracks.push(track(2, 2.0 + 8.4 * v, 0.8 + 1.7 * v, 1.75));
+        }
+        if t >= 19.4 {
+            // The swap: track 1 on the standing body, track 2 on the walking one.
+            tracks[0].x = 10.4;
+            tracks[1].x = walker.0;
+        }
+        for o in tracks.iter_mut() {
+            let wears_a = (o.id == 1) == (t < 22.0);
+            o.embedding = Some(if wears_a { a.clone() } else { b.clone() });
+        }
+        tracks
+    })
+}
+
+#[test]
+fn tracks_that_passed_their_shoppers_on_did_so_no_later_than_they_were_last_near() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, _) = passing_swap_run();
+    assert_eq!(it.token_of_track(1), Some("tok-b"));
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    // The pick came after the tracks parted (t = 20.5) but before the outfits' running
+    // means showed the swap (t = 22, less `APPEARANCE_LAG_S`): it is tok-b's.
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
+        "{carts:?}"
+    );
+}
+
 /// tok-a (outfit A) and tok-b (outfit B) walk in and stand side by side at bay A2-1f; at t = 35
 /// their tracks swap there: track 1 goes on wearing B, and track 2 a view of A still partly
 /// mixed with B (cosine 0.80 to A, 0.61 to B: an outfit learnt in a crowd takes in some of a
