@@ -1446,7 +1446,7 @@ impl Interact {
                 });
                 for (j, kept_track) in beside {
                     let mut d = self.doubt(k, j, kept_track, last_seen, pos);
-                    if let Some(t) = self.apart_until(track, kept_track, last_seen) {
+                    if let Some(t) = self.last_tick(track, kept_track, last_seen, true) {
                         d.apart_until = d.apart_until.max(t);
                     }
                     self.doubts.push(d);
@@ -1610,8 +1610,9 @@ impl Interact {
     }
 
     /// The last tick at or before `time` at which tracks `a` and `b` were both seen farther
-    /// apart than `swap_radius_m` (within the track history).
-    fn apart_until(&self, a: u64, b: u64, time: f64) -> Option<f64> {
+    /// apart than `swap_radius_m` (`apart`), or within it (not `apart`), within the track
+    /// history.
+    fn last_tick(&self, a: u64, b: u64, time: f64, apart: bool) -> Option<f64> {
         self.history
             .iter()
             .rev()
@@ -1619,21 +1620,7 @@ impl Interact {
             .find_map(|(t, tracks)| {
                 let at = |id: u64| tracks.iter().find(|x| x.id == id);
                 let (p, q) = (at(a)?, at(b)?);
-                ((p.x - q.x).hypot(p.y - q.y) > self.cfg.swap_radius_m).then_some(*t)
-            })
-    }
-
-    /// The last tick at or before `time` at which tracks `a` and `b` were seen within
-    /// `swap_radius_m` of each other (within the track history).
-    fn last_close(&self, a: u64, b: u64, time: f64) -> Option<f64> {
-        self.history
-            .iter()
-            .rev()
-            .filter(|(t, _)| *t <= time)
-            .find_map(|(t, tracks)| {
-                let at = |id: u64| tracks.iter().find(|x| x.id == id);
-                let (p, q) = (at(a)?, at(b)?);
-                ((p.x - q.x).hypot(p.y - q.y) <= self.cfg.swap_radius_m).then_some(*t)
+                (((p.x - q.x).hypot(p.y - q.y) > self.cfg.swap_radius_m) == apart).then_some(*t)
             })
     }
 
@@ -1852,7 +1839,7 @@ impl Interact {
                         .iter()
                         .enumerate()
                         .flat_map(|(x, a)| cycle[x + 1..].iter().map(move |b| (a.0, b.0)))
-                        .filter_map(|(a, b)| self.last_close(a, b, from))
+                        .filter_map(|(a, b)| self.last_tick(a, b, from, false))
                         .fold(None, |l: Option<f64>, t| Some(l.map_or(t, |l| l.max(t))))
                         .map_or(from, |l| from.min(l));
                     tracing::debug!(
