@@ -1375,13 +1375,17 @@ fn passing_swap_run() -> (Interact, Vec<Output>) {
 fn tracks_that_passed_their_shoppers_on_did_so_no_later_than_they_were_last_near() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    let (it, _) = passing_swap_run();
-    assert_eq!(it.token_of_track(1), Some("tok-b"));
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
     // The pick came after the tracks parted (t = 20.5) but before the outfits' running
     // means showed the swap (t = 22, less `APPEARANCE_LAG_S`): it is tok-b's.
+    swapped_and_tok_b_took(&passing_swap_run().0, &sku);
+}
+
+/// Tracks 1 and 2 ended up with tok-b and tok-a, and the pick is tok-b's alone.
+fn swapped_and_tok_b_took(it: &Interact, sku: &str) {
+    assert_eq!(it.token_of_track(1), Some("tok-b"));
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
     let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert_eq!(carts["tok-b"].0.get(sku), Some(&1), "{carts:?}");
     assert!(
         carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
         "{carts:?}"
@@ -1417,12 +1421,7 @@ fn blended_swap_run() -> (Interact, Vec<Output>) {
 fn a_swap_is_undone_when_one_track_wears_a_mix_of_both_outfits_but_clearly_more_the_other() {
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
-    let (it, _) = blended_swap_run();
-    assert_eq!(it.token_of_track(1), Some("tok-b"));
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
+    swapped_and_tok_b_took(&blended_swap_run().0, &sku);
 }
 
 /// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f, both reaching in at t = 10:
