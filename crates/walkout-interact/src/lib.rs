@@ -469,9 +469,6 @@ const BLIND_PAIR_S: f64 = 60.0;
 const OUTFIT_MIN_SAMPLES: u32 = 10;
 /// A shopper's head height is known once learnt from this many readings.
 const HEIGHT_MIN_SAMPLES: u32 = 10;
-/// A track seen this near another in the second before a hand sighting, and not seen then,
-/// may have left its person's detections to the other: the hand is not plainly the other's.
-const ABSORB_M: f64 = 0.5;
 /// A bound track that has not looked like its shopper for this long, seconds, is checked for
 /// someone else's outfit ...
 const APPEARANCE_SWITCH_S: f64 = 1.0;
@@ -945,8 +942,7 @@ impl Interact {
                     e.0 = e.0.min(d);
                     e.1 = e.1.min(tr);
                     e.2 += 1;
-                    // Not plainly its own through a track that may carry a lost neighbour.
-                    e.3 += u32::from(own.len() == 1 && !self.absorbed(t.id, tr));
+                    e.3 += u32::from(own.len() == 1);
                     sightings.entry(k).or_default().push(tr);
                 }
             }
@@ -3561,30 +3557,6 @@ impl Interact {
             }
         }
         (n > 0).then(|| sum / f64::from(n))
-    }
-
-    /// Whether track `id` may carry a neighbour's body at `t`: a track seen within
-    /// `ABSORB_M` of it in the second before is not seen at `t` (lost, or coasting: its
-    /// person's detections may have gone to `id`).
-    fn absorbed(&self, id: u64, t: f64) -> bool {
-        let Some((now, tracks)) = self.tick_nearest(t) else {
-            return false;
-        };
-        let seen_now = |o: u64| tracks.iter().any(|x| x.id == o && x.seen);
-        self.history
-            .iter()
-            .filter(|(tt, _)| *tt >= now - 1.0 && *tt < *now)
-            .any(|(_, ts)| {
-                let Some(me) = ts.iter().find(|x| x.id == id) else {
-                    return false;
-                };
-                ts.iter().any(|o| {
-                    o.id != id
-                        && o.seen
-                        && (o.x - me.x).hypot(o.y - me.y) < ABSORB_M
-                        && !seen_now(o.id)
-                })
-            })
     }
 
     /// The tick of the track history nearest `t`: its time and tracks.

@@ -850,15 +850,6 @@ fn side_by_side_hands(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
 
 /// [`side_by_side_hands`] with the hands `hands(t)` seen at any tick.
 fn side_by_side_hands_over(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Output>) {
-    hands_and_tracks(hands, side_by_side)
-}
-
-/// tok-a and tok-b on the tracks `tracks(t)`; the hands `hands(t)` seen in bay A2-1f at any
-/// tick, and its level 1 loses one item at t = 10.
-fn hands_and_tracks(
-    hands: impl Fn(f64) -> Hands,
-    tracks: impl Fn(f64) -> Vec<TrackObs>,
-) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
@@ -876,45 +867,9 @@ fn hands_and_tracks(
                 .collect();
             it.reach(t, &seen);
         }
-        tracks(t)
+        side_by_side(t)
     });
     (it, out)
-}
-
-#[test]
-fn a_hand_seen_through_a_track_a_lost_neighbour_may_have_merged_into_is_not_plainly_its_own() {
-    // A third body (track 9, nobody's: born beside tok-a at t = 8) stands 0.3 m from tok-a
-    // until t = 9.7, when its track is lost: its person's detections may go to track 1 from
-    // then. A hand seen about as near tok-a and tok-b (fused into both tracks) from 9.9 to
-    // 10.1, then through track 1 alone at 10.2, is not plainly tok-a's: either may have taken
-    // the item.
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
-    let hand = |t: f64| match t {
-        t if (9.85..10.15).contains(&t) => vec![((10.65, 3.1, 1.0), vec![1, 2])],
-        t if (10.15..10.25).contains(&t) => vec![((10.65, 3.1, 1.0), vec![1])],
-        _ => Vec::new(),
-    };
-    let with_ghost = |until: f64| {
-        move |t: f64| {
-            let mut tracks = side_by_side(t);
-            if (8.0..until).contains(&t) {
-                tracks.push(track(9, 10.1, 2.4, 1.72));
-            }
-            tracks
-        }
-    };
-    let (it, out) = hands_and_tracks(hand, with_ghost(9.7));
-    assert_eq!(pick_candidates(&out), Some(2), "{:?}", events(&out));
-    let carts = it.carts_by_token();
-    assert!(
-        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
-        "{carts:?}"
-    );
-    // With the third body still seen (its track goes on), track 1's hand is plainly tok-a's.
-    let (it, out) = hands_and_tracks(hand, with_ghost(16.0));
-    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
-    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
 }
 
 #[test]
