@@ -1036,12 +1036,18 @@ fn outfit(k: usize) -> Vec<f32> {
 
 /// Track 2 turned out to be tok-a's and track 3 tok-b's, and the pick is in tok-a's cart only.
 fn assert_swapped(it: &Interact, sku: &str) {
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    assert_taker_and_other(it, sku, (2, "tok-a"), (3, "tok-b"));
+}
+
+/// `taker.0` is `taker.1`'s track and `other.0` is `other.1`'s, and the pick of `sku` is in the
+/// taker's cart only (the other's holds nothing, pending or not).
+fn assert_taker_and_other(it: &Interact, sku: &str, taker: (u64, &str), other: (u64, &str)) {
+    assert_eq!(it.token_of_track(taker.0), Some(taker.1));
+    assert_eq!(it.token_of_track(other.0), Some(other.1));
     let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(sku), Some(&1), "{carts:?}");
+    assert_eq!(carts[taker.1].0.get(sku), Some(&1), "{carts:?}");
     assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        carts[other.1].0.is_empty() && carts[other.1].1.is_empty(),
         "{carts:?}"
     );
 }
@@ -1328,23 +1334,16 @@ fn passing_swap_run() -> (Interact, Vec<Output>) {
 
 #[test]
 fn tracks_that_passed_their_shoppers_on_did_so_no_later_than_they_were_last_near() {
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
     // The pick came after the tracks parted (t = 20.5) but before the outfits' running
     // means showed the swap (t = 22, less `APPEARANCE_LAG_S`): it is tok-b's.
-    swapped_and_tok_b_took(&passing_swap_run().0, &sku);
+    swapped_and_tok_b_took(passing_swap_run());
 }
 
-/// Tracks 1 and 2 ended up with tok-b and tok-a, and the pick is tok-b's alone.
-fn swapped_and_tok_b_took(it: &Interact, sku: &str) {
-    assert_eq!(it.token_of_track(1), Some("tok-b"));
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
-        "{carts:?}"
-    );
+/// Tracks 1 and 2 ended up with tok-b and tok-a, and the pick from bay A2-1f level 1 is tok-b's
+/// alone.
+fn swapped_and_tok_b_took((it, _): (Interact, Vec<Output>)) {
+    let (sku, _) = level(&store(), "A2-1f", 1);
+    assert_taker_and_other(&it, &sku, (1, "tok-b"), (2, "tok-a"));
 }
 
 /// tok-a (outfit A) and tok-b (outfit B) walk in and stand side by side at bay A2-1f; at t = 35
@@ -1374,9 +1373,7 @@ fn blended_swap_run() -> (Interact, Vec<Output>) {
 
 #[test]
 fn a_swap_is_undone_when_one_track_wears_a_mix_of_both_outfits_but_clearly_more_the_other() {
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
-    swapped_and_tok_b_took(&blended_swap_run().0, &sku);
+    swapped_and_tok_b_took(blended_swap_run());
 }
 
 /// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f, both reaching in at t = 10:
