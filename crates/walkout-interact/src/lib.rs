@@ -1817,7 +1817,9 @@ impl Interact {
                         "a bound track wears a lost shopper's outfit"
                     );
                     self.mismatch.remove(&t.id);
-                    out.extend(self.give_track(t.id, p, j, k, since, time));
+                    // Its outfit is a running mean: it showed the change up to
+                    // `APPEARANCE_LAG_S` after the track took the lost shopper's body.
+                    out.extend(self.give_track(t.id, p, j, k, since - APPEARANCE_LAG_S, time));
                 }
                 Some(t2) => {
                     // The other track must look like this one's shopper (two tracks swapped),

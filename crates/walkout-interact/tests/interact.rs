@@ -1147,10 +1147,28 @@ fn a_track_that_takes_a_lost_shoppers_place_after_a_held_pick_leaves_it_to_its_s
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
     assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
-    // Wearing tok-a's outfit from t = 10.5, before the pick: the pick is tok-a's.
-    let (it, _) = late_swap_run(10.5);
+    // Wearing tok-a's outfit from t = 10.8, before the pick: the pick is tok-a's.
+    let (it, _) = late_swap_run(10.8);
     let carts = it.carts_by_token();
     assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+}
+
+#[test]
+fn a_track_that_takes_a_lost_shoppers_place_took_it_an_outfits_lag_before_it_showed() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // The change on the shelf starts at t = 11. Track 2 wears tok-a's outfit from t = 11: a
+    // running mean shows a new body that late, so it had tok-a's body at the pick.
+    let (it, _) = late_swap_run(11.0);
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty());
+    // From t = 11.7 it may have taken tok-a's body after the pick: not tok-a's for sure.
+    let (it, _) = late_swap_run(11.7);
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    let carts = it.carts_by_token();
+    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
 }
 
 #[test]
