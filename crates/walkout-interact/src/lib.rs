@@ -2950,16 +2950,28 @@ impl Interact {
         }
         // A hand named by a body farther from it than an arm and a lean: it may have been
         // another's, seen through that body's track (one standing behind or beside the taker);
-        // anyone whose hand was seen in the level then, or who stood within reach, may have
-        // made the change.
+        // anyone whose hand was seen in the level then from within an arm and a lean, or who
+        // stood within reach, may have made the change.
         if hand_seen
             && !unseen
             && let (Some(k), Some((_, d))) = (who, near.first())
             && *d > FAR_HAND_M
         {
+            // Of those whose hands were seen then, not one whose body stood farther from the
+            // hand than an arm and a lean: their track took in the taker's detections.
             let mut others: Vec<usize> = self
                 .hands_at_level(si, level as usize, since - 1.0, since + 1.0)
-                .flat_map(|(t, _, _, whose)| whose.iter().filter_map(|w| self.owner_at(*w, *t)))
+                .flat_map(|(t, _, p, whose)| {
+                    let tracks = self.tick_nearest(*t).map(|h| &h.1);
+                    whose
+                        .iter()
+                        .filter(move |w| {
+                            tracks
+                                .and_then(|ts| ts.iter().find(|x| x.id == **w))
+                                .is_none_or(|x| (x.x - p.x).hypot(x.y - p.y) <= FAR_HAND_M)
+                        })
+                        .filter_map(|w| self.owner_at(*w, *t))
+                })
                 .collect();
             others.extend(
                 self.in_reach(&self.shelves[si], since)

@@ -2092,6 +2092,67 @@ fn beans_then_rice(a_takes_beans: bool) -> (Interact, Vec<Output>) {
     (it, out)
 }
 
+/// tok-a and tok-b side by side at bay A2-1f ([`side_by_side`]), tok-c (track 3) standing in
+/// the aisle at (11.2, 1.3), out of reach; at t = 10.3 level 1 loses a bag of rice, a hand seen
+/// in it at x 11.2, 1 m from tok-a's body, 0.67 m from tok-b's and 1.8 m from tok-c's, its
+/// wrists fused into tok-a's track and, with `fused_into_c`, tok-c's too.
+fn rice_far_from_its_tracks(fused_into_c: bool) -> Vec<Output> {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, rice) = level(&s, "A2-1f", 1);
+    let (mut it, mut out) = tok_a_and_b(&s);
+    out.extend(it.gate(&gate("tok-c", 4.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (10.15..10.55).contains(&t) {
+            let mut hand = hand_at(shelf, (11.2, 3.1, 1.0), 1);
+            if fused_into_c {
+                hand.tracks.push(3);
+            }
+            it.reach(t, &[hand]);
+        }
+        let mut tracks = side_by_side(t);
+        if t >= 5.0 {
+            let u = ((t - 5.0) / 4.0).min(1.0);
+            tracks.push(track(3, 2.0 + 9.2 * u, 0.8 + 0.5 * u, 1.80));
+        }
+        out.extend(it.tick(t, &tracks));
+        let r = reading("A2-1f", 1, t, if t >= 10.25 { 30.0 - rice } else { 30.0 });
+        out.extend(it.weight(&r));
+        t += 0.1;
+    }
+    out
+}
+
+#[test]
+fn a_hand_far_from_every_body_it_was_fused_into_is_open_only_among_those_who_could_reach_it() {
+    let (a, b) = tok_a_and_b_ids();
+    let c = pseudonym_of("tok-c").to_string();
+    for fused_into_c in [false, true] {
+        let out = rice_far_from_its_tracks(fused_into_c);
+        let pick = events(&out)
+            .into_iter()
+            .rfind(|e| matches!(e.kind, EventKind::Pick { .. }))
+            .expect("a pick");
+        let mut who: Vec<String> = pick
+            .ambiguous
+            .as_ref()
+            .expect("open")
+            .candidates
+            .iter()
+            .map(|x| x.shopper.to_string())
+            .collect();
+        who.sort();
+        let mut want = vec![a.clone(), b.clone()];
+        want.sort();
+        // tok-c's track took in the hand's detections from 1.8 m away: not tok-c's hand.
+        assert_eq!(
+            who, want,
+            "fused into tok-c's track: {fused_into_c}; tok-c is {c}"
+        );
+    }
+}
+
 #[test]
 fn one_body_makes_one_change_at_a_time() {
     let s = store();
