@@ -2880,14 +2880,15 @@ impl Interact {
                     });
                 }
                 // An earlier part of a split fitted by the load cell that no hand is seen to
-                // make: not of one whose hand first came into the level for a later part (a
-                // hand in the bay is seen as its item leaves).
+                // make: not of one whose hand first came into the level for a later part and
+                // dwelt there (a hand in the bay is seen as its item leaves; one glimpse, fused
+                // into several bodies' tracks, does not say whose hand came).
                 if let (true, Some(split)) = (c.earlier_part, c.hands_split)
                     && !by_hands
                     && close.len() > 1
                 {
                     close = unless_all(close, "hand came for a later part", at, |k| {
-                        self.hand_came_from(si, level as usize, since, split, k)
+                        self.hand_came_for(si, level as usize, since, split, k)
                     });
                 }
                 // With no hand named in the level, one whose own hand was in another level or
@@ -3323,6 +3324,19 @@ impl Interact {
             .map(|(t, _, _, _)| *t)
             .fold(f64::INFINITY, f64::min);
         first.is_finite() && first >= split
+    }
+
+    /// Whether shopper `k`'s hand came into `shelf` at `level` for the part of a change (that
+    /// began at `time`) from `split` on: first seen there from `split` on
+    /// ([`Self::hand_came_from`]), and seen there [`HAND_DWELL_TICKS`] times or more from then
+    /// to 1.5 s after `time`.
+    fn hand_came_for(&self, shelf: usize, level: usize, time: f64, split: f64, k: usize) -> bool {
+        self.hand_came_from(shelf, level, time, split, k)
+            && self
+                .hands_at_level(shelf, level, split, time + 1.5)
+                .filter(|(t, _, _, whose)| whose.iter().any(|w| self.owner_at(*w, *t) == Some(k)))
+                .count()
+                >= HAND_DWELL_TICKS as usize
     }
 
     /// Whether shopper `k`'s hand dwelt in `shelf` at `level` in the 1.5 s before `time`

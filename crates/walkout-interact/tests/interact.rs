@@ -1837,6 +1837,20 @@ fn modelled_hands(
     contacts: &[(f64, f64, f64)],
     hands: &[(u64, (f64, f64))],
 ) -> (Interact, Vec<Output>) {
+    let hands: Vec<(Vec<u64>, f64, (f64, f64))> = hands
+        .iter()
+        .map(|&(track, span)| (vec![track], [10.4, 10.9][track as usize - 1], span))
+        .collect();
+    modelled_sightings(lvl, contacts, &hands)
+}
+
+/// [`modelled_hands`] with each hand `(tracks, x, (from, to))` seen at `x` along the bay, its
+/// wrists fused into `tracks`.
+fn modelled_sightings(
+    lvl: u32,
+    contacts: &[(f64, f64, f64)],
+    hands: &[(Vec<u64>, f64, (f64, f64))],
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", lvl as usize);
@@ -1852,8 +1866,12 @@ fn modelled_hands(
     while t < end {
         let seen: Vec<_> = hands
             .iter()
-            .filter(|(_, (from, to))| (*from..*to).contains(&t))
-            .map(|&(track, _)| hand_at(shelf, ([10.4, 10.9][track as usize - 1], 3.1, z), track))
+            .filter(|(_, _, (from, to))| (*from..*to).contains(&t))
+            .map(|(tracks, x, _)| {
+                let mut hand = hand_at(shelf, (*x, 3.1, z), tracks[0]);
+                hand.tracks = tracks.clone();
+                hand
+            })
             .collect();
         if !seen.is_empty() {
             it.reach(t, &seen);
@@ -1929,6 +1947,30 @@ fn two_contacts_hidden_in_one_fall_are_told_apart_by_the_load_cell_s_response() 
         assert_eq!(picks(&out), vec![(Some(a.clone()), 2, 0)], "press {press}");
         assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
     }
+}
+
+#[test]
+fn a_hand_glimpsed_once_through_both_bodies_did_not_come_for_the_later_part() {
+    // Two items 0.2 s apart: tok-a's hand glimpsed once at 10.25, in front of tok-a, its wrists
+    // fused into both tracks; tok-b's hand seen from then on, as its item leaves. Both hands
+    // were first seen after the moment between the two items' leaving, but only tok-b's
+    // dwelt: the first item is tok-a's.
+    let (a, b) = tok_a_and_b_ids();
+    let hands = [
+        (vec![1, 2], 10.4, (10.2, 10.3)),
+        (vec![2], 10.9, (10.3, 10.9)),
+    ];
+    let (it, out) = modelled_sightings(1, &[(9.9, 1.0, 0.3), (10.1, 1.0, 0.3)], &hands);
+    assert_eq!(
+        picks(&out),
+        vec![(Some(a), 1, 0), (Some(b), 1, 0)],
+        "{:?}",
+        events(&out)
+    );
+    let carts = it.carts_by_token();
+    let (sku, _) = level(&store(), "A2-1f", 1);
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
 }
 
 #[test]
