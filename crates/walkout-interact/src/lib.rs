@@ -375,6 +375,9 @@ pub struct Interact {
     track_life: HashMap<u64, (f64, f64, f64)>,
     /// Bound tracks that do not look like their shopper's outfit, since when.
     mismatch: HashMap<u64, f64>,
+    /// Shopper -> (when the track they were on began to follow another, their `last_seen`
+    /// then): they were last seen on it at the former.
+    left_at: HashMap<usize, (f64, f64)>,
     /// Bound track -> when it last looked like its shopper's outfit.
     looked_own: HashMap<u64, f64>,
     /// Doubts (lost, kept) whose two shoppers' tracks each wear their own outfit, since when.
@@ -786,6 +789,7 @@ impl Interact {
             track_app: HashMap::new(),
             track_life: HashMap::new(),
             mismatch: HashMap::new(),
+            left_at: HashMap::new(),
             looked_own: HashMap::new(),
             outfits_agree: HashMap::new(),
             track_gait: HashMap::new(),
@@ -1288,14 +1292,19 @@ impl Interact {
             }
             let k = best.0;
             // Theirs since the track began (shelf evidence meanwhile names them), or since
-            // they were last seen on another. Found again on the very track they were lost
+            // they were last seen on another (up to when it began to follow someone else, where
+            // it was given to them). Found again on the very track they were lost
             // from (it followed them all along, unseen a while; the other one was someone
             // else's): theirs again from when it was disowned.
             let back = self.owner.get(&t.id).and_then(|v| match v[..] {
                 [.., (_, Some(was)), (gone, None)] if was == k => Some(gone),
                 _ => None,
             });
-            let from = back.unwrap_or(born.max(self.shoppers[k].last_seen));
+            let seen = match self.left_at.remove(&k) {
+                Some((at, then)) if then == self.shoppers[k].last_seen => at,
+                _ => self.shoppers[k].last_seen,
+            };
+            let from = back.unwrap_or(born.max(seen));
             // Else, before `from` they were seen on another track: what this one showed
             // then was someone else's (two tracks on one body, or another's body).
             if back.is_none() && from > born {
@@ -2000,6 +2009,9 @@ impl Interact {
         self.shoppers[k].last_pos = p;
         self.shoppers[k].last_seen = time;
         self.shoppers[j].track = None;
+        // `j` was last seen on it at `from` (their `last_seen`, for how far they may have
+        // walked, stays now): found on a track born since, they own what it showed from then.
+        self.left_at.insert(j, (from, self.shoppers[j].last_seen));
         self.recent_h.remove(&track);
         // This settles a doubt from when they met, if there was one: they swapped then.
         if let Some(i) = self

@@ -1171,6 +1171,64 @@ fn a_track_that_takes_a_lost_shoppers_place_took_it_an_outfits_lag_before_it_sho
     assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
 }
 
+/// tok-a (track 1, outfit A) is lost in the aisle at t = 10, 1.9 m from tok-b (track 2,
+/// outfit B), who stands at bay A2-1f. At t = 11 track 2 slides off tok-b onto tok-a, wearing
+/// A; a new track 3 (outfit B, from t = 11.2) holds tok-b, whose hand is seen in level 1
+/// through it from t = 11.4, as the level loses an item at t = 11.5.
+fn slid_off_run() -> (Interact, Vec<Output>) {
+    let s = store();
+    let (a, b) = (outfit(0), outfit(1));
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let with = |mut t: TrackObs, e: &[f32]| {
+        t.embedding = Some(e.to_vec());
+        t
+    };
+    let out = drive(&mut it, &s, 20.0, ("A2-1f", 1, 11.5), |t, it| {
+        let mut tracks = Vec::new();
+        if t < 10.0 {
+            let u = ((t - 1.0) / 8.0).min(1.0);
+            tracks.push(with(track(1, 2.0 + 7.0 * u, 0.8 + 1.7 * u, 1.75), &a));
+        }
+        if t >= 3.0 {
+            let u = ((t - 3.0) / 6.0).min(1.0);
+            let (x, y, e) = if t < 11.0 {
+                (2.0 + 8.9 * u, 0.8 + 1.7 * u, &b)
+            } else {
+                let v = ((t - 11.0) / 1.0).min(1.0);
+                (10.9 - 1.9 * v, 2.5 - 0.5 * v, &a)
+            };
+            tracks.push(with(track(2, x, y, 1.75), e));
+        }
+        if t >= 11.2 {
+            tracks.push(with(track(3, 10.9, 2.5, 1.75), &b));
+        }
+        if (11.4..12.0).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.9, 3.1, 1.0), 3)]);
+        }
+        tracks
+    });
+    (it, out)
+}
+
+#[test]
+fn a_shopper_whose_track_slid_onto_another_owns_a_track_born_since_from_its_start() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, _) = slid_off_run();
+    assert_eq!(it.token_of_track(2), Some("tok-a"));
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    // Track 2 followed tok-a from t = 11, before track 3 began: the hand seen through track 3
+    // before tok-b was found on it is tok-b's.
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty(),
+        "{carts:?}"
+    );
+    assert!(carts["tok-a"].1.is_empty(), "{carts:?}");
+}
+
 #[test]
 fn a_doubt_is_settled_once_both_tracks_are_seen_in_their_own_outfits() {
     let s = store();
