@@ -1411,6 +1411,10 @@ impl Interact {
                 self.shoppers[k].exited = true;
                 self.shoppers[k].exited_at = self.shoppers[k].last_seen;
                 self.shoppers[k].exit_track = Some(track);
+                // Gone: a track that comes back under this id (the tracker may pick it up
+                // again with another body's detections) is nobody's until a binding names
+                // someone.
+                self.disown(track, time);
                 let ev = self.event(
                     time,
                     EventKind::Exited {

@@ -3152,6 +3152,53 @@ fn a_body_walking_past_the_bay_did_not_take_from_it_while_another_stood_there() 
 }
 
 #[test]
+fn a_track_its_shopper_left_by_that_comes_back_is_not_theirs() {
+    // tok-a walks out through the exit zone and their track is lost there; tok-b stands at bay
+    // A2-1f. The tracker picks track 1 up again at the bay at t = 22 with someone's detections,
+    // and a hand seen through it takes a bag of rice at t = 23: not tok-a's, who has left.
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (sku, w) = level(&s, "A2-1f", 1);
+    let (mut it, mut out) = tok_a_and_b(&s);
+    let mut t: f64 = 1.0;
+    while t < 30.0 {
+        let mut tracks = Vec::new();
+        if t < 17.0 {
+            tracks.push(track(1, 2.0 + (t - 1.0) * 0.95, 0.8, 1.75));
+        } else if t >= 22.0 {
+            tracks.push(track(1, 10.4, 2.5, 1.75));
+        }
+        if t >= 3.0 {
+            let v = ((t - 3.0) / 5.0).min(1.0);
+            tracks.push(track(2, 2.0 + 8.9 * v, 0.8 + 1.7 * v, 1.70));
+        }
+        if (22.8..23.6).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        }
+        out.extend(it.tick(t, &tracks));
+        for r in cell("A2-1f", 1, t, t + 0.1, 23.0, 20.0, -w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    let ev = events(&out);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e.kind, EventKind::Exited { track: 1, .. })),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter().any(|e| matches!(e.kind, EventKind::Pick { .. })),
+        "{ev:?}"
+    );
+    let carts = it.carts_by_token();
+    assert!(
+        !carts["tok-a"].0.contains_key(&sku) && !carts["tok-a"].1.contains_key(&sku),
+        "{carts:?}"
+    );
+}
+
+#[test]
 fn a_track_that_drifts_past_the_exit_before_it_is_lost_has_left_by_it() {
     // tok-a walks from the entrance along the front wall and out through the exit zone
     // (x 16-18, y 0-1); their track drifts on to 1.7 m beyond the zone before the cameras lose
