@@ -2190,9 +2190,17 @@ impl Interact {
             agree.insert((k, j), since);
             // Every event held for it names a shopper bound to their track of now since
             // before the event.
+            // (For one who has left, their track's binding of when they left: it is nobody's
+            // since.)
             let bound_since = |who: usize| {
-                let tr = self.shoppers[who].track.or(self.shoppers[who].exit_track)?;
-                let (from, owner) = *self.owner.get(&tr)?.last()?;
+                let s = &self.shoppers[who];
+                let tr = s.track.or(s.exit_track)?;
+                let (from, owner) = *self
+                    .owner
+                    .get(&tr)?
+                    .iter()
+                    .rev()
+                    .find(|(f, o)| !(s.exited && o.is_none() && *f >= s.exited_at))?;
                 (owner == Some(who)).then_some(from)
             };
             let held_ok = self
