@@ -1216,17 +1216,10 @@ fn a_shopper_whose_track_slid_onto_another_owns_a_track_born_since_from_its_star
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let (it, _) = slid_off_run();
-    assert_eq!(it.token_of_track(2), Some("tok-a"));
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
     // Track 2 followed tok-a from t = 11, before track 3 began: the hand seen through track 3
-    // before tok-b was found on it is tok-b's.
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-b"].1.is_empty() && carts["tok-a"].0.is_empty(),
-        "{carts:?}"
-    );
-    assert!(carts["tok-a"].1.is_empty(), "{carts:?}");
+    // before tok-b was found on it is tok-b's, undoubted.
+    assert_taker_and_other(&it, &sku, (3, "tok-b"), (2, "tok-a"));
+    assert!(it.carts_by_token()["tok-b"].1.is_empty());
 }
 
 #[test]
@@ -3151,6 +3144,17 @@ fn a_body_walking_past_the_bay_did_not_take_from_it_while_another_stood_there() 
     // `with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidates`.
 }
 
+/// The events published, among them a shopper's exit by track 1.
+fn exited_by_track_1(out: &[Output]) -> Vec<&walkout_types::Event> {
+    let ev = events(out);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e.kind, EventKind::Exited { track: 1, .. })),
+        "{ev:?}"
+    );
+    ev
+}
+
 #[test]
 fn a_track_its_shopper_left_by_that_comes_back_is_not_theirs() {
     // tok-a walks out through the exit zone and their track is lost there; tok-b stands at bay
@@ -3181,16 +3185,8 @@ fn a_track_its_shopper_left_by_that_comes_back_is_not_theirs() {
         }
         t += 0.1;
     }
-    let ev = events(&out);
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e.kind, EventKind::Exited { track: 1, .. })),
-        "{ev:?}"
-    );
-    assert!(
-        ev.iter().any(|e| matches!(e.kind, EventKind::Pick { .. })),
-        "{ev:?}"
-    );
+    let ev = exited_by_track_1(&out);
+    assert!(ev.iter().any(|e| matches!(e.kind, EventKind::Pick { .. })));
     let carts = it.carts_by_token();
     assert!(
         !carts["tok-a"].0.contains_key(&sku) && !carts["tok-a"].1.contains_key(&sku),
@@ -3220,16 +3216,10 @@ fn a_track_that_drifts_past_the_exit_before_it_is_lost_has_left_by_it() {
         out.extend(it.tick(t, &[track(2, 10.0, 6.0, 1.75)]));
         t += 0.1;
     }
-    let ev = events(&out);
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e.kind, EventKind::Exited { track: 1, .. })),
-        "{ev:?}"
-    );
+    let ev = exited_by_track_1(&out);
     assert!(
         !ev.iter()
-            .any(|e| matches!(e.kind, EventKind::IdentityRecovered { .. })),
-        "{ev:?}"
+            .any(|e| matches!(e.kind, EventKind::IdentityRecovered { .. }))
     );
     assert_eq!(it.token_of_track(2), None);
 }
