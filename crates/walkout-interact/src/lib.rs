@@ -1292,10 +1292,10 @@ impl Interact {
             }
             let k = best.0;
             // Theirs since the track began (shelf evidence meanwhile names them), or since
-            // they were last seen on another (up to when it began to follow someone else, where
-            // it was given to them). Found again on the very track they were lost
-            // from (it followed them all along, unseen a while; the other one was someone
-            // else's): theirs again from when it was disowned.
+            // they were last seen on another (where that one was given to someone else, since
+            // it began to follow them). Found again on the very track they were lost from (it
+            // followed them all along, unseen a while; the other one was someone else's):
+            // theirs again from when it was disowned.
             let back = self.owner.get(&t.id).and_then(|v| match v[..] {
                 [.., (_, Some(was)), (gone, None)] if was == k => Some(gone),
                 _ => None,
@@ -1415,6 +1415,7 @@ impl Interact {
                 // again with another body's detections) is nobody's until a binding names
                 // someone.
                 self.disown(track, time);
+                self.left_at.remove(&k);
                 let ev = self.event(
                     time,
                     EventKind::Exited {
