@@ -3169,6 +3169,22 @@ impl Interact {
             let bodies = self.in_reach_between(&self.shelves[si], since, until);
             shared += add_rivals(&mut rivals, k, hands.into_iter().chain(bodies));
         }
+        // As many units as there were takers, each one's own hand seen dwelling in the level
+        // at once with the others', apart: each took one (every hand seen dwelling in a level
+        // through a change is a taker's, the same reading that names one taker for one item).
+        if delta < 0.0
+            && quantity > 1
+            && residual <= 0.05
+            && !put_back_too
+            && sku_doubt.is_none()
+            && let Some(k) = who
+            && rivals.len() + 1 == quantity as usize
+        {
+            let takers: Vec<usize> = std::iter::once(k).chain(rivals.iter().copied()).collect();
+            if self.hands_together(si, level as usize, (since - 1.0, until), &takers) {
+                return self.one_each(since, si, level, &sku, delta, &takers);
+            }
+        }
         let mut out = Vec::new();
         let ambiguous = who.is_none()
             || !rivals.is_empty()
@@ -3338,6 +3354,83 @@ impl Interact {
                 (a.0 - b.0).abs() < 0.05 && a.2.truncate().distance(b.2.truncate()) > HANDS_APART_M
             })
         })
+    }
+
+    /// Whether each of `takers` had a hand of their own in `shelf` at `level` at the same
+    /// ticks as the others' from `from` to `to`, at [`HAND_DWELL_TICKS`] ticks or more: each
+    /// hand seen through the tracks of that one shopper alone, within [`FAR_HAND_M`] of a
+    /// body of theirs, and every two of them more than [`HANDS_APART_M`] apart.
+    fn hands_together(
+        &self,
+        shelf: usize,
+        level: usize,
+        (from, to): (f64, f64),
+        takers: &[usize],
+    ) -> bool {
+        let mut ticks: Vec<(f64, Vec<(usize, DVec2)>)> = Vec::new();
+        for (t, _, p, whose) in self.hands_at_level(shelf, level, from, to) {
+            let tracks = self.tick_nearest(*t).map(|h| &h.1);
+            let mut owners: Vec<usize> = whose
+                .iter()
+                .filter(|w| {
+                    tracks
+                        .and_then(|ts| ts.iter().find(|x| x.id == **w))
+                        .is_some_and(|x| (x.x - p.x).hypot(x.y - p.y) <= FAR_HAND_M)
+                })
+                .filter_map(|w| self.owner_at(*w, *t))
+                .collect();
+            owners.sort_unstable();
+            owners.dedup();
+            let plain = match owners.as_slice() {
+                [only] if takers.contains(only) => Some((*only, p.truncate())),
+                _ => None,
+            };
+            match ticks.iter_mut().find(|(u, _)| (u - t).abs() < 0.05) {
+                Some((_, hands)) => hands.extend(plain),
+                None => ticks.push((*t, plain.into_iter().collect())),
+            }
+        }
+        let together = ticks
+            .iter()
+            .filter(|(_, hands)| {
+                takers.iter().all(|k| hands.iter().any(|(o, _)| o == k))
+                    && hands.iter().enumerate().all(|(i, a)| {
+                        hands[i + 1..]
+                            .iter()
+                            .all(|b| a.0 == b.0 || a.1.distance(b.1) > HANDS_APART_M)
+                    })
+            })
+            .count();
+        together >= HAND_DWELL_TICKS as usize
+    }
+
+    /// A pick of one unit of `sku` by each of `takers`, from one change of `delta` kg.
+    fn one_each(
+        &mut self,
+        since: f64,
+        si: usize,
+        level: u32,
+        sku: &str,
+        delta: f64,
+        takers: &[usize],
+    ) -> Vec<Output> {
+        tracing::debug!(shelf = %self.shelves[si].id, level, since, ?takers, "shelf change: one each");
+        let mut out = Vec::new();
+        for &k in takers {
+            let kind = EventKind::Pick {
+                shopper: Some(self.shoppers[k].id.clone()),
+                shelf: self.shelves[si].id.clone(),
+                level,
+                sku: sku.to_string(),
+                quantity: 1,
+                weight_delta_kg: delta / takers.len() as f64,
+            };
+            out.push(self.event(since, kind, None));
+            self.made.push_back((since, si, level, k));
+            *self.shoppers[k].cart.entry(sku.to_string()).or_default() += 1;
+            out.push(self.cart(k, self.now, false));
+        }
+        out
     }
 
     /// Whether shopper `k`'s hand was seen in `shelf` at `level` around a change that began at

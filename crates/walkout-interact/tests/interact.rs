@@ -2120,15 +2120,42 @@ fn a_hand_glimpsed_beside_a_dwelling_one_takes_no_share_of_one_contact() {
     assert_eq!(picks(&out), vec![(Some(a), 2, 0)], "{:?}", events(&out));
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&2));
     // Two contacts 0.05 s apart (one reading: no load cell tells them from one) with tok-b's
-    // hand dwelling as long as tok-a's: open between the two.
-    let (_, out) = modelled_units(
+    // hand dwelling as long as tok-a's, at the same ticks: one each.
+    let (it, out) = modelled_units(
         &[(9.9, 1.0, 0.3), (9.95, 1.0, 0.2)],
         (10.0, 10.6),
         Some((10.0, 10.6)),
     );
+    assert_one_each(&it, &out);
+}
+
+#[test]
+fn as_many_units_as_hands_dwelling_in_the_level_at_once_are_one_each() {
+    // tok-a's and tok-b's hands dwell in level 1 at the same ticks (10.0-10.6), each seen in
+    // front of its own body, 0.5 m apart, as it loses two items in one press: one each.
+    let (it, out) = modelled_units(&[(9.9, 2.0, 0.3)], (10.0, 10.6), Some((10.0, 10.6)));
+    assert_one_each(&it, &out);
+    // Three items to two hands: who took two is open.
+    let (_, out) = modelled_units(&[(9.9, 3.0, 0.3)], (10.0, 10.6), Some((10.0, 10.6)));
     let p = picks(&out);
     assert_eq!(p.len(), 1, "{p:?}");
-    assert_eq!((p[0].1, p[0].2), (2, 2), "{p:?}");
+    assert_eq!((p[0].1, p[0].2), (3, 2), "{p:?}");
+    // The two hands one after the other (tok-a's 10.0-10.3, tok-b's 10.3-10.6): never seen
+    // together, they may be one hand handed from one track to the other. Not one each.
+    let (_, out) = modelled_units(&[(9.9, 2.0, 0.3)], (10.0, 10.3), Some((10.3, 10.6)));
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].1, 2, "{p:?}");
+    // Together but 0.2 m apart, tok-b's seen through tok-b's track (x 10.6): one body's two
+    // hands, or two; not one each.
+    let (_, out) = modelled_sightings(
+        1,
+        &[(9.9, 2.0, 0.3)],
+        &[(vec![1], 10.4, (10.0, 10.6)), (vec![2], 10.6, (10.0, 10.6))],
+    );
+    let p = picks(&out);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].1, 2, "{p:?}");
 }
 
 #[test]
@@ -2345,10 +2372,26 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
 /// Level 1 of bay A2-1f loses two items in one hand contact at t = 10 while tok-a's hand is
 /// seen in it, and a hand fused into tok-b's track is seen beside it; tok-b stands beside
 /// tok-a ([`side_by_side`]) or, `b_far`, across the store.
-fn two_units_two_hands(b_far: bool) -> Vec<Output> {
+fn two_units_two_hands(b_far: bool) -> (Interact, Vec<Output>) {
     // Across the store: its track took a box of someone else's there.
     let b_at = |t: f64| (b_far && t >= 8.0).then_some((4.0, 0.8));
-    two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), b_at, B_OWN).1
+    two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), b_at, B_OWN)
+}
+
+/// Two picks of one unit each, one by tok-a and one by tok-b, neither open, and one unit in
+/// each one's cart.
+fn assert_one_each(it: &Interact, out: &[Output]) {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = tok_a_and_b_ids();
+    let mut p = picks(out);
+    p.sort();
+    let mut want = vec![(Some(a), 1, 0), (Some(b), 1, 0)];
+    want.sort();
+    assert_eq!(p, want, "{:?}", events(out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1));
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1));
 }
 
 /// One pick of two units, open between two shoppers.
@@ -2373,10 +2416,9 @@ fn a_hand_in_front_of_the_taker_seen_through_a_neighbours_track_takes_no_share()
     )
     .1;
     assert_eq!(picks(&out), vec![(Some(a), 2, 0)]);
-    // In front of tok-b it was tok-b's: the two units are open between them.
-    assert_two_units_open(
-        &two_units_with((9.9, 10.3), false, Some((9.9, 10.3)), |_| None, B_OWN).1,
-    );
+    // In front of tok-b it was tok-b's: two hands at once, two units, one each.
+    let (it, out) = two_units_two_hands(false);
+    assert_one_each(&it, &out);
 }
 
 #[test]
@@ -2416,10 +2458,11 @@ fn two_hands_at_once_farther_apart_than_one_bodys_reach_are_two_takers() {
 #[test]
 fn several_units_are_shared_only_among_hands_whose_bodies_could_reach_them() {
     let a = pseudonym_of("tok-a").to_string();
-    // Both bodies at the bay, both hands in the level: who took which is open.
-    assert_two_units_open(&two_units_two_hands(false));
+    // Both bodies at the bay, both hands in the level at once: one each.
+    let (it, out) = two_units_two_hands(false);
+    assert_one_each(&it, &out);
     // tok-b's body 6 m away: that hand was not tok-b's; tok-a took both.
-    assert_eq!(picks(&two_units_two_hands(true)), vec![(Some(a), 2, 0)]);
+    assert_eq!(picks(&two_units_two_hands(true).1), vec![(Some(a), 2, 0)]);
 }
 
 /// [`two_units`] in one contact, with a hand fused into both tracks seen at t = 10.0-10.2

@@ -270,6 +270,15 @@ fn a_hand_glimpsed_beside_a_dwelling_one_takes_no_share_of_one_contact() {
     busy_carts_all_exact(&[7, 27]);
 }
 
+/// Two takers at once. Busy seed 35: two bags of rice taken in the same moment at bay A1-2f,
+/// one by each of two shoppers standing 0.95 m apart, both hands seen dwelling in the level at
+/// the same ticks, one change of two units on the load cell: open between the two (20 of 22
+/// carts exact). As many units as hands seen there at once: one each (22 of 22).
+#[test]
+fn as_many_units_as_hands_dwelling_in_the_level_at_once_are_one_each() {
+    busy_carts_all_exact(&[35]);
+}
+
 /// Busy seed 6: a box of cereal taken from the top level of bay C2-1b by a shopper standing
 /// beyond the bay's end, another standing before it; no camera pair saw the hand, one camera at
 /// a time glimpsed it high on the bay's face through the taker's detection. Open between the
