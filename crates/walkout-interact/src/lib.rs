@@ -1858,6 +1858,12 @@ impl Interact {
                         .filter_map(|(a, b)| self.last_tick(a, b, from, false))
                         .fold(None, |l: Option<f64>, t| Some(l.map_or(t, |l| l.max(t))))
                         .map_or(from, |l| from.min(l));
+                    // Nor in the middle of a hand's reach seen through one of them: its
+                    // detections were one body's throughout.
+                    let from = cycle
+                        .iter()
+                        .map(|c| self.undivided_from(c.0, from))
+                        .fold(from, f64::min);
                     tracing::debug!(
                         ?cycle,
                         from,
@@ -1908,6 +1914,29 @@ impl Interact {
         }
         self.mismatch.retain(|id, _| self.by_track.contains_key(id));
         out
+    }
+
+    /// `from`, or the start of a run of hand sightings through `track` in one bay (none
+    /// [`HAND_RUN_GAP_S`] apart) that began before `from` and went on past it: one hand's
+    /// reach, seen through the detections the track held throughout, is one body's.
+    fn undivided_from(&self, track: u64, from: f64) -> f64 {
+        let mut ts: Vec<(f64, usize)> = self
+            .reaches
+            .iter()
+            .filter(|(t, _, _, whose)| (*t - from).abs() < 5.0 && whose.contains(&track))
+            .map(|(t, s, _, _)| (*t, *s))
+            .collect();
+        ts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut start = 0;
+        for i in 0..ts.len() {
+            if i > 0 && (ts[i].0 - ts[i - 1].0 > HAND_RUN_GAP_S || ts[i].1 != ts[i - 1].1) {
+                start = i;
+            }
+            if ts[start].0 < from && ts[i].0 >= from && i > start {
+                return ts[start].0;
+            }
+        }
+        from
     }
 
     /// The shoppers still inside, other than `except`, whose known outfit `embedding` wears.

@@ -1293,9 +1293,21 @@ fn a_doubt_is_settled_by_the_one_still_inside_once_the_other_has_left() {
 /// 2 with tok-c, 3 with tok-a: no two tracks swapped with each other), and at t = 15 track 1's
 /// hand takes an item. `rotate`: whether the tracks' outfits show it.
 fn crowd_run(rotate: bool) -> (Interact, Vec<Output>) {
+    crowd_run_reaching(rotate, 12.0, (15.0 - 0.1, 15.0 + 0.3), 15.0)
+}
+
+/// [`crowd_run`] with the tracks' outfits showing the rotation from `shows` on, and track 1's
+/// hand seen in the bay over `reach` (from, to) as the level loses an item at `pick`.
+fn crowd_run_reaching(
+    rotate: bool,
+    shows: f64,
+    reach: (f64, f64),
+    pick: f64,
+) -> (Interact, Vec<Output>) {
     let outfits = [outfit(0), outfit(1), outfit(2)];
     let spots = [(10.6, 2.5), (11.3, 2.5), (9.9, 2.5)];
-    at_the_bay(&["tok-a", "tok-b", "tok-c"], (10.6, 15.0), 20.0, |t| {
+    let tokens = ["tok-a", "tok-b", "tok-c"];
+    at_the_bay_reaching(&tokens, (10.6, reach, pick), 20.0, |t| {
         let mut tracks = Vec::new();
         for k in 0..3 {
             let start = 1.0 + 2.0 * k as f64;
@@ -1305,7 +1317,7 @@ fn crowd_run(rotate: bool) -> (Interact, Vec<Output>) {
             let u = ((t - start) / 6.0).min(1.0);
             let (x, y) = spots[k];
             let mut o = track(k as u64 + 1, 2.0 + (x - 2.0) * u, 0.8 + (y - 0.8) * u, 1.75);
-            let wears = if rotate && t >= 12.0 { (k + 1) % 3 } else { k };
+            let wears = if rotate && t >= shows { (k + 1) % 3 } else { k };
             o.embedding = Some(outfits[wears].clone());
             tracks.push(o);
         }
@@ -1322,6 +1334,18 @@ fn at_the_bay(
     end: f64,
     tracks: impl Fn(f64) -> Vec<TrackObs>,
 ) -> (Interact, Vec<Output>) {
+    let reach = (hand.1 - 0.1, hand.1 + 0.3);
+    at_the_bay_reaching(tokens, (hand.0, reach, hand.1), end, tracks)
+}
+
+/// [`at_the_bay`] with track 1's hand at `hand.0` m along the bay seen over `hand.1` (from,
+/// to), and the item leaving at `hand.2`.
+fn at_the_bay_reaching(
+    tokens: &[&str],
+    hand: (f64, (f64, f64), f64),
+    end: f64,
+    tracks: impl Fn(f64) -> Vec<TrackObs>,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let (_, w) = level(&s, "A2-1f", 1);
@@ -1333,10 +1357,10 @@ fn at_the_bay(
     let mut t: f64 = 1.0;
     while t < end {
         out.extend(it.tick(t, &tracks(t)));
-        if (hand.1 - 0.1..hand.1 + 0.3).contains(&t) {
+        if (hand.1.0..hand.1.1).contains(&t) {
             it.reach(t, &[hand_at(shelf, (hand.0, 3.1, 1.0), 1)]);
         }
-        for r in cell("A2-1f", 1, t, t + 0.1, hand.1, 20.0, -w) {
+        for r in cell("A2-1f", 1, t, t + 0.1, hand.2, 20.0, -w) {
             out.extend(it.weight(&r));
         }
         t += 0.1;
@@ -1367,6 +1391,27 @@ fn tracks_that_pass_their_shoppers_round_in_a_crowd_are_put_right_by_outfits() {
     let (it, _) = crowd_run(false);
     assert_eq!(it.token_of_track(1), Some("tok-a"));
     assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+}
+
+#[test]
+fn tracks_that_pass_their_shoppers_round_do_so_before_a_reach_seen_through_one_of_them() {
+    // The tracks pass their shoppers round in the crowd; their outfits show it from t = 12
+    // (dated 11.5: an outfit is a running mean). Track 1's hand reaches into the bay from
+    // t = 10.9 to 12.0, taking an item at 11.0: one reach, seen through the detections track 1
+    // held throughout, is one body's, tok-b's (track 1 goes on with tok-b), not tok-a's until
+    // 11.5.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, _) = crowd_run_reaching(true, 12.0, (10.9, 12.0), 11.0);
+    assert_eq!(it.token_of_track(1), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
+    // The hand gone at 11.3, before the date: the reach was tok-a's.
+    let (it, _) = crowd_run_reaching(true, 12.0, (10.9, 11.3), 11.0);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
 }
 
 /// tok-b (outfit B, track 2) stands at bay A2-1f at (10.4, 2.5); tok-a (outfit A, track 1)

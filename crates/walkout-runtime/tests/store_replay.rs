@@ -270,6 +270,19 @@ fn a_hand_glimpsed_beside_a_dwelling_one_takes_no_share_of_one_contact() {
     busy_carts_all_exact(&[7, 27]);
 }
 
+/// Calm seed 18: two shoppers stood 0.25 m apart at bay C2-1b, one track on both; the other's
+/// track was lost, and the one track slid onto that other shopper's body while their hand took
+/// two packs of biscuits, seen through it from 54.2 s to 54.8 s. The tracks' outfits dated the
+/// track's passing to them at 54.8 s, in the middle of that reach: the biscuits were open
+/// between the two (4 of 6 carts exact). One reach seen through one track is one body's: the
+/// passing is dated from before it (6 of 6).
+#[test]
+fn a_track_passes_its_shopper_on_before_a_reach_seen_through_it() {
+    let (_, s) = replay_scored(Scenario::Calm, 18, "calm-18");
+    assert_eq!(s.carts_exact, 6, "{s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+}
+
 /// Two takers at once. Busy seed 35: two bags of rice taken in the same moment at bay A1-2f,
 /// one by each of two shoppers standing 0.95 m apart, both hands seen dwelling in the level at
 /// the same ticks, one change of two units on the load cell: open between the two (20 of 22
