@@ -245,6 +245,9 @@ struct Check {
     track: u64,
     since: f64,
     recovered_id: u64,
+    /// The track's head-height sum and count when `lost` was found on it (the heights it
+    /// measured before were another body's): zero for a track found new.
+    h_at: (f64, u32),
 }
 
 /// A shelf event held pending only because its shopper was in doubt.
@@ -449,6 +452,11 @@ const BUSY_HAND_TICKS: usize = 3;
 /// Two hands seen in one level at once farther apart than this along the floor, metres, are
 /// of two bodies (one's two hands take from about where it stands).
 const HANDS_APART_M: f64 = 0.45;
+/// A hand seen within this distance, metres, ...
+const SAME_HAND_M: f64 = 0.15;
+/// ... and this time of another, seconds, is the same hand (a hand moves a few centimetres
+/// between ticks while it takes an item).
+const SAME_HAND_S: f64 = 0.35;
 /// Sightings of one shopper's hand in a level further apart than this, seconds, are two
 /// reaches into it.
 const HAND_RUN_GAP_S: f64 = 0.7;
@@ -1380,6 +1388,7 @@ impl Interact {
                     track: t.id,
                     since: time,
                     recovered_id,
+                    h_at: (0.0, 0),
                 });
             }
         }
@@ -1833,7 +1842,23 @@ impl Interact {
                     self.mismatch.remove(&t.id);
                     // Its outfit is a running mean: it showed the change up to
                     // `APPEARANCE_LAG_S` after the track took the lost shopper's body.
-                    out.extend(self.give_track(t.id, p, j, k, since - APPEARANCE_LAG_S, time));
+                    let mut from = since - APPEARANCE_LAG_S;
+                    // A track that never looked like its shopper since they were bound to it
+                    // (found on it: the binding dates from before) was never theirs: the lost
+                    // shopper's from when that binding began.
+                    let bound = self.owner.get(&t.id).map(|v| {
+                        v.iter()
+                            .rev()
+                            .take_while(|(_, o)| *o == Some(j))
+                            .map(|(f, _)| *f)
+                            .fold(f64::INFINITY, f64::min)
+                    });
+                    if let Some(b) = bound.filter(|b| b.is_finite())
+                        && self.looked_own.get(&t.id).is_none_or(|&l| l < b)
+                    {
+                        from = from.min(b);
+                    }
+                    out.extend(self.give_track(t.id, p, j, k, from, time));
                 }
                 Some(t2) => {
                     // The other track must look like this one's shopper (two tracks swapped),
@@ -2072,7 +2097,7 @@ impl Interact {
             self.shoppers[j].id.clone(),
             self.shoppers[k].id.clone(),
         );
-        out.push(self.event(
+        let ev = self.event(
             time,
             EventKind::IdentityRecovered {
                 shopper: id_k,
@@ -2081,7 +2106,21 @@ impl Interact {
                 y: p.y,
             },
             None,
-        ));
+        );
+        // Found, `k`'s doubts from when they were lost are checked as for a track found new
+        // (head heights, then outfits), with what the track measured from now on.
+        if let Output::Event(e) = &ev
+            && self.doubts.iter().any(|d| d.lost == k)
+        {
+            self.checks.push(Check {
+                lost: k,
+                track,
+                since: time,
+                recovered_id: e.id,
+                h_at: self.track_h.get(&track).copied().unwrap_or_default(),
+            });
+        }
+        out.push(ev);
         out.push(self.event(
             time,
             EventKind::IdentityLost {
@@ -2373,6 +2412,7 @@ impl Interact {
             let Some(&(sum, n)) = self.track_h.get(&c.track) else {
                 continue;
             };
+            let (sum, n) = (sum - c.h_at.0, n.saturating_sub(c.h_at.1));
             if n >= 5 {
                 out.extend(self.resolve_doubts(
                     c.lost,
@@ -3367,10 +3407,23 @@ impl Interact {
     }
 
     /// Whether a hand in `shelf` at `level` within a second of `time` was of no known shopper
-    /// (no track, or a track bound to nobody).
+    /// (no track, or a track bound to nobody), and not one a known shopper's hand was seen at
+    /// (within [`SAME_HAND_M`]) within [`SAME_HAND_S`] of it: their hand, its detections held
+    /// for a tick by a track of nobody's.
     fn anonymous_hand(&self, shelf: usize, level: usize, time: f64) -> bool {
+        let known = |(t, _, _, whose): &&(f64, usize, glam::DVec3, Vec<u64>)| {
+            whose.iter().any(|w| self.owner_at(*w, *t).is_some())
+        };
+        let hands: Vec<_> = self
+            .hands_at_level(shelf, level, time - 1.5, time + 1.5)
+            .collect();
         self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
-            .any(|(t, _, _, whose)| whose.iter().all(|w| self.owner_at(*w, *t).is_none()))
+            .filter(|h| !known(h))
+            .any(|(t, _, p, _)| {
+                !hands.iter().any(|h| {
+                    known(h) && (h.0 - t).abs() <= SAME_HAND_S && h.2.distance(*p) <= SAME_HAND_M
+                })
+            })
     }
 
     /// Whether two hands were seen in `shelf` at `level` at one tick from `from` to `to`, more

@@ -1222,6 +1222,115 @@ fn a_shopper_whose_track_slid_onto_another_owns_a_track_born_since_from_its_star
     assert!(it.carts_by_token()["tok-b"].1.is_empty());
 }
 
+/// tok-a (outfit A, track 1) walks to bay A2-1f and tok-b (outfit B, track 2) to 2.4 m short
+/// of it; both tracks are lost at t = 10. Track 3 begins at t = 10.6 where tok-a was lost, its
+/// outfit seen only from t = 12.4 (B); its hand is in the bay from t = 11.6 to 12.0, and the
+/// level loses an item at 11.8.
+fn found_wrong_run() -> (Interact, Vec<Output>) {
+    let s = store();
+    let (a, b) = (outfit(0), outfit(1));
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let with = |mut t: TrackObs, e: &[f32]| {
+        t.embedding = Some(e.to_vec());
+        t
+    };
+    let out = drive(&mut it, &s, 20.0, ("A2-1f", 1, 11.8), |t, it| {
+        let mut tracks = Vec::new();
+        if t < 10.0 {
+            let u = ((t - 1.0) / 6.0).min(1.0);
+            tracks.push(with(track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.75), &a));
+        }
+        if (3.0..10.0).contains(&t) {
+            let u = ((t - 3.0) / 5.0).min(1.0);
+            tracks.push(with(track(2, 2.0 + 6.0 * u, 0.8 + 1.7 * u, 1.75), &b));
+        }
+        if t >= 10.6 {
+            let t3 = track(3, 10.5, 2.5, 1.75);
+            tracks.push(if t >= 12.4 { with(t3, &b) } else { t3 });
+        }
+        if (11.6..12.0).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.5, 3.1, 1.0), 3)]);
+        }
+        tracks
+    });
+    (it, out)
+}
+
+#[test]
+fn a_track_that_never_looked_like_the_shopper_found_on_it_was_the_other_ones_from_its_start() {
+    // Track 3 was taken for tok-a (lost right there), then wore tok-b's outfit from its first
+    // look: it was never tok-a's. The pick through it before the outfit showed is tok-b's.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, _) = found_wrong_run();
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
+        "{carts:?}"
+    );
+}
+
+/// tok-a (track 1, 1.75 m, no outfit seen) and tok-b (track 2, 1.62 m, outfit B) stand side
+/// by side at bay A2-1f ([`to_a2_1f`]); tok-b's track is lost there at t = 10 (a doubt: the two may have
+/// swapped). tok-a's hand takes an item at t = 11. tok-c (track 3, 1.88 m, outfit C), who came
+/// in third and stands at (8.0, 1.5), is passed by tok-b unseen: from t = 13 track 3 follows
+/// tok-b (1.62 m, outfit B), tok-c lost.
+fn found_by_outfit_run() -> (Interact, Vec<Output>) {
+    let s = store();
+    let (b, c) = (outfit(1), outfit(2));
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let with = |mut t: TrackObs, e: &[f32]| {
+        t.embedding = Some(e.to_vec());
+        t
+    };
+    let out = drive(&mut it, &s, 22.0, ("A2-1f", 1, 11.0), |t, it| {
+        if (t - 4.5).abs() < 0.05 {
+            it.gate(&gate("tok-c", 4.5));
+        }
+        let mut tracks = to_a2_1f(t, 2.5, 2.5);
+        tracks.retain(|tr| tr.id == 1 || t < 10.0);
+        for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
+            tr.height_m = 1.62;
+            *tr = with(tr.clone(), &b);
+        }
+        if t >= 5.0 {
+            let u = ((t - 5.0) / 4.0).min(1.0);
+            let t3 = track(3, 2.0 + 6.0 * u, 0.8 + 0.7 * u, 1.88);
+            tracks.push(if t < 13.0 {
+                with(t3, &c)
+            } else {
+                let mut t3 = with(t3, &b);
+                t3.height_m = 1.62;
+                t3
+            });
+        }
+        if (10.9..11.3).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        }
+        tracks
+    });
+    (it, out)
+}
+
+#[test]
+fn a_shopper_found_by_their_outfit_on_anothers_track_settles_their_doubts_by_head_heights() {
+    // tok-b, found on track 3 by their outfit, measures tok-b's height there, and track 1 goes
+    // on measuring tok-a's: they did not swap at the bay. The pick held for the doubt is
+    // tok-a's, corrected.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, out) = found_by_outfit_run();
+    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts["tok-a"].1.is_empty(), "{carts:?}");
+    assert!(events(&out).iter().any(|e| e.corrects.is_some()));
+}
+
 #[test]
 fn a_doubt_is_settled_once_both_tracks_are_seen_in_their_own_outfits() {
     let s = store();
@@ -2368,19 +2477,19 @@ fn a_hand_that_came_in_after_the_second_contact_began_did_not_make_the_first_par
 
 /// tok-a (track 1) stands at bay A2-1f; tok-b (track 2) stood at the bay's far corner until
 /// t = 8, when its track was lost (nobody sees tok-b from then on). Level 1 loses one item at t = 10 while
-/// tok-a's hand dwells in it (t = 9.5-10.5); with `anonymous`, a hand of nobody's (its wrists
-/// fused into no track) is also seen there at t = 10.
-fn pick_beside_a_lost_shopper(anonymous: bool) -> Vec<Output> {
+/// tok-a's hand dwells in it (t = 9.5-10.5, at x = 10.4); with `anonymous`, a hand of nobody's
+/// (its wrists fused into no track) is also seen there at t = 10, at x = `anonymous`.
+fn pick_beside_a_lost_shopper(anonymous: Option<f64>) -> Vec<Output> {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let mut it = Interact::new(&s, InteractConfig::default());
     drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
         if (9.5..10.5).contains(&t) {
             let mut seen = vec![hand_at(shelf, (10.4, 3.1, 1.0), 1)];
-            if anonymous && (10.0..10.1).contains(&t) {
+            if let Some(x) = anonymous.filter(|_| (10.0..10.1).contains(&t)) {
                 seen.push(walkout_interact::reach::Reach {
                     shelf,
-                    p: glam::DVec3::new(10.9, 3.1, 1.0),
+                    p: glam::DVec3::new(x, 3.1, 1.0),
                     detections: Vec::new(),
                     tracks: Vec::new(),
                     glimpse: false,
@@ -2405,13 +2514,19 @@ fn a_shopper_nobody_sees_rivals_a_seen_hand_only_if_a_hand_of_nobody_s_was_there
     let a = pseudonym_of("tok-a").to_string();
     // Every level is seen by two cameras: tok-b's hand would have been seen, as nobody's.
     assert_eq!(
-        picks(&pick_beside_a_lost_shopper(false)),
+        picks(&pick_beside_a_lost_shopper(None)),
         vec![(Some(a.clone()), 1, 0)]
     );
-    // A hand of nobody's was there: it may have been tok-b's.
-    let p = picks(&pick_beside_a_lost_shopper(true));
+    // A hand of nobody's was there, 0.5 m from tok-a's: it may have been tok-b's.
+    let p = picks(&pick_beside_a_lost_shopper(Some(10.9)));
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!((p[0].0.as_deref(), p[0].2), (Some(a.as_str()), 2), "{p:?}");
+    // Where tok-a's hand was seen (5 cm from it) at that tick and the next: tok-a's hand, its
+    // detections held for a tick by no track.
+    assert_eq!(
+        picks(&pick_beside_a_lost_shopper(Some(10.45))),
+        vec![(Some(a), 1, 0)]
+    );
 }
 
 /// Level 1 of bay A2-1f loses two items in one hand contact at t = 10 while tok-a's hand is

@@ -283,6 +283,22 @@ fn a_track_passes_its_shopper_on_before_a_reach_seen_through_it() {
     assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
 }
 
+/// Busy seed 15: a crowd passing its shoppers round. A shopper lost beside another (a doubt
+/// between the two) was found again by their outfit on a third shopper's track: their doubt
+/// stayed open for good, and the juice the other took was held for it. Another shopper was
+/// found on a track born on a lost shopper's body, that never looked like them, and was then
+/// given to its own shopper from when its outfit showed it: the rice taken through it before
+/// that was named for the wrong one (19 of 22 carts exact). A shopper found by their outfit
+/// has their doubts checked by head heights, as one found on a new track; a track that never
+/// looked like the shopper found on it was the other one's from when that binding began (21
+/// of 22; the last is a water open between two bodies 0.42 m from the bay).
+#[test]
+fn a_shopper_found_by_their_outfit_has_their_doubts_checked() {
+    let (_, s) = replay_scored(Scenario::Busy, 15, "busy-15");
+    assert!(s.carts_exact >= 21, "{s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+}
+
 /// Two takers at once. Busy seed 35: two bags of rice taken in the same moment at bay A1-2f,
 /// one by each of two shoppers standing 0.95 m apart, both hands seen dwelling in the level at
 /// the same ticks, one change of two units on the load cell: open between the two (20 of 22
