@@ -1002,9 +1002,16 @@ impl Interact {
                 starts.fold(f64::INFINITY, f64::min)
             };
             let first = hands.keys().map(came_in).fold(f64::INFINITY, f64::min);
+            // Unless every hand that came in then was glimpsed plainly only once, none having
+            // dwelt: a glimpse a moment nearer the change says no more than another's.
+            let glimpses = most < HAND_DWELL_TICKS
+                && hands
+                    .iter()
+                    .filter(|(k, _)| came_in(k) <= first + HAND_TIME_MARGIN_S)
+                    .all(|(_, h)| h.3 < 2);
             hands
                 .into_iter()
-                .filter(|(k, _)| came_in(k) <= first + HAND_TIME_MARGIN_S)
+                .filter(|(k, _)| glimpses || came_in(k) <= first + HAND_TIME_MARGIN_S)
                 .map(|(k, h)| (k, h.0))
                 .collect()
         };
@@ -3084,6 +3091,24 @@ impl Interact {
             who = Some(left[0]);
             rivals = left[1..].to_vec();
         }
+        // A put-back of the level's own item by one who carries nothing its weight fits: a
+        // shopper puts back only what they carry; of those within reach who carry it.
+        if delta > 0.0
+            && rivals.is_empty()
+            && let Some(k) = who
+            && let [first, rest @ ..] = self
+                .carriers_instead(si, level as usize, since, delta, k)
+                .as_slice()
+        {
+            tracing::debug!(
+                shelf = shelf_id,
+                level,
+                since,
+                "shelf change: a put-back by one who carries none of it is of one who does"
+            );
+            who = Some(*first);
+            rivals = rest.to_vec();
+        }
         let near_rivals = rivals.len();
         if let Some(k) = who {
             for &c in &self.shoppers[k].confusable {
@@ -3404,6 +3429,57 @@ impl Interact {
         self.reaches.iter().filter(move |(t, s, p, _)| {
             *s == shelf && *t >= from && *t <= to && info.level_at(p.z) == Some(level)
         })
+    }
+
+    /// Whether `k` carries (in their cart or pending) `n` or more of an item whose `n` units
+    /// weigh `delta` kg to within 50 g, for some `n`.
+    fn carries_weight(&self, k: usize, delta: f64) -> bool {
+        let s = &self.shoppers[k];
+        s.cart.iter().chain(s.pending.iter()).any(|(sku, n)| {
+            self.unit_weight(sku).is_some_and(|w| {
+                let q = (delta.abs() / w).round();
+                q >= 1.0 && q <= f64::from(*n) && (delta.abs() - q * w).abs() <= 0.05
+            })
+        })
+    }
+
+    /// For a put-back of `delta` kg on `shelf` at `level` at `time` named for `k`, who carries
+    /// nothing its weight fits while the level's own item fits it: the others within reach then
+    /// who carry that item (none when `k` carries something that fits, or nobody else does).
+    fn carriers_instead(
+        &self,
+        shelf: usize,
+        level: usize,
+        time: f64,
+        delta: f64,
+        k: usize,
+    ) -> Vec<usize> {
+        let own: Vec<&String> = self.shelves[shelf]
+            .levels
+            .get(level)
+            .map(|l| {
+                l.iter()
+                    .filter(|(_, w)| {
+                        let q = (delta.abs() / w).round();
+                        q >= 1.0 && (delta.abs() - q * w).abs() <= 0.05
+                    })
+                    .map(|(sku, _)| sku)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if own.is_empty() || self.carries_weight(k, delta) {
+            return Vec::new();
+        }
+        let carries = |x: usize| {
+            let s = &self.shoppers[x];
+            own.iter()
+                .any(|sku| s.cart.contains_key(*sku) || s.pending.contains_key(*sku))
+        };
+        self.in_reach(&self.shelves[shelf], time)
+            .into_iter()
+            .map(|x| x.0)
+            .filter(|&x| x != k && carries(x))
+            .collect()
     }
 
     /// Whether a hand in `shelf` at `level` within a second of `time` was of no known shopper

@@ -252,6 +252,66 @@ fn take_then_put_back(
     (it, out)
 }
 
+/// tok-a (track 1) takes a bag of rice from bay A2-1f level 1 at t = 10 (its hand seen there),
+/// if `a_took`; then tok-b (track 2) stands right at the bay (0.25 m from its face) and tok-a
+/// 0.56 m from it, and at t = 20 the level gains a bag of rice, no hand seen.
+fn put_back_beside_its_taker(a_took: bool) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, w) = level(&s, "A2-1f", 1);
+    let (mut it, mut out) = tok_a_and_b(&s);
+    let mut t: f64 = 1.0;
+    while t < 30.0 {
+        if a_took && (9.9..10.3).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), 1)]);
+        }
+        let mut tracks = to_a2_1f(t, 2.44, 2.5);
+        if t >= 15.0 {
+            for tr in tracks.iter_mut().filter(|tr| tr.id == 2) {
+                tr.y = 2.75;
+            }
+        }
+        out.extend(it.tick(t, &tracks));
+        let taken = if a_took { -w } else { 0.0 };
+        let readings = if t < 15.0 {
+            cell("A2-1f", 1, t, t + 0.1, 10.0, 20.0, taken)
+        } else {
+            cell("A2-1f", 1, t, t + 0.1, 20.0, 20.0 + taken, w)
+        };
+        for r in readings {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn an_item_is_put_back_by_one_who_carries_it() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (a, b) = tok_a_and_b_ids();
+    let returned_by = |out: &[Output]| {
+        events(out)
+            .into_iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Return { shopper, .. } => Some((
+                    shopper.as_ref().map(|x| x.to_string()),
+                    e.ambiguous.is_some(),
+                )),
+                _ => None,
+            })
+            .expect("a return")
+    };
+    // tok-b stands nearer, but carries no rice: tok-a, who does, put it back.
+    let (it, out) = put_back_beside_its_taker(true);
+    assert_eq!(returned_by(&out), (Some(a), false));
+    assert!(it.carts_by_token()["tok-a"].0.get(&sku).is_none());
+    // Nobody within reach carries any: the nearer body's, as before.
+    let (_, out) = put_back_beside_its_taker(false);
+    assert_eq!(returned_by(&out), (Some(b), false));
+}
+
 /// The SKU and quantity of the first return in `out`.
 fn first_return(out: &[Output]) -> (String, u32) {
     events(out)
@@ -1662,6 +1722,35 @@ fn named_then_open(named: impl Fn(f64) -> Hands, token: &str, open: impl Fn(f64)
     assert_eq!(pick_candidates(&out), None);
     assert_eq!(it.carts_by_token()[token].0.get(&sku), Some(&1));
     let (_, out) = side_by_side_hands(open);
+    assert_eq!(pick_candidates(&out), Some(2));
+}
+
+/// tok-a's hand glimpsed at the ticks `a_at` (in front of tok-a, x 10.5) and tok-b's once at
+/// t = 10.5 (x 10.8), as level 1 loses an item at t = 10.
+fn glimpsed_hands(a_at: &'static [f64]) -> (Interact, Vec<Output>) {
+    side_by_side_hands_over(move |t| {
+        let mut v: Hands = Vec::new();
+        if a_at.iter().any(|a| (t - a).abs() < 0.05) {
+            v.push(((10.5, 3.1, 1.0), vec![1]));
+        }
+        if (t - 10.5).abs() < 0.05 {
+            v.push(((10.8, 3.1, 1.0), vec![2]));
+        }
+        v
+    })
+}
+
+#[test]
+fn hands_each_glimpsed_once_leave_the_change_open_whichever_came_in_first() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a's hand seen twice as the change began: tok-a's, as before.
+    let (it, out) = glimpsed_hands(&[10.1, 10.2]);
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-a"].0.get(&sku), Some(&1));
+    // Glimpsed once, and tok-b's once 0.4 s later: a glimpse a moment nearer the change says
+    // no more than the other. Open between the two.
+    let (_, out) = glimpsed_hands(&[10.1]);
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
