@@ -306,7 +306,7 @@ fn an_item_is_put_back_by_one_who_carries_it() {
     // tok-b stands nearer, but carries no rice: tok-a, who does, put it back.
     let (it, out) = put_back_beside_its_taker(true);
     assert_eq!(returned_by(&out), (Some(a), false));
-    assert!(it.carts_by_token()["tok-a"].0.get(&sku).is_none());
+    assert!(!it.carts_by_token()["tok-a"].0.contains_key(&sku));
     // Nobody within reach carries any: the nearer body's, as before.
     let (_, out) = put_back_beside_its_taker(false);
     assert_eq!(returned_by(&out), (Some(b), false));
