@@ -953,8 +953,11 @@ impl Interact {
                     let e = hands.entry(k).or_insert((f64::INFINITY, tr, 0, 0));
                     e.0 = e.0.min(d);
                     e.1 = e.1.min(tr);
-                    e.2 += 1;
-                    e.3 += u32::from(own.len() == 1);
+                    // How often it was seen counts from a run's gap before the change: a hand
+                    // seen earlier made an earlier reach, and does not make this one dwell.
+                    let counts = tr >= time - HAND_RUN_GAP_S;
+                    e.2 += u32::from(counts);
+                    e.3 += u32::from(counts && own.len() == 1);
                     sightings.entry(k).or_default().push(tr);
                 }
             }

@@ -1754,6 +1754,30 @@ fn hands_each_glimpsed_once_leave_the_change_open_whichever_came_in_first() {
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
+#[test]
+fn a_hand_seen_in_an_earlier_reach_does_not_dwell_in_this_one() {
+    // tok-a's hand was in the level at t = 9.0-9.2 (an earlier reach, a second before the
+    // change at 10.0); as it changed, a hand fused into both tracks (10.1), then tok-b's hand
+    // plainly (10.2, 10.3). tok-a's earlier sightings do not make its hand the one that dwelt:
+    // the change is tok-b's.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, out) = side_by_side_hands_over(|t| {
+        let at = |x: f64| (t - x).abs() < 0.05;
+        if at(9.0) || at(9.1) || at(9.2) {
+            vec![((10.4, 3.1, 1.0), vec![1])]
+        } else if at(10.1) {
+            vec![((10.65, 3.1, 1.0), vec![1, 2])]
+        } else if at(10.2) || at(10.3) {
+            vec![((10.9, 3.1, 1.0), vec![2])]
+        } else {
+            Vec::new()
+        }
+    });
+    assert_eq!(pick_candidates(&out), None);
+    assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
+}
+
 /// tok-a's hand is in the level until `until` (from t = 9.9), tok-b's at every tick, and the
 /// pick is tok-b's; then both dwell there: either could have taken it.
 fn a_brief_hand_then_two_that_dwell(until: f64) {

@@ -324,6 +324,18 @@ fn hands_each_glimpsed_once_leave_the_change_open() {
     busy_carts_all_exact(&[42]);
 }
 
+/// Busy seed 47: a bottle of water taken at bay B2-1f level 0; a neighbour's hand had been in
+/// the level a second before (an earlier reach), and the taker's was seen once plainly as the
+/// change began: the neighbour's hand, seen more often in all, was taken for the one that
+/// dwelt, silently wrong (19 of 22 carts exact). Sightings from before the change's run of
+/// hands began do not count (21 of 22).
+#[test]
+fn a_hand_seen_in_an_earlier_reach_does_not_dwell_in_this_one() {
+    let (_, s) = replay_scored(Scenario::Busy, 47, "busy-47");
+    assert!(s.carts_exact >= 21, "{s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+}
+
 /// Two takers at once. Busy seed 35: two bags of rice taken in the same moment at bay A1-2f,
 /// one by each of two shoppers standing 0.95 m apart, both hands seen dwelling in the level at
 /// the same ticks, one change of two units on the load cell: open between the two (20 of 22
