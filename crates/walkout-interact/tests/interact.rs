@@ -1079,13 +1079,41 @@ fn outfit_scene_with(
             && t >= 10.6
         {
             tracks.push(if t >= shows {
-                with(track(3, 8.0, 1.2, 1.75), found)
+                wearing(track(3, 8.0, 1.2, 1.75), found)
             } else {
                 track(3, 8.0, 1.2, 1.75)
             });
         }
         tracks
     });
+    (it, out)
+}
+
+/// `t` wearing outfit `e`.
+fn wearing(mut t: TrackObs, e: &[f32]) -> TrackObs {
+    t.embedding = Some(e.to_vec());
+    t
+}
+
+/// Bay A2-1f's index in the sample store.
+fn a2_1f() -> usize {
+    store()
+        .shelves
+        .iter()
+        .position(|x| x.id == "A2-1f")
+        .expect("bay")
+}
+
+/// tok-a and tok-b through the gate, the tracks `tracks(t)` until `t_end`, and level 1 of bay
+/// A2-1f losing an item at `pick_at`.
+fn driven(
+    t_end: f64,
+    pick_at: f64,
+    tracks: impl FnMut(f64, &mut Interact) -> Vec<TrackObs>,
+) -> (Interact, Vec<Output>) {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, t_end, ("A2-1f", 1, pick_at), tracks);
     (it, out)
 }
 
@@ -1236,19 +1264,13 @@ fn a_track_that_takes_a_lost_shoppers_place_took_it_an_outfits_lag_before_it_sho
 /// A; a new track 3 (outfit B, from t = 11.2) holds tok-b, whose hand is seen in level 1
 /// through it from t = 11.4, as the level loses an item at t = 11.5.
 fn slid_off_run() -> (Interact, Vec<Output>) {
-    let s = store();
     let (a, b) = (outfit(0), outfit(1));
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let with = |mut t: TrackObs, e: &[f32]| {
-        t.embedding = Some(e.to_vec());
-        t
-    };
-    let out = drive(&mut it, &s, 20.0, ("A2-1f", 1, 11.5), |t, it| {
+    let shelf = a2_1f();
+    driven(20.0, 11.5, |t, it| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 8.0).min(1.0);
-            tracks.push(with(track(1, 2.0 + 7.0 * u, 0.8 + 1.7 * u, 1.75), &a));
+            tracks.push(wearing(track(1, 2.0 + 7.0 * u, 0.8 + 1.7 * u, 1.75), &a));
         }
         if t >= 3.0 {
             let u = ((t - 3.0) / 6.0).min(1.0);
@@ -1258,17 +1280,16 @@ fn slid_off_run() -> (Interact, Vec<Output>) {
                 let v = ((t - 11.0) / 1.0).min(1.0);
                 (10.9 - 1.9 * v, 2.5 - 0.5 * v, &a)
             };
-            tracks.push(with(track(2, x, y, 1.75), e));
+            tracks.push(wearing(track(2, x, y, 1.75), e));
         }
         if t >= 11.2 {
-            tracks.push(with(track(3, 10.9, 2.5, 1.75), &b));
+            tracks.push(wearing(track(3, 10.9, 2.5, 1.75), &b));
         }
         if (11.4..12.0).contains(&t) {
             it.reach(t, &[hand_at(shelf, (10.9, 3.1, 1.0), 3)]);
         }
         tracks
-    });
-    (it, out)
+    })
 }
 
 #[test]
@@ -1287,55 +1308,52 @@ fn a_shopper_whose_track_slid_onto_another_owns_a_track_born_since_from_its_star
 /// outfit seen only from t = 12.4 (B); its hand is in the bay from t = 11.6 to 12.0, and the
 /// level loses an item at 11.8.
 fn found_wrong_run() -> (Interact, Vec<Output>) {
-    let s = store();
     let (a, b) = (outfit(0), outfit(1));
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let with = |mut t: TrackObs, e: &[f32]| {
-        t.embedding = Some(e.to_vec());
-        t
-    };
-    let out = drive(&mut it, &s, 20.0, ("A2-1f", 1, 11.8), |t, it| {
+    let shelf = a2_1f();
+    driven(20.0, 11.8, |t, it| {
         let mut tracks = Vec::new();
         if t < 10.0 {
             let u = ((t - 1.0) / 6.0).min(1.0);
-            tracks.push(with(track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.75), &a));
+            tracks.push(wearing(track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.75), &a));
         }
         if (3.0..10.0).contains(&t) {
             let u = ((t - 3.0) / 5.0).min(1.0);
-            tracks.push(with(track(2, 2.0 + 6.0 * u, 0.8 + 1.7 * u, 1.75), &b));
+            tracks.push(wearing(track(2, 2.0 + 6.0 * u, 0.8 + 1.7 * u, 1.75), &b));
         }
         if t >= 10.6 {
             let t3 = track(3, 10.5, 2.5, 1.75);
-            tracks.push(if t >= 12.4 { with(t3, &b) } else { t3 });
+            tracks.push(if t >= 12.4 { wearing(t3, &b) } else { t3 });
         }
         if (11.6..12.0).contains(&t) {
             it.reach(t, &[hand_at(shelf, (10.5, 3.1, 1.0), 3)]);
         }
         tracks
-    });
-    (it, out)
+    })
 }
 
 #[test]
 fn a_track_that_never_looked_like_the_shopper_found_on_it_was_the_other_ones_from_its_start() {
     // Track 3 was taken for tok-a (lost right there), then wore tok-b's outfit from its first
     // look: it was never tok-a's. The pick through it before the outfit showed is tok-b's.
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
     let (it, _) = found_wrong_run();
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
+    assert_track_3_and_taker(&it, "tok-b", "tok-b");
     let carts = it.carts_by_token();
-    assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-a"].0.is_empty() && carts["tok-a"].1.is_empty(),
-        "{carts:?}"
-    );
+    assert!(carts["tok-a"].0.is_empty(), "{carts:?}");
+}
+
+/// Track 3 is `on_3`'s, and `taker` has the item of bay A2-1f level 1 in their cart, none
+/// pending.
+fn assert_track_3_and_taker(it: &Interact, on_3: &str, taker: &str) {
+    let (sku, _) = level(&store(), "A2-1f", 1);
+    assert_eq!(it.token_of_track(3), Some(on_3));
+    let carts = it.carts_by_token();
+    assert_eq!(carts[taker].0.get(&sku), Some(&1), "{carts:?}");
+    assert!(carts[taker].1.is_empty(), "{carts:?}");
 }
 
 /// tok-a (track 1, 1.75 m, no outfit seen) and tok-b (track 2, 1.62 m, outfit B) stand side
-/// by side at bay A2-1f ([`to_a2_1f`]); tok-b's track is lost there at t = 10 (a doubt: the two may have
-/// swapped). tok-a's hand takes an item at t = 11. tok-c (track 3, 1.88 m, outfit C), who came
+/// by side at bay A2-1f ([`to_a2_1f`]); tok-b's track is lost there at t = 10 (a doubt: the
+/// two may have swapped). tok-a's hand takes an item at t = 11. tok-c (track 3, 1.88 m, outfit C), who came
 /// in third and stands at (8.0, 1.5), is passed by tok-b unseen: from t = 13 track 3 follows
 /// tok-b (1.62 m, outfit B), tok-c lost.
 fn found_by_outfit_run() -> (Interact, Vec<Output>) {
@@ -1381,13 +1399,8 @@ fn a_shopper_found_by_their_outfit_on_anothers_track_settles_their_doubts_by_hea
     // tok-b, found on track 3 by their outfit, measures tok-b's height there, and track 1 goes
     // on measuring tok-a's: they did not swap at the bay. The pick held for the doubt is
     // tok-a's, corrected.
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
     let (it, out) = found_by_outfit_run();
-    assert_eq!(it.token_of_track(3), Some("tok-b"));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-a"].1.is_empty(), "{carts:?}");
+    assert_track_3_and_taker(&it, "tok-b", "tok-a");
     assert!(events(&out).iter().any(|e| e.corrects.is_some()));
 }
 
