@@ -712,6 +712,12 @@ fn distance_to_box(min: DVec2, max: DVec2, p: DVec2) -> f64 {
 }
 
 /// A pseudonymous shopper id for a token (FNV-1a; tokens never leave the process).
+/// How many whole units of `unit_kg` a change of `delta_kg` is, one or more, to within 50 g.
+fn whole_units(delta_kg: f64, unit_kg: f64) -> Option<u32> {
+    let q = (delta_kg.abs() / unit_kg).round();
+    (q >= 1.0 && (delta_kg.abs() - q * unit_kg).abs() <= 0.05).then_some(q as u32)
+}
+
 fn pseudonym(token: &str, salt: u64) -> ShopperId {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
     for b in token.bytes() {
@@ -3439,10 +3445,9 @@ impl Interact {
     fn carries_weight(&self, k: usize, delta: f64) -> bool {
         let s = &self.shoppers[k];
         s.cart.iter().chain(s.pending.iter()).any(|(sku, n)| {
-            self.unit_weight(sku).is_some_and(|w| {
-                let q = (delta.abs() / w).round();
-                q >= 1.0 && q <= f64::from(*n) && (delta.abs() - q * w).abs() <= 0.05
-            })
+            self.unit_weight(sku)
+                .and_then(|w| whole_units(delta, w))
+                .is_some_and(|q| q <= *n)
         })
     }
 
@@ -3462,10 +3467,7 @@ impl Interact {
             .get(level)
             .map(|l| {
                 l.iter()
-                    .filter(|(_, w)| {
-                        let q = (delta.abs() / w).round();
-                        q >= 1.0 && (delta.abs() - q * w).abs() <= 0.05
-                    })
+                    .filter(|(_, w)| whole_units(delta, *w).is_some())
                     .map(|(sku, _)| sku)
                     .collect()
             })
