@@ -422,6 +422,9 @@ const STILL_M: f64 = 0.35;
 /// ... and a body that moved more than this over either side of it was walking, metres (a
 /// standing body's track in a crowd was seen to wander 0.55 m as neighbours' boxes pulled it).
 const WALKED_M: f64 = 0.65;
+/// Where a track was at either end of such a second is read at the nearest tick it was seen
+/// within this, seconds.
+const ENDS_WITHIN_S: f64 = 0.3;
 
 /// How far (in units of the item's weight) the weight between two hand contacts may be from a
 /// whole number of items for the change to be split there.
@@ -2939,6 +2942,22 @@ impl Interact {
             Some(by_hand) if !by_hand.is_empty() => by_hand,
             _ => self.in_reach(&self.shelves[si], since),
         };
+        // A hand named for a body that walked up or on past then, also seen through the track
+        // of a body standing still right in front of it: the one who stood there is a
+        // candidate too (the rules below keep one who stood still over one who walked). A
+        // neighbour's track passing close takes in the taker's detections, wrists and all.
+        if by_hands && near.iter().any(|(k, _)| self.walked_by_ends(*k, since)) {
+            let still = self.still_in_front_of_hand(si, level as usize, (since, until), &near);
+            tracing::debug!(
+                shelf = shelf_id,
+                level,
+                since,
+                ?still,
+                "shelf change: still in front of the hand"
+            );
+            near.extend(still);
+            near.sort_by(|a, b| a.1.total_cmp(&b.1));
+        }
         tracing::debug!(
             shelf = shelf_id,
             level,
@@ -3883,6 +3902,74 @@ impl Interact {
             .filter_map(|(a, b)| self.moved(k, *a, *b))
             .collect();
         !moved.is_empty() && moved.iter().all(|m| *m < STILL_M)
+    }
+
+    /// Shoppers not in `near` who stood still around a change from `since` to `until` and
+    /// through whose own track a hand was seen in `shelf` at `level` then, right in front of
+    /// their body (within an arm held forward, and no farther along the face than
+    /// [`IN_FRONT_M`]): (shopper, nearest distance from their body to that hand).
+    fn still_in_front_of_hand(
+        &self,
+        shelf: usize,
+        level: usize,
+        (since, until): (f64, f64),
+        near: &[(usize, f64)],
+    ) -> Vec<(usize, f64)> {
+        let info = &self.shelves[shelf];
+        let mut out: Vec<(usize, f64)> = Vec::new();
+        for (t, _, p, whose) in self.hands_at_level(shelf, level, since - 0.5, until) {
+            let Some((_, tracks)) = self.tick_nearest(*t) else {
+                continue;
+            };
+            for tr in tracks.iter().filter(|tr| whose.contains(&tr.id)) {
+                let Some(j) = self.owner_at(tr.id, *t) else {
+                    continue;
+                };
+                let body = DVec2::new(tr.x, tr.y);
+                let d = body.distance(p.truncate());
+                if near.iter().any(|(k, _)| *k == j)
+                    || d > FRONT_ARM_M
+                    || along_face(info, body, *p) > IN_FRONT_M
+                    || !self.stood_still(j, since)
+                {
+                    continue;
+                }
+                match out.iter_mut().find(|(k, _)| *k == j) {
+                    Some(e) => e.1 = e.1.min(d),
+                    None => out.push((j, d)),
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether shopper `k` walked in the second before or the second after `time`, each end
+    /// of those seconds read at the nearest tick (within [`ENDS_WITHIN_S`]) where one track of
+    /// theirs, and only one, was seen (a track unseen for a tick is not standing still there).
+    fn walked_by_ends(&self, k: usize, time: f64) -> bool {
+        let at = |t: f64| {
+            self.history
+                .iter()
+                .filter(|(u, _)| (u - t).abs() <= ENDS_WITHIN_S)
+                .filter_map(|(u, tracks)| {
+                    let mut mine = tracks
+                        .iter()
+                        .filter(|tr| tr.seen && self.owner_at(tr.id, *u) == Some(k));
+                    let tr = mine.next()?;
+                    mine.next()
+                        .is_none()
+                        .then(|| ((u - t).abs(), DVec2::new(tr.x, tr.y)))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|x| x.1)
+        };
+        [(time - STILL_WINDOW_S, time), (time, time + STILL_WINDOW_S)]
+            .iter()
+            .any(|(a, b)| {
+                at(*a)
+                    .zip(at(*b))
+                    .is_some_and(|(p, q)| p.distance(q) > WALKED_M)
+            })
     }
 
     /// Whether shopper `k` walked in the second before or the second after `time`.
