@@ -3441,44 +3441,13 @@ fn a_hand_glimpsed_through_both_bodies_is_of_the_one_standing_in_front_of_it() {
     assert_eq!(pick_candidates(&out), Some(2));
 }
 
-#[test]
-fn a_body_walking_past_the_bay_did_not_take_from_it_while_another_stood_there() {
-    // tok-a (track 1) stands 0.45 m from bay A2-1f from t = 7; tok-b (track 2) walks along its
-    // face 0.2 m from it at 1 m/s, passing it around t = 10, when level 1 loses an item and no
-    // hand is seen. The nearer body was walking on: the one who stood there took it.
-    let s = store();
-    let (sku, _) = level(&s, "A2-1f", 1);
-    let walker = |t: f64| {
-        if t < 7.5 {
-            let u = ((t - 3.0) / 4.5).max(0.0);
-            track(2, 2.0 + 6.0 * u, 0.8 + 2.0 * u, 1.71)
-        } else {
-            track(2, 8.0 + (t - 7.5), 2.8, 1.71)
-        }
-    };
-    let mut it = Interact::new(&s, InteractConfig::default());
-    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, _| {
-        let mut v = to_a2_1f(t, 2.55, 2.8);
-        v.truncate(1);
-        if t >= 3.0 {
-            v.push(walker(t));
-        }
-        v
-    });
-    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(carts["tok-b"].0.is_empty(), "{carts:?}");
-    // Had tok-b stopped there too, either could have taken it: see
-    // `with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidates`.
-}
-
 /// tok-a (track 1) stands 0.45 m from bay A2-1f from t = 7 (x 10.4); tok-b (track 2) walks along
-/// its face 0.2 m from it at 1 m/s, passing tok-a around t = 10, when level 1 loses an item. The
-/// hand is in the bay right in front of tok-a (x 10.4); it is seen at t = 10.0 through tok-a's
-/// track when `seen_through_a`, and from 10.1 to 10.5 through tok-b's track alone (the passing
-/// track took in tok-a's detections, wrists and all).
-fn walker_carries_the_hand(seen_through_a: bool) -> (Interact, Vec<Output>) {
+/// its face 0.2 m from it at 1 m/s, passing tok-a around t = 10, when level 1 loses an item;
+/// `hands(t)`: the hands seen in the bay at `t` ((x, y, z), the track their wrists were fused
+/// into).
+fn one_stands_one_walks_past(
+    hands: impl Fn(f64) -> Vec<((f64, f64, f64), u64)>,
+) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
     let walker = |t: f64| {
@@ -3491,14 +3460,11 @@ fn walker_carries_the_hand(seen_through_a: bool) -> (Interact, Vec<Output>) {
     };
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
-        let whose = match t {
-            t if (9.95..10.05).contains(&t) && seen_through_a => vec![1],
-            t if (10.05..10.55).contains(&t) => vec![2],
-            _ => Vec::new(),
-        };
-        if !whose.is_empty() {
-            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.0), whose[0])]);
-        }
+        let seen: Vec<_> = hands(t)
+            .into_iter()
+            .map(|(p, tr)| hand_at(shelf, p, tr))
+            .collect();
+        it.reach(t, &seen);
         let mut v = to_a2_1f(t, 2.55, 2.8);
         v.truncate(1);
         if t >= 3.0 {
@@ -3509,6 +3475,39 @@ fn walker_carries_the_hand(seen_through_a: bool) -> (Interact, Vec<Output>) {
     (it, out)
 }
 
+/// The pick names nobody else, and is in tok-a's cart; tok-b's holds nothing, pending or not.
+fn assert_tok_a_took(it: &Interact, out: &[Output], sku: &str) {
+    assert_eq!(pick_candidates(out), None, "{:?}", events(out));
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(sku), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+}
+
+#[test]
+fn a_body_walking_past_the_bay_did_not_take_from_it_while_another_stood_there() {
+    // No hand is seen. The nearer body was walking on: the one who stood there took it.
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let (it, out) = one_stands_one_walks_past(|_| Vec::new());
+    assert_tok_a_took(&it, &out, &sku);
+    // Had tok-b stopped there too, either could have taken it: see
+    // `with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidates`.
+}
+
+/// [`one_stands_one_walks_past`] with the hand in the bay right in front of tok-a (x 10.4),
+/// seen at t = 10.0 through tok-a's track when `seen_through_a`, and from 10.1 to 10.5 through
+/// tok-b's track alone (the passing track took in tok-a's detections, wrists and all).
+fn walker_carries_the_hand(seen_through_a: bool) -> (Interact, Vec<Output>) {
+    one_stands_one_walks_past(|t| match t {
+        t if (9.95..10.05).contains(&t) && seen_through_a => vec![((10.4, 3.1, 1.0), 1)],
+        t if (10.05..10.55).contains(&t) => vec![((10.4, 3.1, 1.0), 2)],
+        _ => Vec::new(),
+    })
+}
+
 #[test]
 fn a_hand_seen_through_a_walkers_track_is_also_of_the_body_standing_still_in_front_of_it() {
     // The hand dwelt in the level seen through the walker's track, but was seen through the
@@ -3517,13 +3516,7 @@ fn a_hand_seen_through_a_walkers_track_is_also_of_the_body_standing_still_in_fro
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let (it, out) = walker_carries_the_hand(true);
-    assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
-    let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{carts:?}");
-    assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
-        "{carts:?}"
-    );
+    assert_tok_a_took(&it, &out, &sku);
     // Never seen through the still body's track, the hand names the walker alone.
     let (it, out) = walker_carries_the_hand(false);
     assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
