@@ -2994,10 +2994,11 @@ impl Interact {
                     close.retain(|&k| !self.walked(k, since));
                 }
                 // A hand seen in the level is of the body standing right in front of it, not
-                // of one beside it along the shelf.
+                // of one beside it along the shelf (measured from the hands that may be theirs).
                 if by_hands && first.1 <= FRONT_ARM_M && close.len() > 1 {
+                    let candidates = close.clone();
                     close = in_front(close, "hands", at, |k| {
-                        self.hand_lateral(si, level as usize, since, k)
+                        self.hand_lateral(si, level as usize, since, k, &candidates)
                     });
                 }
                 // A later part of a split change that no new hand is seen to make: not of one
@@ -3266,7 +3267,8 @@ impl Interact {
                         .map(|(u, _)| u),
                 );
             }
-            // A body walking up or on past then did not take a share (as above).
+            // A body walking up or on past then did not take a share (as above; or as read at
+            // the ends of those seconds where its track was seen).
             let still = self.stood_still(k, since);
             // A part of a change split where the load cell's model put two contacts is one
             // hand's: a hand that came into the level on the other side of the split made the
@@ -3280,7 +3282,7 @@ impl Interact {
                 .into_iter()
                 .filter(this_side)
                 .chain(bodies)
-                .filter(|&o| !(still && self.walked(o, since)));
+                .filter(|&o| !(still && (self.walked(o, since) || self.walked_by_ends(o, since))));
             shared += add_rivals(&mut rivals, k, others);
         }
         // An item put back in the same moment as this pick: anyone whose hand was in the level,
@@ -3815,10 +3817,25 @@ impl Interact {
     /// How far along the shelf's face shopper `k`'s body stood from the hands seen in `shelf`
     /// at `level` within a second of `time`, on average over those sightings (along x before
     /// or behind the bay, along y at its ends); `None` when no hand was seen there or `k` was
-    /// not seen then.
-    fn hand_lateral(&self, shelf: usize, level: usize, time: f64, k: usize) -> Option<f64> {
+    /// not seen then. A hand seen only through tracks of known shoppers none of whom is among
+    /// `candidates` does not count: it was another shopper's, reaching in beside them.
+    fn hand_lateral(
+        &self,
+        shelf: usize,
+        level: usize,
+        time: f64,
+        k: usize,
+        candidates: &[usize],
+    ) -> Option<f64> {
         let info = &self.shelves[shelf];
         self.hands_at_level(shelf, level, time - 1.0, time + 1.0)
+            .filter(|(t, _, _, whose)| {
+                whose.is_empty()
+                    || whose.iter().any(|w| {
+                        self.owner_at(*w, *t)
+                            .is_none_or(|o| candidates.contains(&o))
+                    })
+            })
             .filter_map(|(t, _, p, _)| {
                 let (tick, tracks) = self.tick_nearest(*t)?;
                 let tr = tracks
