@@ -3523,6 +3523,57 @@ fn a_hand_seen_through_a_walkers_track_is_also_of_the_body_standing_still_in_fro
     assert_eq!(it.carts_by_token()["tok-b"].0.get(&sku), Some(&1));
 }
 
+#[test]
+fn a_walker_whose_track_went_unseen_as_the_change_began_takes_no_share_of_several_units() {
+    // tok-a (track 1) stands still 0.45 m from bay A2-1f; tok-b (track 2) walks along its face
+    // at 1 m/s, passing around t = 10, when level 1 loses two items. tok-a's hand, right in
+    // front of them, is seen through both tracks (the walker's took in tok-a's detections).
+    // The walker's track went unseen from 9.9 to 10.1: read at the nearest ticks it was seen,
+    // it walked a metre in the second either side of the change, and takes no share.
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (sku, w) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (9.85..10.45).contains(&t) {
+            let mut fused = hand_at(shelf, (10.4, 3.1, 1.0), 1);
+            fused.tracks = vec![1, 2];
+            it.reach(t, &[fused]);
+        }
+        let mut v = to_a2_1f(t, 2.55, 2.8);
+        v.truncate(1);
+        if t >= 3.0 {
+            let mut walker = if t < 7.5 {
+                let u = ((t - 3.0) / 4.5).max(0.0);
+                track(2, 2.0 + 6.0 * u, 0.8 + 2.0 * u, 1.71)
+            } else {
+                track(2, 8.0 + (t - 7.5), 2.8, 1.71)
+            };
+            walker.seen = !(9.85..10.15).contains(&t);
+            v.push(walker);
+        }
+        out.extend(it.tick(t, &v));
+        for r in cell("A2-1f", 1, t, t + 0.1, 10.0, 20.0, -2.0 * w) {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    let carts = it.carts_by_token();
+    assert_eq!(
+        carts["tok-a"].0.get(&sku),
+        Some(&2),
+        "{carts:?} {:?}",
+        events(&out)
+    );
+    assert!(
+        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
+        "{carts:?}"
+    );
+}
+
 /// The events published, among them a shopper's exit by track 1.
 fn exited_by_track_1(out: &[Output]) -> Vec<&walkout_types::Event> {
     let ev = events(out);
