@@ -3450,14 +3450,6 @@ fn one_stands_one_walks_past(
 ) -> (Interact, Vec<Output>) {
     let s = store();
     let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
-    let walker = |t: f64| {
-        if t < 7.5 {
-            let u = ((t - 3.0) / 4.5).max(0.0);
-            track(2, 2.0 + 6.0 * u, 0.8 + 2.0 * u, 1.71)
-        } else {
-            track(2, 8.0 + (t - 7.5), 2.8, 1.71)
-        }
-    };
     let mut it = Interact::new(&s, InteractConfig::default());
     let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
         let seen: Vec<_> = hands(t)
@@ -3465,21 +3457,36 @@ fn one_stands_one_walks_past(
             .map(|(p, tr)| hand_at(shelf, p, tr))
             .collect();
         it.reach(t, &seen);
-        let mut v = to_a2_1f(t, 2.55, 2.8);
-        v.truncate(1);
-        if t >= 3.0 {
-            v.push(walker(t));
-        }
-        v
+        still_and_walker(t, 0.0..0.0)
     });
     (it, out)
 }
 
-/// The pick names nobody else, and is in tok-a's cart; tok-b's holds nothing, pending or not.
-fn assert_tok_a_took(it: &Interact, out: &[Output], sku: &str) {
+/// The tracks at `t` of [`one_stands_one_walks_past`]: tok-a's (1) standing at (10.4, 2.55)
+/// from t = 7, and tok-b's (2) walking along the face of bay A2-1f at y 2.8, passing x 10.4 at
+/// t = 9.9, unseen (coasting) over `unseen`.
+fn still_and_walker(t: f64, unseen: std::ops::Range<f64>) -> Vec<TrackObs> {
+    let mut v = to_a2_1f(t, 2.55, 2.8);
+    v.truncate(1);
+    if t >= 3.0 {
+        let mut walker = if t < 7.5 {
+            let u = ((t - 3.0) / 4.5).max(0.0);
+            track(2, 2.0 + 6.0 * u, 0.8 + 2.0 * u, 1.71)
+        } else {
+            track(2, 8.0 + (t - 7.5), 2.8, 1.71)
+        };
+        walker.seen = !unseen.contains(&t);
+        v.push(walker);
+    }
+    v
+}
+
+/// The pick names nobody else, and `n` of `sku` are in tok-a's cart; tok-b's holds nothing,
+/// pending or not.
+fn assert_tok_a_took(it: &Interact, out: &[Output], sku: &str, n: u32) {
     assert_eq!(pick_candidates(out), None, "{:?}", events(out));
     let carts = it.carts_by_token();
-    assert_eq!(carts["tok-a"].0.get(sku), Some(&1), "{carts:?}");
+    assert_eq!(carts["tok-a"].0.get(sku), Some(&n), "{carts:?}");
     assert!(
         carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
         "{carts:?}"
@@ -3492,7 +3499,7 @@ fn a_body_walking_past_the_bay_did_not_take_from_it_while_another_stood_there() 
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let (it, out) = one_stands_one_walks_past(|_| Vec::new());
-    assert_tok_a_took(&it, &out, &sku);
+    assert_tok_a_took(&it, &out, &sku, 1);
     // Had tok-b stopped there too, either could have taken it: see
     // `with_no_hand_seen_two_bodies_a_quarter_metre_apart_in_reach_are_both_candidates`.
 }
@@ -3516,7 +3523,7 @@ fn a_hand_seen_through_a_walkers_track_is_also_of_the_body_standing_still_in_fro
     let s = store();
     let (sku, _) = level(&s, "A2-1f", 1);
     let (it, out) = walker_carries_the_hand(true);
-    assert_tok_a_took(&it, &out, &sku);
+    assert_tok_a_took(&it, &out, &sku, 1);
     // Never seen through the still body's track, the hand names the walker alone.
     let (it, out) = walker_carries_the_hand(false);
     assert_eq!(pick_candidates(&out), None, "{:?}", events(&out));
@@ -3543,35 +3550,13 @@ fn a_walker_whose_track_went_unseen_as_the_change_began_takes_no_share_of_severa
             fused.tracks = vec![1, 2];
             it.reach(t, &[fused]);
         }
-        let mut v = to_a2_1f(t, 2.55, 2.8);
-        v.truncate(1);
-        if t >= 3.0 {
-            let mut walker = if t < 7.5 {
-                let u = ((t - 3.0) / 4.5).max(0.0);
-                track(2, 2.0 + 6.0 * u, 0.8 + 2.0 * u, 1.71)
-            } else {
-                track(2, 8.0 + (t - 7.5), 2.8, 1.71)
-            };
-            walker.seen = !(9.85..10.15).contains(&t);
-            v.push(walker);
-        }
-        out.extend(it.tick(t, &v));
+        out.extend(it.tick(t, &still_and_walker(t, 9.85..10.15)));
         for r in cell("A2-1f", 1, t, t + 0.1, 10.0, 20.0, -2.0 * w) {
             out.extend(it.weight(&r));
         }
         t += 0.1;
     }
-    let carts = it.carts_by_token();
-    assert_eq!(
-        carts["tok-a"].0.get(&sku),
-        Some(&2),
-        "{carts:?} {:?}",
-        events(&out)
-    );
-    assert!(
-        carts["tok-b"].0.is_empty() && carts["tok-b"].1.is_empty(),
-        "{carts:?}"
-    );
+    assert_tok_a_took(&it, &out, &sku, 2);
 }
 
 /// The events published, among them a shopper's exit by track 1.
