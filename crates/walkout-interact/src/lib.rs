@@ -118,6 +118,15 @@ impl Default for InteractConfig {
     }
 }
 
+/// Track `track` is the shopper paying with `token` (`None`: nobody's) from `from` on
+/// (seconds); see [`Interact::take_rebinds`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rebind {
+    pub track: u64,
+    pub from: f64,
+    pub token: Option<String>,
+}
+
 /// A confirmed track at one tick.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackObs {
@@ -348,6 +357,8 @@ pub struct Interact {
     /// tracker later carries on with someone else's detections is nobody's until it is bound
     /// again).
     owner: HashMap<u64, Vec<(f64, Option<usize>)>>,
+    /// Changes to `owner`, in the order made, until [`Interact::take_rebinds`] takes them.
+    rebinds: Vec<(u64, f64, Option<usize>)>,
     entries: VecDeque<(String, f64)>,
     history: VecDeque<(f64, Vec<TrackObs>)>,
     cells: HashMap<(String, u32), Cell>,
@@ -788,6 +799,7 @@ impl Interact {
             shoppers: Vec::new(),
             by_track: HashMap::new(),
             owner: HashMap::new(),
+            rebinds: Vec::new(),
             entries: VecDeque::new(),
             history: VecDeque::new(),
             cells: HashMap::new(),
@@ -1726,6 +1738,7 @@ impl Interact {
         let v = self.owner.entry(track).or_default();
         v.retain(|(f, _)| *f < from);
         v.push((from, Some(k)));
+        self.rebinds.push((track, from, Some(k)));
     }
 
     /// Track `track` is nobody's from `from` on: its shopper, lost from it, is on another.
@@ -1733,6 +1746,7 @@ impl Interact {
         let v = self.owner.entry(track).or_default();
         v.retain(|(f, _)| *f < from);
         v.push((from, None));
+        self.rebinds.push((track, from, None));
     }
 
     fn confuse(&mut self, a: usize, b: usize) {
@@ -4063,6 +4077,20 @@ impl Interact {
     }
 
     /// The token of a shopper, when bound (for the replay's identity scoring).
+    /// Who each track was said to be from when on (the payment token; `None`: nobody), in the
+    /// order said since the last call. A `from` earlier than the tick that said it puts right
+    /// what was said of that track before: a swap or a recovery found out after the fact.
+    pub fn take_rebinds(&mut self) -> Vec<Rebind> {
+        std::mem::take(&mut self.rebinds)
+            .into_iter()
+            .map(|(track, from, k)| Rebind {
+                track,
+                from,
+                token: k.map(|k| self.shoppers[k].token.clone()),
+            })
+            .collect()
+    }
+
     pub fn token_of_track(&self, track: u64) -> Option<&str> {
         self.by_track
             .get(&track)

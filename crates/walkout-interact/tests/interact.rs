@@ -3638,3 +3638,36 @@ fn a_track_that_drifts_past_the_exit_before_it_is_lost_has_left_by_it() {
     );
     assert_eq!(it.token_of_track(2), None);
 }
+
+/// The bindings a swap puts right reach back over the rows already written: track 2 is tok-b's
+/// from the gate on, then tok-a's from about when tok-a's track ended beside it (t = 10), said
+/// only once its head heights had shown it, seconds later.
+#[test]
+fn a_swap_found_out_later_rebinds_the_track_from_when_it_happened() {
+    let s = store();
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = swap_run(&mut it, &s, 18.5, 1.65, None);
+    let given = events(&out)
+        .into_iter()
+        .find(|e| {
+            matches!(e.kind, EventKind::IdentityRecovered { track: 2, ref shopper, .. }
+                if *shopper == pseudonym_of("tok-a"))
+        })
+        .expect("track 2 given to tok-a");
+    let rebinds: Vec<_> = it
+        .take_rebinds()
+        .into_iter()
+        .filter(|b| b.track == 2)
+        .collect();
+    println!("{rebinds:?} (given at {})", given.time);
+    assert_eq!(rebinds[0].token.as_deref(), Some("tok-b"), "{rebinds:?}");
+    let last = rebinds.last().expect("rebinds");
+    assert_eq!(last.token.as_deref(), Some("tok-a"), "{rebinds:?}");
+    assert!(
+        (9.0..=10.5).contains(&last.from) && last.from < given.time - 1.0,
+        "{rebinds:?}, given at {}",
+        given.time
+    );
+    // Taken once.
+    assert!(it.take_rebinds().is_empty());
+}

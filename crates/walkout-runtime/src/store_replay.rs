@@ -106,7 +106,9 @@ pub const GLIMPSE_MIN_Z_M: f64 = 1.2;
 pub struct StoreReplayResult {
     /// `frame,id,x,y` of confirmed tracks (track ids).
     pub rows: Vec<Row>,
-    /// `frame,token,x,y` of confirmed tracks bound to a shopper.
+    /// `frame,token,x,y` of confirmed tracks bound to a shopper (written after the fact: a
+    /// binding found out later, a swap or a recovery, puts right the rows it reaches back
+    /// over).
     pub shopper_rows: Vec<(i64, String, f64, f64)>,
     /// Unbound confirmed tracks: `frame,track,x,y`.
     pub unbound_rows: Vec<Row>,
@@ -245,6 +247,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         ..Default::default()
     };
     let mut next_input = 0;
+    let mut by_shopper = RowsByShopper::default();
     let collect = |outs: Vec<Output>, result: &mut StoreReplayResult| {
         for o in outs {
             match o {
@@ -273,26 +276,16 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         collect(interact.tick(*time, &live), &mut result);
         let confirmed: Vec<TrackObs> = live.into_iter().filter(|t| t.seen).collect();
         for t in &confirmed {
-            result.rows.push(Row {
+            let row = Row {
                 frame: *frame as i64,
                 id: t.id as i64,
                 x: t.x,
                 y: t.y,
-            });
-            match interact.token_of_track(t.id) {
-                Some(token) => {
-                    result
-                        .shopper_rows
-                        .push((*frame as i64, token.to_string(), t.x, t.y))
-                }
-                None => result.unbound_rows.push(Row {
-                    frame: *frame as i64,
-                    id: t.id as i64,
-                    x: t.x,
-                    y: t.y,
-                }),
-            }
+            };
+            result.rows.push(row);
+            by_shopper.push(row, *time, interact.token_of_track(t.id));
         }
+        by_shopper.put_right(interact.take_rebinds());
     }
     while next_input < inputs.len() {
         let outs = inputs[next_input].1.apply(&mut interact);
@@ -300,8 +293,53 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
         next_input += 1;
     }
     collect(interact.finish(), &mut result);
+    by_shopper.put_right(interact.take_rebinds());
+    (result.shopper_rows, result.unbound_rows) = by_shopper.split();
     result.final_carts = interact.carts_by_token();
     Ok(result)
+}
+
+/// The rows of confirmed tracks by shopper, as written after the fact: each row first under
+/// the shopper its track was bound to at its tick, then put right by every later binding that
+/// reaches back over it (a swap or a recovery found out later, published as a correction).
+#[derive(Default)]
+struct RowsByShopper {
+    rows: Vec<(Row, f64, Option<String>)>,
+    of_track: HashMap<u64, Vec<usize>>,
+}
+
+impl RowsByShopper {
+    fn push(&mut self, row: Row, time: f64, token: Option<&str>) {
+        self.of_track
+            .entry(row.id as u64)
+            .or_default()
+            .push(self.rows.len());
+        self.rows.push((row, time, token.map(str::to_string)));
+    }
+
+    /// Applies bindings in the order made: each holds for its track's rows from its `from`.
+    fn put_right(&mut self, rebinds: Vec<walkout_interact::Rebind>) {
+        for b in rebinds {
+            for &i in self.of_track.get(&b.track).into_iter().flatten() {
+                let r = &mut self.rows[i];
+                if r.1 >= b.from - 1e-9 {
+                    r.2.clone_from(&b.token);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn split(self) -> (Vec<(i64, String, f64, f64)>, Vec<Row>) {
+        let (mut bound, mut unbound) = (Vec::new(), Vec::new());
+        for (r, _, token) in self.rows {
+            match token {
+                Some(t) => bound.push((r.frame, t, r.x, r.y)),
+                None => unbound.push(r),
+            }
+        }
+        (bound, unbound)
+    }
 }
 
 /// How a store replay compares with the simulator's ground truth.
@@ -546,4 +584,60 @@ fn token_by_shopper(result: &StoreReplayResult) -> HashMap<String, String> {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(frame: i64, id: i64) -> Row {
+        Row {
+            frame,
+            id,
+            x: frame as f64,
+            y: 0.0,
+        }
+    }
+
+    #[test]
+    fn rows_by_shopper_are_put_right_from_when_a_later_binding_reaches_back() {
+        let mut r = RowsByShopper::default();
+        for f in 10..20 {
+            r.push(row(f, 7), f as f64 / 10.0, Some("tok-b"));
+            r.push(row(f, 8), f as f64 / 10.0, None);
+        }
+        let rebind = |track, from, token: Option<&str>| walkout_interact::Rebind {
+            track,
+            from,
+            token: token.map(str::to_string),
+        };
+        // Said at t = 1.9: track 7 was tok-a's from 1.5, then track 8 tok-b's from 1.7; then
+        // track 7 nobody's from 1.8.
+        r.put_right(vec![
+            rebind(7, 1.5, Some("tok-a")),
+            rebind(8, 1.7, Some("tok-b")),
+        ]);
+        r.put_right(vec![rebind(7, 1.8, None)]);
+        let (bound, unbound) = r.split();
+        let of =
+            |tok: &str| -> Vec<i64> { bound.iter().filter(|b| b.1 == tok).map(|b| b.0).collect() };
+        assert_eq!(of("tok-b"), [10, 11, 12, 13, 14, 17, 18, 19]);
+        assert_eq!(of("tok-a"), [15, 16, 17]);
+        let mut free: Vec<(i64, i64)> = unbound.iter().map(|u| (u.id, u.frame)).collect();
+        free.sort_unstable();
+        assert_eq!(
+            free,
+            [
+                (7, 18),
+                (7, 19),
+                (8, 10),
+                (8, 11),
+                (8, 12),
+                (8, 13),
+                (8, 14),
+                (8, 15),
+                (8, 16)
+            ]
+        );
+    }
 }

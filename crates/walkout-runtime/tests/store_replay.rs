@@ -502,3 +502,19 @@ fn a_ghost_track_does_not_take_the_place_of_a_shopper_in_the_corridor() {
     assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
     assert_eq!(s.carts_exact, 6, "{s:?}");
 }
+
+/// Clothing-change seed 115: a shopper changes clothes alone in the restroom corridor and,
+/// walking out, passes a shopper walking in at its mouth; the incoming shopper's track takes
+/// them on. The track is flagged there (either shopper) and given to the one who changed, by
+/// head heights, 20 s later. The rows by shopper written after the fact are that shopper's
+/// from the meeting on, so every lone change keeps its identity (2 of 3 when the rows kept
+/// the binding of their tick).
+#[test]
+fn a_lone_change_put_right_later_keeps_its_identity() {
+    let (_, s) = replay_scored(Scenario::ClothingChange, 115, "clothing-change-115");
+    println!("{s:?}");
+    assert_eq!(s.alone_changes, 3, "{s:?}");
+    assert_eq!(s.alone_changes_kept, 3, "{s:?}");
+    assert!(s.ambiguous_events >= 1, "{s:?}");
+    assert_eq!(s.carts_exact, 6, "{s:?}");
+}
