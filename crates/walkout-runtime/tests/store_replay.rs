@@ -465,11 +465,21 @@ fn a_doubt_between_shoppers_under_4_cm_apart_in_height_is_settled_by_both_tracks
 /// track to that shopper (2 of 3 lone changes kept); they no longer count for that check.
 #[test]
 fn a_height_measured_beside_a_shelf_does_not_give_a_track_away() {
-    let (_, s) = replay_scored(Scenario::ClothingChange, 14, "clothing-change-14");
+    let s = three_lone_changes_kept(14);
+    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+}
+
+/// Clothing-change `seed`'s scores, once its three lone changes are asserted kept.
+fn three_lone_changes_kept(seed: u64) -> store_replay::StoreScores {
+    let (_, s) = replay_scored(
+        Scenario::ClothingChange,
+        seed,
+        &format!("clothing-change-{seed}"),
+    );
     println!("{s:?}");
     assert_eq!(s.alone_changes, 3, "{s:?}");
     assert_eq!(s.alone_changes_kept, 3, "{s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    s
 }
 
 #[test]
@@ -511,10 +521,7 @@ fn a_ghost_track_does_not_take_the_place_of_a_shopper_in_the_corridor() {
 /// the binding of their tick).
 #[test]
 fn a_lone_change_put_right_later_keeps_its_identity() {
-    let (_, s) = replay_scored(Scenario::ClothingChange, 115, "clothing-change-115");
-    println!("{s:?}");
-    assert_eq!(s.alone_changes, 3, "{s:?}");
-    assert_eq!(s.alone_changes_kept, 3, "{s:?}");
+    let s = three_lone_changes_kept(115);
     assert!(s.ambiguous_events >= 1, "{s:?}");
     assert_eq!(s.carts_exact, 6, "{s:?}");
 }
