@@ -1330,6 +1330,25 @@ impl Interact {
                 }
             }
             let k = best.0;
+            // One who left while their track was in doubt (it may have taken this one out of
+            // a blind spot, neither height nor outfit telling them apart) may be the one found
+            // now, unless heights tell the found track from them.
+            for d in &self.doubts {
+                let left = &self.shoppers[d.kept];
+                if d.lost == k
+                    && left.exited
+                    && left.exit_track == Some(d.kept_track)
+                    && !rivals.contains(&d.kept)
+                    && match left.height() {
+                        Some(h) if t.height_m > 1.0 => {
+                            (t.height_m - h).abs() - best.2 < self.cfg.height_margin_m
+                        }
+                        _ => true,
+                    }
+                {
+                    rivals.push(d.kept);
+                }
+            }
             // Theirs since the track began (shelf evidence meanwhile names them), or since
             // they were last seen on another (where that one was given to someone else, since
             // it began to follow them). Found again on the very track they were lost from (it

@@ -3671,3 +3671,82 @@ fn a_swap_found_out_later_rebinds_the_track_from_when_it_happened() {
     // Taken once.
     assert!(it.take_rebinds().is_empty());
 }
+
+/// tok-a (1.65 m, track 1) is lost in the restroom corridor at t = 12; tok-b (`b_h`, track 2)
+/// passes its mouth at t = 20 (a doubt: track 2 may have taken tok-a out), takes from bay
+/// C2-4b's back face at t = 25 and walks out through the exit by t = 31. A new track 3
+/// (`found_h`) comes out of the corridor at t = 35.
+fn left_in_doubt_run(it: &mut Interact, s: &StoreConfig, b_h: f64, found_h: f64) -> Vec<Output> {
+    let lerp = |a: (f64, f64), b: (f64, f64), u: f64| {
+        let u = u.clamp(0.0, 1.0);
+        (a.0 + (b.0 - a.0) * u, a.1 + (b.1 - a.1) * u)
+    };
+    drive(it, s, 40.0, ("C2-4b", 1, 25.0), |t, _| {
+        let mut tracks = Vec::new();
+        if t < 12.0 {
+            let (x, y) = if t < 10.0 {
+                lerp((2.0, 0.8), (19.5, 10.5), (t - 1.0) / 9.0)
+            } else {
+                lerp((19.5, 10.5), (21.0, 10.5), (t - 10.0) / 2.0)
+            };
+            tracks.push(track(1, x, y, 1.65));
+        }
+        if (3.0..31.0).contains(&t) {
+            let (x, y) = if t < 20.0 {
+                lerp((2.0, 0.8), (19.7, 10.5), (t - 3.0) / 17.0)
+            } else if t < 26.0 {
+                lerp((19.7, 10.5), (14.4, 10.1), (t - 20.0) / 4.0)
+            } else {
+                lerp((14.4, 10.1), (17.0, 0.5), (t - 26.0) / 5.0)
+            };
+            tracks.push(track(2, x, y, b_h));
+        }
+        if t >= 35.0 {
+            let (x, y) = lerp((20.2, 10.6), (18.0, 10.6), (t - 35.0) / 3.0);
+            tracks.push(track(3, x, y, found_h));
+        }
+        tracks
+    })
+}
+
+/// One who walked out while their track was in doubt (it may have taken out the shopper lost
+/// in the corridor) may be the one who comes out of the corridor later: of one height, the
+/// track found there is either's, not the lost shopper's for sure. Of heights that tell them
+/// apart, it is the lost shopper's.
+#[test]
+fn one_who_left_while_in_doubt_may_be_the_one_found_later() {
+    let s = store();
+    let recovered = |out: &[Output]| {
+        events(out)
+            .into_iter()
+            .find(|e| matches!(e.kind, EventKind::IdentityRecovered { track: 3, .. }))
+            .expect("track 3 recovered")
+            .clone()
+    };
+    let who = |e: &walkout_types::Event| -> Vec<String> {
+        e.ambiguous
+            .iter()
+            .flat_map(|a| a.candidates.iter().map(|c| c.shopper.clone()))
+            .collect()
+    };
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = left_in_doubt_run(&mut it, &s, 1.65, 1.65);
+    assert!(
+        events(&out)
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Exited { track: 2, .. })),
+        "tok-b left"
+    );
+    let found = recovered(&out);
+    let cands = who(&found);
+    assert!(
+        cands.contains(&pseudonym_of("tok-a")) && cands.contains(&pseudonym_of("tok-b")),
+        "{found:?}"
+    );
+
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = left_in_doubt_run(&mut it, &s, 1.85, 1.65);
+    let found = recovered(&out);
+    assert!(found.ambiguous.is_none(), "{found:?}");
+    assert_eq!(it.token_of_track(3), Some("tok-a"));
+}

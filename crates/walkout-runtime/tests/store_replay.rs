@@ -136,10 +136,15 @@ fn every_family_keeps_its_figures() {
 /// swapped back (1 silently wrong cart before). Seed 27: a track at the exit drops out for a
 /// moment and comes back; its shopper was taken for gone and a lost shopper still in the store
 /// was "found" on it and let out, their later picks falling to nobody (1 silently wrong cart
-/// before): at the exit a track must stay unseen for 2 s before its shopper has left.
+/// before): at the exit a track must stay unseen for 2 s before its shopper has left. Seed
+/// 252: a shopper whose track was in doubt (it may have taken out a shopper lost in the
+/// corridor, of one height) walked out; the track found coming out of the corridor later was
+/// taken surely for the lost shopper, which settled an open pick wrongly and left a third
+/// shopper's cart silently short; now the one who left is a candidate of that track too, and
+/// both picks stay open with their takers among the candidates.
 #[test]
 fn a_swap_in_the_blind_spot_is_flagged_not_silently_wrong() {
-    for seed in [18, 8, 19, 27] {
+    for seed in [18, 8, 19, 27, 252] {
         let (r, s) = replay_scored(Scenario::Adversarial, seed, &format!("adversarial-{seed}"));
         println!("seed {seed}: {s:?}");
         assert_eq!(s.carts_silently_wrong, 0, "seed {seed}: {s:?}");
