@@ -748,6 +748,12 @@ fn a_pick_where_no_track_is_seen_goes_to_the_one_shopper_nobody_saw() {
     assert!(carts["tok-b"].0.is_empty());
 }
 
+/// The point a fraction `u` (clamped to 0..1) of the way from `a` to `b`.
+fn lerp(a: (f64, f64), b: (f64, f64), u: f64) -> (f64, f64) {
+    let u = u.clamp(0.0, 1.0);
+    (a.0 + (b.0 - a.0) * u, a.1 + (b.1 - a.1) * u)
+}
+
 /// tok-a (1.65 m, track 1) walks into the restroom corridor (the blind spot) and is lost there
 /// at t = 12 (or, with `a_into_blind` false, is lost in the front aisle); tok-b (1.85 m, track
 /// 2) walks to the corridor's mouth by t = 20, then away to bay C2-4b's back face, measuring
@@ -760,10 +766,6 @@ fn blind_run(
     a_into_blind: bool,
     found: Option<(f64, f64)>,
 ) -> Vec<Output> {
-    let lerp = |a: (f64, f64), b: (f64, f64), u: f64| {
-        let u = u.clamp(0.0, 1.0);
-        (a.0 + (b.0 - a.0) * u, a.1 + (b.1 - a.1) * u)
-    };
     drive(it, s, 33.0, ("C2-4b", 1, 25.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 12.0 {
@@ -3677,10 +3679,6 @@ fn a_swap_found_out_later_rebinds_the_track_from_when_it_happened() {
 /// C2-4b's back face at t = 25 and walks out through the exit by t = 31. A new track 3
 /// (`found_h`) comes out of the corridor at t = 35.
 fn left_in_doubt_run(it: &mut Interact, s: &StoreConfig, b_h: f64, found_h: f64) -> Vec<Output> {
-    let lerp = |a: (f64, f64), b: (f64, f64), u: f64| {
-        let u = u.clamp(0.0, 1.0);
-        (a.0 + (b.0 - a.0) * u, a.1 + (b.1 - a.1) * u)
-    };
     drive(it, s, 40.0, ("C2-4b", 1, 25.0), |t, _| {
         let mut tracks = Vec::new();
         if t < 12.0 {
