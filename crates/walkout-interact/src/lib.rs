@@ -2375,6 +2375,15 @@ impl Interact {
             }
         }
         for (a, b, since) in pairs {
+            // Not while one who walked out in doubt with either may be one of them: their
+            // two tracks need not be these two shoppers.
+            if self.doubts.iter().any(|d| {
+                let (x, y) = (d.lost, d.kept);
+                ([a, b].contains(&x) && self.shoppers[y].exited)
+                    || ([a, b].contains(&y) && self.shoppers[x].exited)
+            }) {
+                continue;
+            }
             let (sa, sb) = (&self.shoppers[a], &self.shoppers[b]);
             let (Some(ga), Some(gb), Some(ta), Some(tb)) =
                 (sa.gait(), sb.gait(), sa.track, sb.track)
