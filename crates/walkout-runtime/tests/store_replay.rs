@@ -238,6 +238,15 @@ fn a_hand_in_a_bay_is_the_body_standing_in_front_of_it() {
     busy_carts_all_exact(&[0, 14, 38]);
 }
 
+/// At least `exact` of busy `seed`'s 22 carts exact, none silently wrong.
+fn busy_carts_at_least(seed: u64, exact: usize) {
+    let name = format!("busy-{seed}");
+    let (_, s) = replay_scored(Scenario::Busy, seed, &name);
+    println!("{name}: {s:?}");
+    assert!(s.carts_exact >= exact, "{name}: {s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "{name}: {s:?}");
+}
+
 /// Every cart of busy `seeds` (22 shoppers each) exact, none silently wrong.
 fn busy_carts_all_exact(seeds: &[u64]) {
     for &seed in seeds {
@@ -303,9 +312,7 @@ fn a_track_passes_its_shopper_on_before_a_reach_seen_through_it() {
 /// of 22; the last is a water open between two bodies 0.42 m from the bay).
 #[test]
 fn a_shopper_found_by_their_outfit_has_their_doubts_checked() {
-    let (_, s) = replay_scored(Scenario::Busy, 15, "busy-15");
-    assert!(s.carts_exact >= 21, "{s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    busy_carts_at_least(15, 21);
 }
 
 /// Busy seed 49: a bag of nuts put back at bay B1-2b, the hand seen mostly through a track of
@@ -340,9 +347,7 @@ fn hands_each_glimpsed_once_leave_the_change_open() {
 /// hands began do not count (21 of 22).
 #[test]
 fn a_hand_seen_in_an_earlier_reach_does_not_dwell_in_this_one() {
-    let (_, s) = replay_scored(Scenario::Busy, 47, "busy-47");
-    assert!(s.carts_exact >= 21, "{s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    busy_carts_at_least(47, 21);
 }
 
 /// Busy seed 46 (held out): two bars of chocolate taken from the lowest level of bay B1-4b by a
@@ -356,9 +361,7 @@ fn a_hand_seen_in_an_earlier_reach_does_not_dwell_in_this_one() {
 /// no share (21 of 22).
 #[test]
 fn a_hand_seen_through_a_walkers_track_is_also_of_the_body_standing_still_in_front_of_it() {
-    let (_, s) = replay_scored(Scenario::Busy, 46, "busy-46");
-    assert!(s.carts_exact >= 21, "{s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    busy_carts_at_least(46, 21);
 }
 
 /// Busy seed 50 (held out): two bags of pasta taken from the lowest level of bay C1-4f by a
