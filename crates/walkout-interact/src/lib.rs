@@ -357,8 +357,10 @@ pub struct Interact {
     /// tracker later carries on with someone else's detections is nobody's until it is bound
     /// again).
     owner: HashMap<u64, Vec<(f64, Option<usize>)>>,
-    /// Changes to `owner`, in the order made, until [`Interact::take_rebinds`] takes them.
-    rebinds: Vec<(u64, f64, Option<usize>)>,
+    /// Changes to `owner`, in the order made, until [`Interact::take_rebinds`] takes them;
+    /// `None` unless asked for ([`Interact::with_rebinds`]: a daemon that never takes them
+    /// keeps nothing).
+    rebinds: Option<Vec<(u64, f64, Option<usize>)>>,
     entries: VecDeque<(String, f64)>,
     history: VecDeque<(f64, Vec<TrackObs>)>,
     cells: HashMap<(String, u32), Cell>,
@@ -799,7 +801,7 @@ impl Interact {
             shoppers: Vec::new(),
             by_track: HashMap::new(),
             owner: HashMap::new(),
-            rebinds: Vec::new(),
+            rebinds: None,
             entries: VecDeque::new(),
             history: VecDeque::new(),
             cells: HashMap::new(),
@@ -829,6 +831,13 @@ impl Interact {
     /// Takes event ids from `ids` (shared with other event sources of the store).
     pub fn with_event_ids(mut self, ids: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Interact {
         self.ids = Some(ids);
+        self
+    }
+
+    /// Keeps every binding made until [`Interact::take_rebinds`] takes it (for tracks by
+    /// shopper written after the fact).
+    pub fn with_rebinds(mut self) -> Interact {
+        self.rebinds = Some(Vec::new());
         self
     }
 
@@ -1757,7 +1766,9 @@ impl Interact {
         let v = self.owner.entry(track).or_default();
         v.retain(|(f, _)| *f < from);
         v.push((from, Some(k)));
-        self.rebinds.push((track, from, Some(k)));
+        if let Some(r) = &mut self.rebinds {
+            r.push((track, from, Some(k)));
+        }
     }
 
     /// Track `track` is nobody's from `from` on: its shopper, lost from it, is on another.
@@ -1765,7 +1776,9 @@ impl Interact {
         let v = self.owner.entry(track).or_default();
         v.retain(|(f, _)| *f < from);
         v.push((from, None));
-        self.rebinds.push((track, from, None));
+        if let Some(r) = &mut self.rebinds {
+            r.push((track, from, None));
+        }
     }
 
     fn confuse(&mut self, a: usize, b: usize) {
@@ -4108,8 +4121,12 @@ impl Interact {
     /// Who each track was said to be from when on (the payment token; `None`: nobody), in the
     /// order said since the last call. A `from` earlier than the tick that said it puts right
     /// what was said of that track before: a swap or a recovery found out after the fact.
+    /// Empty unless built [`Interact::with_rebinds`].
     pub fn take_rebinds(&mut self) -> Vec<Rebind> {
-        std::mem::take(&mut self.rebinds)
+        self.rebinds
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
             .into_iter()
             .map(|(track, from, k)| Rebind {
                 track,

@@ -3647,7 +3647,7 @@ fn a_track_that_drifts_past_the_exit_before_it_is_lost_has_left_by_it() {
 #[test]
 fn a_swap_found_out_later_rebinds_the_track_from_when_it_happened() {
     let s = store();
-    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut it = Interact::new(&s, InteractConfig::default()).with_rebinds();
     let out = swap_run(&mut it, &s, 18.5, 1.65, None);
     let given = events(&out)
         .into_iter()
@@ -3670,7 +3670,10 @@ fn a_swap_found_out_later_rebinds_the_track_from_when_it_happened() {
         "{rebinds:?}, given at {}",
         given.time
     );
-    // Taken once.
+    // Taken once; and kept only when asked for.
+    assert!(it.take_rebinds().is_empty());
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run(&mut it, &s, 18.5, 1.65, None);
     assert!(it.take_rebinds().is_empty());
 }
 

@@ -241,7 +241,7 @@ pub fn run(opts: &StoreReplayOptions) -> Result<StoreReplayResult, ReplayError> 
     if let Some(p) = walkable(&store.occluders()) {
         tracker = tracker.with_passable(p);
     }
-    let mut interact = Interact::new(&store, opts.interact.clone());
+    let mut interact = Interact::new(&store, opts.interact.clone()).with_rebinds();
     let mut result = StoreReplayResult {
         frames: frames.len(),
         ..Default::default()
