@@ -259,6 +259,23 @@ struct Check {
     h_at: (f64, u32),
 }
 
+/// A shelf change left open among the shoppers within reach (in the pending items of the one
+/// it names first), until a change elsewhere that one of them is named for alone, beginning a
+/// moment from it, rules that one out (one body, one change at a time).
+struct OpenChoice {
+    id: u64,
+    time: f64,
+    shelf: usize,
+    level: u32,
+    /// The shopper whose pending items hold it.
+    holder: usize,
+    candidates: Vec<usize>,
+    kind: EventKind,
+    sku: String,
+    quantity: u32,
+    pick: bool,
+}
+
 /// A shelf event held pending only because its shopper was in doubt.
 struct OpenEvent {
     id: u64,
@@ -379,6 +396,7 @@ pub struct Interact {
     ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     doubts: Vec<Doubt>,
     open_events: Vec<OpenEvent>,
+    open_choices: Vec<OpenChoice>,
     checks: Vec<Check>,
     /// Per track: sum and count of the head heights it reported while seen.
     track_h: HashMap<u64, (f64, u32)>,
@@ -537,6 +555,9 @@ const WALK_CELL_M: f64 = 0.2;
 /// Two shelf changes that began this close, seconds, are two bodies' (taking an item and
 /// another elsewhere takes a body longer).
 const MADE_WINDOW_S: f64 = 0.8;
+/// ... and where the change is otherwise open among those within reach (no hand tells them
+/// apart), within this much: a wrong naming of one of them elsewhere spreads no further.
+const REACH_MADE_WINDOW_S: f64 = 0.6;
 /// Window of a track's recent head heights, seconds.
 const RECENT_S: f64 = 3.0;
 /// A track's recent head heights (which may tell it follows someone else) are taken only at
@@ -814,6 +835,7 @@ impl Interact {
             ids: None,
             doubts: Vec::new(),
             open_events: Vec::new(),
+            open_choices: Vec::new(),
             checks: Vec::new(),
             track_h: HashMap::new(),
             recent_h: HashMap::new(),
@@ -3170,7 +3192,7 @@ impl Interact {
             // else could have made it.
             let all: Vec<usize> = std::iter::once(k).chain(rivals.iter().copied()).collect();
             let left = unless_all(all, "made another change", (shelf_id, level, since), |x| {
-                self.made_elsewhere(si, level, since, x)
+                self.made_elsewhere(si, level, since, x, MADE_WINDOW_S)
             });
             who = Some(left[0]);
             rivals = left[1..].to_vec();
@@ -3192,6 +3214,19 @@ impl Interact {
             );
             who = Some(*first);
             rivals = rest.to_vec();
+        }
+        // Whoever the evidence left: not one named alone for another change, in another
+        // level or bay, that began within a moment of this one (one body, one change at a
+        // time), unless nobody else could have made it.
+        if let Some(k) = who
+            && !rivals.is_empty()
+        {
+            let all: Vec<usize> = std::iter::once(k).chain(rivals.iter().copied()).collect();
+            let left = unless_all(all, "made another change", (shelf_id, level, since), |x| {
+                self.made_elsewhere(si, level, since, x, REACH_MADE_WINDOW_S)
+            });
+            who = Some(left[0]);
+            rivals = left[1..].to_vec();
         }
         let near_rivals = rivals.len();
         if let Some(k) = who {
@@ -3460,18 +3495,45 @@ impl Interact {
                 time: since,
                 shopper: k,
                 doubt: rivals.clone(),
-                kind,
+                kind: kind.clone(),
                 sku: sku.clone(),
                 quantity,
                 pick: delta < 0.0,
             });
         }
+        // A pick open only among those within reach waits for a change elsewhere that rules
+        // some of them out.
+        if let (true, Some(k), Output::Event(e)) = (ambiguous, who, &ev)
+            && delta < 0.0
+            && near_rivals > 0
+            && rivals.len() == near_rivals
+            && shared == 0
+            && residual <= 0.05
+            && !put_back_too
+            && sku_doubt.is_none()
+        {
+            self.open_choices.retain(|c| c.time >= since - 20.0);
+            self.open_choices.push(OpenChoice {
+                id: e.id,
+                time: since,
+                shelf: si,
+                level,
+                holder: k,
+                candidates: std::iter::once(k).chain(rivals.iter().copied()).collect(),
+                kind,
+                sku: sku.clone(),
+                quantity,
+                pick: true,
+            });
+        }
         out.push(ev);
+        let mut ruled_out = Vec::new();
         if let (false, Some(k)) = (ambiguous, who) {
             while self.made.front().is_some_and(|m| m.0 < since - 20.0) {
                 self.made.pop_front();
             }
             self.made.push_back((since, si, level, k));
+            ruled_out = self.rule_out_elsewhere(since, si, level, k);
         }
         if let Some(k) = who {
             let s = &mut self.shoppers[k];
@@ -3498,6 +3560,71 @@ impl Interact {
                 }
             }
             out.push(self.cart(k, self.now, false));
+        }
+        out.extend(ruled_out);
+        out
+    }
+
+    /// Shopper `k` was named alone for a change of `shelf` at `level` that began at `since`:
+    /// a pick left open among those within reach, in another level or bay, that began within
+    /// [`REACH_MADE_WINDOW_S`] of it was not theirs (one body, one change at a time). Where one
+    /// candidate is left, it is theirs: published again decided, and moved from the pending
+    /// items of the one it named into that one's cart.
+    fn rule_out_elsewhere(
+        &mut self,
+        since: f64,
+        shelf: usize,
+        level: u32,
+        k: usize,
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.open_choices.len() {
+            let c = &mut self.open_choices[i];
+            if (c.shelf, c.level) == (shelf, level)
+                || (c.time - since).abs() > REACH_MADE_WINDOW_S
+                || !c.candidates.contains(&k)
+            {
+                i += 1;
+                continue;
+            }
+            c.candidates.retain(|&x| x != k);
+            if c.candidates.len() > 1 {
+                i += 1;
+                continue;
+            }
+            let c = self.open_choices.remove(i);
+            let Some(&who) = c.candidates.first() else {
+                continue;
+            };
+            tracing::debug!(
+                shelf = %self.shelves[c.shelf].id,
+                level = c.level,
+                since = c.time,
+                who = %self.shoppers[who].id,
+                ruled_out = %self.shoppers[k].id,
+                "shelf change: decided, its other candidate made another change then"
+            );
+            let held = &mut self.shoppers[c.holder].pending;
+            let q = held.entry(c.sku.clone()).or_default();
+            *q = q.saturating_sub(c.quantity);
+            held.retain(|_, q| *q > 0);
+            if c.pick {
+                *self.shoppers[who].cart.entry(c.sku.clone()).or_default() += c.quantity;
+            }
+            let kind = with_shopper(c.kind, Some(self.shoppers[who].id.clone()));
+            if let Output::Event(mut ev) = self.event(c.time, kind, None) {
+                ev.corrects = Some(c.id);
+                out.push(Output::Event(ev));
+            }
+            out.push(self.cart(c.holder, self.now, false));
+            if who != c.holder {
+                out.push(self.cart(who, self.now, false));
+            }
+            // Named alone for it now: it may rule them out of another open pick.
+            self.made.push_back((c.time, c.shelf, c.level, who));
+            out.extend(self.rule_out_elsewhere(c.time, c.shelf, c.level, who));
+            i = 0;
         }
         out
     }
@@ -3737,10 +3864,10 @@ impl Interact {
     }
 
     /// Whether shopper `k` was named alone for a change in another level or bay than `shelf`
-    /// at `level` that began within [`MADE_WINDOW_S`] of `time`.
-    fn made_elsewhere(&self, shelf: usize, level: u32, time: f64, k: usize) -> bool {
+    /// at `level` that began within `window` seconds of `time`.
+    fn made_elsewhere(&self, shelf: usize, level: u32, time: f64, k: usize, window: f64) -> bool {
         self.made.iter().any(|&(t, s, l, who)| {
-            who == k && (s, l) != (shelf, level) && (t - time).abs() <= MADE_WINDOW_S
+            who == k && (s, l) != (shelf, level) && (t - time).abs() <= window
         })
     }
 

@@ -3751,3 +3751,79 @@ fn one_who_left_while_in_doubt_may_be_the_one_found_later() {
     assert!(found.ambiguous.is_none(), "{found:?}");
     assert_eq!(it.token_of_track(3), Some("tok-a"));
 }
+
+/// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f ([`side_by_side`]): level 1
+/// loses an item at `rice_at` with no hand seen, level 2 one at `beans_at` with tok-a's hand
+/// seen in it (in front of tok-a) from a tenth of a second before.
+fn rice_open_beans_a(rice_at: f64, beans_at: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, rice) = level(&s, "A2-1f", 1);
+    let (_, beans) = level(&s, "A2-1f", 2);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 16.0 {
+        if (beans_at - 0.1..beans_at + 0.3).contains(&t) {
+            it.reach(
+                t,
+                &[walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.4, 3.1, 1.6),
+                    detections: Vec::new(),
+                    tracks: vec![1],
+                    glimpse: false,
+                }],
+            );
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        for r in cell("A2-1f", 1, t, t + 0.1, rice_at, 20.0, -rice)
+            .into_iter()
+            .chain(cell("A2-1f", 2, t, t + 0.1, beans_at, 20.0, -beans))
+        {
+            out.extend(it.weight(&r));
+        }
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn a_pick_open_between_two_is_the_others_when_one_of_them_took_from_another_level_then() {
+    let s = store();
+    let (rice, _) = level(&s, "A2-1f", 1);
+    let (beans, _) = level(&s, "A2-1f", 2);
+    let (_, b) = tok_a_and_b_ids();
+    // tok-a's hand took the beans 0.4 s after the rice left level 1 (or 0.4 s before): one
+    // body makes one change at a time, so the rice, open between the two, is tok-b's.
+    for (rice_at, beans_at) in [(10.0, 10.4), (10.4, 10.0)] {
+        let (it, out) = rice_open_beans_a(rice_at, beans_at);
+        let carts = it.carts_by_token();
+        assert_eq!(carts["tok-a"].0.get(&beans), Some(&1), "{carts:?}");
+        assert_eq!(carts["tok-a"].0.get(&rice), None, "{carts:?}");
+        assert_eq!(carts["tok-b"].0.get(&rice), Some(&1), "{carts:?}");
+        assert!(
+            carts["tok-a"].1.is_empty() && carts["tok-b"].1.is_empty(),
+            "nothing pending: {carts:?}"
+        );
+        // The rice pick, as last published, names tok-b alone.
+        let last_rice = events(&out)
+            .into_iter()
+            .rfind(|e| matches!(&e.kind, EventKind::Pick { sku, .. } if *sku == rice))
+            .expect("the rice pick");
+        assert!(last_rice.ambiguous.is_none(), "{last_rice:?}");
+        assert!(
+            matches!(&last_rice.kind, EventKind::Pick { shopper: Some(x), .. } if *x == b),
+            "{last_rice:?}"
+        );
+    }
+    // A second and a half apart, tok-a could have made both: the rice stays open.
+    let (it, _) = rice_open_beans_a(10.0, 11.5);
+    let carts = it.carts_by_token();
+    assert_eq!(carts["tok-a"].0.get(&beans), Some(&1), "{carts:?}");
+    assert!(
+        carts["tok-a"].1.contains_key(&rice) || carts["tok-b"].1.contains_key(&rice),
+        "the rice is pending: {carts:?}"
+    );
+}

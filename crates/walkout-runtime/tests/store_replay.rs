@@ -315,6 +315,14 @@ fn a_shopper_found_by_their_outfit_has_their_doubts_checked() {
     busy_carts_at_least(15, 21);
 }
 
+/// Busy seed 66: a pick at level 1 of bay B1-3b (t = 47.4) is open between two shoppers
+/// there; 0.6 s later one of them takes from level 0 with their hand seen in it. One body
+/// makes one change at a time: the first pick is the other one's (22 of 22).
+#[test]
+fn a_pick_open_between_two_goes_to_the_one_who_made_no_other_change_then() {
+    busy_carts_at_least(66, 22);
+}
+
 /// Busy seed 49: a bag of nuts put back at bay B1-2b, the hand seen mostly through a track of
 /// nobody's, and once through the track of a shopper standing there who carried no nuts: the
 /// return was theirs, silently wrong (21 of 22 carts exact). Returns seed 56: a bag of sugar put
