@@ -3218,6 +3218,9 @@ impl Interact {
         // Whoever the evidence left: not one named alone for another change, in another
         // level or bay, that began within a moment of this one (one body, one change at a
         // time), unless nobody else could have made it.
+        // (Not where that would leave it to one whose identity is in doubt: held for the
+        // doubt, it would be settled with it, though the doubt is about whose track is whose,
+        // not about who stood there.)
         if let Some(k) = who
             && !rivals.is_empty()
         {
@@ -3225,8 +3228,10 @@ impl Interact {
             let left = unless_all(all, "made another change", (shelf_id, level, since), |x| {
                 self.made_elsewhere(si, level, since, x, REACH_MADE_WINDOW_S)
             });
-            who = Some(left[0]);
-            rivals = left[1..].to_vec();
+            if left.len() > 1 || self.shoppers[left[0]].confusable.is_empty() {
+                who = Some(left[0]);
+                rivals = left[1..].to_vec();
+            }
         }
         let near_rivals = rivals.len();
         if let Some(k) = who {
@@ -3568,8 +3573,9 @@ impl Interact {
     /// Shopper `k` was named alone for a change of `shelf` at `level` that began at `since`:
     /// a pick left open among those within reach, in another level or bay, that began within
     /// [`REACH_MADE_WINDOW_S`] of it was not theirs (one body, one change at a time). Where one
-    /// candidate is left, it is theirs: published again decided, and moved from the pending
-    /// items of the one it named into that one's cart.
+    /// candidate is left, it is theirs (unless their identity is in doubt now: it stays open):
+    /// published again decided, and moved from the pending items of the one it named into
+    /// that one's cart.
     fn rule_out_elsewhere(
         &mut self,
         since: f64,
@@ -3591,6 +3597,14 @@ impl Interact {
             c.candidates.retain(|&x| x != k);
             if c.candidates.len() > 1 {
                 i += 1;
+                continue;
+            }
+            // (Not to one whose identity is in doubt now: left open.)
+            if c.candidates
+                .iter()
+                .any(|&x| !self.shoppers[x].confusable.is_empty())
+            {
+                self.open_choices.remove(i);
                 continue;
             }
             let c = self.open_choices.remove(i);
