@@ -259,8 +259,8 @@ struct Check {
     h_at: (f64, u32),
 }
 
-/// A shelf change left open among the shoppers within reach (in the pending items of the one
-/// it names first), until a change elsewhere that one of them is named for alone, beginning a
+/// A pick left open among the shoppers within reach (in the pending items of the one it
+/// names first), until a change elsewhere that one of them is named for alone, beginning a
 /// moment from it, rules that one out (one body, one change at a time).
 struct OpenChoice {
     id: u64,
@@ -273,7 +273,6 @@ struct OpenChoice {
     kind: EventKind,
     sku: String,
     quantity: u32,
-    pick: bool,
 }
 
 /// A shelf event held pending only because its shopper was in doubt.
@@ -2272,29 +2271,39 @@ impl Interact {
                 }
                 _ => e.shopper,
             };
-            // Out of the pending items of the shopper it was held for ...
-            let held = &mut self.shoppers[e.shopper].pending;
-            let q = held.entry(e.sku.clone()).or_default();
-            *q = q.saturating_sub(e.quantity);
-            held.retain(|_, q| *q > 0);
-            // ... into the cart of the shopper it was.
-            let cart = &mut self.shoppers[who].cart;
-            if e.pick {
-                *cart.entry(e.sku.clone()).or_default() += e.quantity;
-            } else {
-                let q = cart.entry(e.sku.clone()).or_default();
-                *q = q.saturating_sub(e.quantity);
-                cart.retain(|_, q| *q > 0);
-            }
-            let kind = with_shopper(e.kind, Some(self.shoppers[who].id.clone()));
-            if let Output::Event(mut ev) = self.event(e.time, kind, None) {
-                ev.corrects = Some(e.id);
-                out.push(Output::Event(ev));
-            }
+            self.move_held(e.shopper, who, &e.sku, e.quantity, e.pick);
+            out.push(self.republish(e.id, e.time, e.kind, who));
             out.push(self.cart(e.shopper, time, false));
             if who != e.shopper {
                 out.push(self.cart(who, time, false));
             }
+        }
+        out
+    }
+
+    /// An item held in `held_by`'s pending items is `who`'s: out of the one, into (a pick) or
+    /// out of (a return) the other's cart.
+    fn move_held(&mut self, held_by: usize, who: usize, sku: &str, quantity: u32, pick: bool) {
+        let held = &mut self.shoppers[held_by].pending;
+        let q = held.entry(sku.to_string()).or_default();
+        *q = q.saturating_sub(quantity);
+        held.retain(|_, q| *q > 0);
+        let cart = &mut self.shoppers[who].cart;
+        let q = cart.entry(sku.to_string()).or_default();
+        *q = if pick {
+            *q + quantity
+        } else {
+            q.saturating_sub(quantity)
+        };
+        cart.retain(|_, q| *q > 0);
+    }
+
+    /// Event `id` (at `at`) published again, decided: `who`'s, correcting it.
+    fn republish(&mut self, id: u64, at: f64, kind: EventKind, who: usize) -> Output {
+        let kind = with_shopper(kind, Some(self.shoppers[who].id.clone()));
+        let mut out = self.event(at, kind, None);
+        if let Output::Event(ev) = &mut out {
+            ev.corrects = Some(id);
         }
         out
     }
@@ -3528,7 +3537,6 @@ impl Interact {
                 kind,
                 sku: sku.clone(),
                 quantity,
-                pick: true,
             });
         }
         out.push(ev);
@@ -3619,18 +3627,8 @@ impl Interact {
                 ruled_out = %self.shoppers[k].id,
                 "shelf change: decided, its other candidate made another change then"
             );
-            let held = &mut self.shoppers[c.holder].pending;
-            let q = held.entry(c.sku.clone()).or_default();
-            *q = q.saturating_sub(c.quantity);
-            held.retain(|_, q| *q > 0);
-            if c.pick {
-                *self.shoppers[who].cart.entry(c.sku.clone()).or_default() += c.quantity;
-            }
-            let kind = with_shopper(c.kind, Some(self.shoppers[who].id.clone()));
-            if let Output::Event(mut ev) = self.event(c.time, kind, None) {
-                ev.corrects = Some(c.id);
-                out.push(Output::Event(ev));
-            }
+            self.move_held(c.holder, who, &c.sku, c.quantity, true);
+            out.push(self.republish(c.id, c.time, c.kind, who));
             out.push(self.cart(c.holder, self.now, false));
             if who != c.holder {
                 out.push(self.cart(who, self.now, false));
