@@ -164,6 +164,9 @@ struct Shopper {
     exit_track: Option<u64>,
     cart: BTreeMap<String, u32>,
     pending: BTreeMap<String, u32>,
+    /// Items of picks left open that named another shopper first with this one among the
+    /// candidates (units, the most of any such pick): they may carry them.
+    may_carry: BTreeMap<String, u32>,
     /// Shoppers this one may have been swapped with (an ambiguous recovery).
     confusable: Vec<usize>,
     /// Mean appearance of their outfit, learnt from their track while nothing was in doubt,
@@ -1245,6 +1248,7 @@ impl Interact {
                     exit_track: None,
                     cart: BTreeMap::new(),
                     pending: BTreeMap::new(),
+                    may_carry: BTreeMap::new(),
                     confusable: Vec::new(),
                     outfit: Vec::new(),
                     outfit_n: 0,
@@ -3548,6 +3552,13 @@ impl Interact {
             self.made.push_back((since, si, level, k));
             ruled_out = self.rule_out_elsewhere(since, si, level, k);
         }
+        // Its other candidates may carry it too (a put-back of it by one of them is theirs).
+        if ambiguous && delta < 0.0 {
+            for &r in &rivals {
+                let m = self.shoppers[r].may_carry.entry(sku.clone()).or_default();
+                *m = (*m).max(quantity);
+            }
+        }
         if let Some(k) = who {
             let s = &mut self.shoppers[k];
             let bucket = if ambiguous {
@@ -3655,15 +3666,20 @@ impl Interact {
         })
     }
 
-    /// Whether `k` carries (in their cart or pending) `n` or more of an item whose `n` units
+    /// Whether `k` carries (in their cart or pending, or may carry: a candidate of an open
+    /// pick) `n` or more of an item whose `n` units
     /// weigh `delta` kg to within 50 g, for some `n`.
     fn carries_weight(&self, k: usize, delta: f64) -> bool {
         let s = &self.shoppers[k];
-        s.cart.iter().chain(s.pending.iter()).any(|(sku, n)| {
-            self.unit_weight(sku)
-                .and_then(|w| whole_units(delta, w))
-                .is_some_and(|q| q <= *n)
-        })
+        s.cart
+            .iter()
+            .chain(&s.pending)
+            .chain(&s.may_carry)
+            .any(|(sku, n)| {
+                self.unit_weight(sku)
+                    .and_then(|w| whole_units(delta, w))
+                    .is_some_and(|q| q <= *n)
+            })
     }
 
     /// For a put-back of `delta` kg on `shelf` at `level` at `time` named for `k`, who carries

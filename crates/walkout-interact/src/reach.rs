@@ -49,6 +49,31 @@ pub fn attribute<'a>(
     }
 }
 
+/// Drops the glimpses low on a bay's face (below `min_z`) whose ray could pass a hand hanging
+/// at the side of a body whose track holds its detection (`position` of a track id, on the
+/// floor): the track's position is the surer one where the glimpse's own box put its feet off.
+pub fn drop_hanging(
+    reaches: &mut Vec<Reach>,
+    cameras: &[Camera],
+    position: impl Fn(u64) -> Option<DVec2>,
+    min_z: f64,
+) {
+    reaches.retain(|r| {
+        let Some(cam) = r.detections.first().and_then(|d| cameras.get(d.0 as usize)) else {
+            return true;
+        };
+        if !r.glimpse || r.p.z >= min_z {
+            return true;
+        }
+        let o = cam.centre();
+        let d = (r.p - o).normalize_or_zero();
+        !r.tracks
+            .iter()
+            .filter_map(|&t| position(t))
+            .any(|b| could_hang(o, d, b))
+    });
+}
+
 /// The hands in shelves at one tick, from every camera's detections (in store camera order).
 pub fn reach_points(
     cameras: &[Camera],
@@ -132,9 +157,12 @@ fn triangulate(rays: &[Ray], shelves: &[Shelf], agree_m: f64) -> Vec<Reach> {
 
 /// Wrists seen by one camera whose viewing ray enters a bay through its face at `min_z` or
 /// higher: a wrist that high before a shelf is reaching up to it (a hand hanging at the body's
-/// side is seen lower on the face: rays from the ceiling fall on their way to it). Where along
-/// the ray the hand was is unknown; where it entered the bay is near it. Each is a [`Reach`]
-/// with `glimpse` set.
+/// side is seen lower on the face: rays from the ceiling fall on their way to it). Lower, a
+/// wrist whose ray passes nowhere near where its body's hands hang ([`could_hang`]) is reaching
+/// into the bay too; seen so by a camera farther than [`LOW_GLIMPSE_RANGE_M`] from where the
+/// ray entered, it says where a hand was but not whose (no detections). Where along the ray
+/// the hand was is unknown; where it entered the bay is near it. Each is a [`Reach`] with
+/// `glimpse` set.
 pub fn glimpses(
     cameras: &[Camera],
     shelves: &[Shelf],
@@ -158,9 +186,10 @@ fn glimpses_of(
             let sh = &shelves[r.bay];
             // Through a side face, not down through the top (a ray through the bay's top
             // reaches a wrist beyond it, hidden from this camera).
-            if r.entry.z < min_z || r.entry.z >= sh.max.z - 1e-6 {
+            if r.entry.z >= sh.max.z - 1e-6 {
                 return false;
             }
+            let low = r.entry.z < min_z;
             // The person whose box carries the wrist stands before that face, an arm from
             // where the ray entered (not beyond the bay, seen through it). Feet cut by the
             // image border say nowhere.
@@ -177,16 +206,48 @@ fn glimpses_of(
                     let foot = foot.truncate();
                     before_face(sh.min.truncate(), sh.max.truncate(), foot, r.entry)
                         && foot.distance(r.entry.truncate()) <= GLIMPSE_ARM_M
+                        && !(low && could_hang(r.o, r.d, foot))
                 })
         })
         .map(|r| Reach {
             shelf: r.bay,
             p: r.entry,
-            detections: vec![(r.camera as u16, r.detection)],
+            detections: if r.entry.z < min_z
+                && r.o.truncate().distance(r.entry.truncate()) > LOW_GLIMPSE_RANGE_M
+            {
+                Vec::new()
+            } else {
+                vec![(r.camera as u16, r.detection)]
+            },
             tracks: Vec::new(),
             glimpse: true,
         })
         .collect()
+}
+
+/// How far from a camera (on the floor plane) a wrist seen low on a bay's face may enter it and
+/// its glimpse name whose it was, metres: farther off, people standing one behind the other are
+/// one box to the camera, fused into either's track.
+pub const LOW_GLIMPSE_RANGE_M: f64 = 8.0;
+/// How far from its body's axis (on the floor plane) a wrist hanging at the body's side may be
+/// seen, metres (the hand beside the hip, 0.3 m out, and the error of the feet's position).
+pub const HANG_R_M: f64 = 0.42;
+/// Between which heights a hanging wrist is, metres (adults' hips, with a margin).
+pub const HANG_Z_M: (f64, f64) = (0.55, 1.05);
+
+/// Whether a wrist on the viewing ray from `o` along `d` could hang at the side of a body
+/// standing at `foot` (on the floor): the ray passes within [`HANG_R_M`] of the body's axis
+/// somewhere between the heights of [`HANG_Z_M`]. A ray that does not fall could pass
+/// anywhere: it could.
+pub fn could_hang(o: DVec3, d: DVec3, foot: DVec2) -> bool {
+    if d.z > -1e-9 {
+        return true;
+    }
+    let a = (o + d * ((HANG_Z_M.1 - o.z) / d.z)).truncate();
+    let b = (o + d * ((HANG_Z_M.0 - o.z) / d.z)).truncate();
+    let ab = b - a;
+    let t = ((foot - a).dot(ab) / ab.length_squared().max(1e-12)).clamp(0.0, 1.0);
+    (a + ab * t).distance(foot) <= HANG_R_M
 }
 
 /// How far from the feet of its person a glimpsed hand may enter a bay, metres (an arm reaching

@@ -500,6 +500,76 @@ fn a_wrist_one_camera_sees_high_on_a_bays_face_is_a_glimpse_and_a_hanging_one_is
     assert!(g.is_empty(), "{g:?}");
 }
 
+/// A hand taking from the lowest level (board 0.3 m) of a shopper standing half a metre before
+/// the face: the ray of a camera within 8 m through it passes nowhere near where the shopper's
+/// hands hang (it would pass by their hips farther back), so one camera's view of it is a
+/// glimpse; a camera across the store sees where the hand was, not whose (the box could be of
+/// someone standing behind). The same camera's ray through a hand hanging beside the hips
+/// enters the bay's face low too, and is none.
+#[test]
+fn a_wrist_one_camera_sees_low_on_a_bays_face_away_from_the_hips_is_a_glimpse() {
+    use walkout_interact::reach::{LOW_GLIMPSE_RANGE_M, could_hang, glimpses};
+    let s = store();
+    let cams: Vec<walkout_geometry::Camera> = s.cameras().cloned().collect();
+    let bay = s.shelves.iter().position(|x| x.id == "B1-1f").expect("bay");
+    let sh = &s.shelves[bay];
+    let x = sh.min.x + 0.7;
+    let body = (x, sh.min.y - 0.5);
+    let hand = glam::DVec3::new(x, sh.min.y, 0.4);
+    let whole = |c: &walkout_geometry::Camera, p: glam::DVec3| {
+        c.sees(p) && !s.occluders().blocks(c.centre(), p)
+    };
+    let seeing: Vec<usize> = (0..cams.len())
+        .filter(|&c| {
+            let cam = &cams[c];
+            whole(cam, glam::DVec3::new(body.0, body.1, 0.05))
+                && whole(cam, glam::DVec3::new(body.0, body.1, 1.75))
+                && whole(cam, hand - glam::DVec3::new(0.0, 0.01, 0.0))
+        })
+        .collect();
+    let range = |c: usize| cams[c].centre().truncate().distance(hand.truncate());
+    let near = *seeing
+        .iter()
+        .find(|&&c| range(c) <= LOW_GLIMPSE_RANGE_M)
+        .expect("a camera near enough sees the shopper");
+    let far = *seeing
+        .iter()
+        .find(|&&c| range(c) > LOW_GLIMPSE_RANGE_M)
+        .expect("a camera across the store sees the shopper");
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    per_camera[near].push(person_with_wrist(&cams[near], body, hand));
+    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(g[0].glimpse && g[0].shelf == bay, "{g:?}");
+    assert!(g[0].p.distance(hand) < 0.02, "{g:?}");
+    assert_eq!(g[0].detections, vec![(near as u16, 0)]);
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    per_camera[far].push(person_with_wrist(&cams[far], body, hand));
+    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(
+        g[0].p.distance(hand) < 0.05 && g[0].detections.is_empty(),
+        "{g:?}"
+    );
+    // The hand hanging beside the hips, 0.3 m out, seen by the near camera: its ray enters
+    // the bay's face low, and could be a hanging hand's.
+    let o = cams[near].centre();
+    for side in [-0.3, 0.3] {
+        let hanging = glam::DVec3::new(x + side, body.1, 0.8);
+        let d = (hanging - o).normalize();
+        assert!(could_hang(o, d, glam::DVec2::new(body.0, body.1)));
+        let mut per_camera = vec![Vec::new(); cams.len()];
+        per_camera[near].push(person_with_wrist(&cams[near], body, hanging));
+        let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
+        assert!(g.is_empty(), "{side}: {g:?}");
+    }
+    assert!(!could_hang(
+        o,
+        (hand - o).normalize(),
+        glam::DVec2::new(body.0, body.1)
+    ));
+}
+
 /// Two shoppers (heights 1.65 and 1.85 m) walk side by side; at t = 10 the first one's track
 /// ends beside the second one's, which goes on along the aisle (clear of the shelves) and
 /// then to bay A2-1f, measuring `kept_h` (1.65 m: the tracker swapped them); someone picks

@@ -170,6 +170,18 @@ pub fn hands(
             .iter()
             .map(|t| (t.id, t.detections.as_slice())),
     );
+    walkout_interact::reach::drop_hanging(
+        &mut hands,
+        cameras,
+        |id| {
+            tracker
+                .tracks()
+                .iter()
+                .find(|t| t.id == id)
+                .map(|t| t.position.into())
+        },
+        GLIMPSE_MIN_Z_M,
+    );
     hands
 }
 
