@@ -456,6 +456,39 @@ fn person_with_wrist(
     }
 }
 
+/// Whether camera `cam` sees a shopper standing at `body` (feet and head) and their `hand`
+/// (just before the face it is at), none of them hidden.
+fn sees_whole(
+    s: &StoreConfig,
+    cam: &walkout_geometry::Camera,
+    body: (f64, f64),
+    hand: glam::DVec3,
+) -> bool {
+    let whole = |p: glam::DVec3| cam.sees(p) && !s.occluders().blocks(cam.centre(), p);
+    whole(glam::DVec3::new(body.0, body.1, 0.05))
+        && whole(glam::DVec3::new(body.0, body.1, 1.75))
+        && whole(hand - glam::DVec3::new(0.0, 0.01, 0.0))
+}
+
+/// The glimpses of camera `c` seeing the shopper at `body` with a wrist at `hand`: one, in
+/// `bay`, where the hand is.
+fn one_glimpse(
+    s: &StoreConfig,
+    cams: &[walkout_geometry::Camera],
+    bay: usize,
+    c: usize,
+    body: (f64, f64),
+    hand: glam::DVec3,
+) -> walkout_interact::reach::Reach {
+    let mut per_camera = vec![Vec::new(); cams.len()];
+    per_camera[c].push(person_with_wrist(&cams[c], body, hand));
+    let g = walkout_interact::reach::glimpses(cams, &s.shelves, &per_camera, 1.2);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(g[0].glimpse && g[0].shelf == bay, "{g:?}");
+    assert!(g[0].p.distance(hand) < 0.05, "{g:?}");
+    g[0].clone()
+}
+
 #[test]
 fn a_wrist_one_camera_sees_high_on_a_bays_face_is_a_glimpse_and_a_hanging_one_is_not() {
     use walkout_interact::reach::glimpses;
@@ -465,27 +498,15 @@ fn a_wrist_one_camera_sees_high_on_a_bays_face_is_a_glimpse_and_a_hanging_one_is
     let sh = &s.shelves[bay];
     let x = (sh.min.x + sh.max.x) / 2.0;
     let body = (x, sh.min.y - 0.45);
-    let whole = |c: &walkout_geometry::Camera, p: glam::DVec3| {
-        c.sees(p) && !s.occluders().blocks(c.centre(), p)
-    };
     // A hand at the front face by the top level (board 1.5 m) of a shopper standing before
     // it: a camera that sees them (feet, head and hand unhidden) glimpses it there.
     let hand = glam::DVec3::new(x, sh.min.y, 1.6);
     let one = (0..cams.len())
-        .find(|&c| {
-            let cam = &cams[c];
-            whole(cam, glam::DVec3::new(body.0, body.1, 0.05))
-                && whole(cam, glam::DVec3::new(body.0, body.1, 1.75))
-                && whole(cam, hand - glam::DVec3::new(0.0, 0.01, 0.0))
-        })
+        .find(|&c| sees_whole(&s, &cams[c], body, hand))
         .expect("a camera sees the shopper");
-    let mut per_camera = vec![Vec::new(); cams.len()];
-    per_camera[one].push(person_with_wrist(&cams[one], body, hand));
-    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
-    assert_eq!(g.len(), 1, "{g:?}");
-    assert!(g[0].glimpse && g[0].shelf == bay, "{g:?}");
-    assert!(g[0].p.distance(hand) < 0.02, "{g:?}");
-    assert_eq!(g[0].detections, vec![(one as u16, 0)]);
+    let g = one_glimpse(&s, &cams, bay, one, body, hand);
+    assert!(g.p.distance(hand) < 0.02, "{g:?}");
+    assert_eq!(g.detections, vec![(one as u16, 0)]);
     // Their hand hanging at 0.8 m: rays falling from the ceiling through it enter the bay lower
     // than a hand reaches up to, or a bay between the camera and them: no glimpse.
     let hanging = glam::DVec3::new(x + 0.25, body.1, 0.8);
@@ -516,16 +537,8 @@ fn a_wrist_one_camera_sees_low_on_a_bays_face_away_from_the_hips_is_a_glimpse() 
     let x = sh.min.x + 0.7;
     let body = (x, sh.min.y - 0.5);
     let hand = glam::DVec3::new(x, sh.min.y, 0.4);
-    let whole = |c: &walkout_geometry::Camera, p: glam::DVec3| {
-        c.sees(p) && !s.occluders().blocks(c.centre(), p)
-    };
     let seeing: Vec<usize> = (0..cams.len())
-        .filter(|&c| {
-            let cam = &cams[c];
-            whole(cam, glam::DVec3::new(body.0, body.1, 0.05))
-                && whole(cam, glam::DVec3::new(body.0, body.1, 1.75))
-                && whole(cam, hand - glam::DVec3::new(0.0, 0.01, 0.0))
-        })
+        .filter(|&c| sees_whole(&s, &cams[c], body, hand))
         .collect();
     let range = |c: usize| cams[c].centre().truncate().distance(hand.truncate());
     let near = *seeing
@@ -536,21 +549,11 @@ fn a_wrist_one_camera_sees_low_on_a_bays_face_away_from_the_hips_is_a_glimpse() 
         .iter()
         .find(|&&c| range(c) > LOW_GLIMPSE_RANGE_M)
         .expect("a camera across the store sees the shopper");
-    let mut per_camera = vec![Vec::new(); cams.len()];
-    per_camera[near].push(person_with_wrist(&cams[near], body, hand));
-    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
-    assert_eq!(g.len(), 1, "{g:?}");
-    assert!(g[0].glimpse && g[0].shelf == bay, "{g:?}");
-    assert!(g[0].p.distance(hand) < 0.02, "{g:?}");
-    assert_eq!(g[0].detections, vec![(near as u16, 0)]);
-    let mut per_camera = vec![Vec::new(); cams.len()];
-    per_camera[far].push(person_with_wrist(&cams[far], body, hand));
-    let g = glimpses(&cams, &s.shelves, &per_camera, 1.2);
-    assert_eq!(g.len(), 1, "{g:?}");
-    assert!(
-        g[0].p.distance(hand) < 0.05 && g[0].detections.is_empty(),
-        "{g:?}"
-    );
+    let g = one_glimpse(&s, &cams, bay, near, body, hand);
+    assert!(g.p.distance(hand) < 0.02, "{g:?}");
+    assert_eq!(g.detections, vec![(near as u16, 0)]);
+    let g = one_glimpse(&s, &cams, bay, far, body, hand);
+    assert!(g.detections.is_empty(), "{g:?}");
     // The hand hanging beside the hips, 0.3 m out, seen by the near camera: its ray enters
     // the bay's face low, and could be a hanging hand's.
     let o = cams[near].centre();
