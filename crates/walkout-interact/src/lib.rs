@@ -466,6 +466,17 @@ const SPLIT_TOLERANCE: f64 = 0.3;
 /// A hand fused into several tracks is the nearest one's, and those no farther from it than
 /// this more, metres.
 const FUSED_NEARER_M: f64 = 0.2;
+/// A hand fused into one body farther from it than this (beyond an arm: a body reaching into
+/// a bay stands about 0.5 m from its hand) ...
+const MISFUSED_FROM_M: f64 = 0.8;
+/// ... and no farther than this ...
+const MISFUSED_UNTIL_M: f64 = 1.0;
+/// ... is the hand of the body nearest it, when that one stands within this distance ...
+const MISFUSED_TO_M: f64 = 0.65;
+/// ... this much nearer than the body it was fused into ...
+const MISFUSED_NEARER_M: f64 = 0.25;
+/// ... with no third body within this margin of its distance.
+const MISFUSED_ALONE_M: f64 = 0.15;
 /// How much farther than `reach_m` a body may stand from its own hand seen in a bay, metres.
 const OWN_HAND_SLACK_M: f64 = 0.4;
 /// A shopper taking from a shelf stands within this distance of their own hand, metres (an arm
@@ -621,6 +632,35 @@ impl ShelfInfo {
         (inside || beyond.iter().zip(self.open).any(|(b, o)| *b && o))
             .then(|| distance_to_box(self.min, self.max, p))
     }
+}
+
+/// The body whose hand at `p` was fused into another's track: `whose` (the tracks its
+/// detections were fused into) is one body standing farther from the hand than an arm reaches
+/// (`MISFUSED_FROM_M`, up to `MISFUSED_UNTIL_M`: farther still, it is no hand of that body's but
+/// rays crossed by chance), while another body stands within an arm of it (`MISFUSED_TO_M`),
+/// clearly nearer (`MISFUSED_NEARER_M`) and nearest of all (no third within
+/// `MISFUSED_ALONE_M` of it). In a camera that sees the taker's box over a neighbour's, fusion
+/// may give the box to the neighbour's track, wrist and all.
+fn misfused_hand(p: DVec2, whose: &[u64], tracks: &[TrackObs]) -> Option<u64> {
+    let [fused] = whose else {
+        return None;
+    };
+    let dist = |t: &TrackObs| (t.x - p.x).hypot(t.y - p.y);
+    let d_fused = dist(tracks.iter().find(|t| t.id == *fused)?);
+    if d_fused <= MISFUSED_FROM_M || d_fused > MISFUSED_UNTIL_M {
+        return None;
+    }
+    let mut others: Vec<(u64, f64)> = tracks
+        .iter()
+        .filter(|t| t.id != *fused)
+        .map(|t| (t.id, dist(t)))
+        .collect();
+    others.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let &(id, d) = others.first()?;
+    let alone = others
+        .get(1)
+        .is_none_or(|next| next.1 >= d + MISFUSED_ALONE_M);
+    (d <= MISFUSED_TO_M && d <= d_fused - MISFUSED_NEARER_M && alone).then_some(id)
 }
 
 /// Which sides of each box (-x, +x, -y, +y) no other box touches.
@@ -981,11 +1021,23 @@ impl Interact {
                 .iter()
                 .filter_map(|&w| dist(w))
                 .fold(f64::INFINITY, f64::min);
-            let own: Vec<u64> = whose
-                .iter()
-                .copied()
-                .filter(|&w| dist(w).is_none_or(|d| d <= nearest + FUSED_NEARER_M))
-                .collect();
+            let own: Vec<u64> = match misfused_hand(DVec2::new(p.x, p.y), whose, tracks) {
+                Some(other) => {
+                    tracing::debug!(
+                        shelf = info.id.as_str(),
+                        t = tr,
+                        ?whose,
+                        other,
+                        "a hand fused into a body beyond an arm from it is the body nearest it"
+                    );
+                    vec![other]
+                }
+                None => whose
+                    .iter()
+                    .copied()
+                    .filter(|&w| dist(w).is_none_or(|d| d <= nearest + FUSED_NEARER_M))
+                    .collect(),
+            };
             for t in tracks {
                 let Some(k) = self.owner_at(t.id, tr) else {
                     continue;
@@ -4295,5 +4347,63 @@ impl Interact {
         self.by_track
             .get(&track)
             .map(|&k| self.shoppers[k].token.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(id: u64, x: f64, y: f64) -> TrackObs {
+        TrackObs {
+            id,
+            x,
+            y,
+            height_m: 1.7,
+            seen: true,
+            embedding: None,
+        }
+    }
+
+    #[test]
+    fn a_hand_fused_into_a_body_beyond_an_arm_is_the_body_nearest_it() {
+        let hand = DVec2::ZERO;
+        // Fused into a body 0.9 m off, another 0.5 m off: the other's.
+        let tracks = [at(1, 0.9, 0.0), at(2, 0.0, -0.5), at(3, -1.0, -1.0)];
+        assert_eq!(misfused_hand(hand, &[1], &tracks), Some(2));
+        // A coasting track (a body hidden by the shelf) counts as much.
+        let hidden = [
+            at(1, 0.9, 0.0),
+            TrackObs {
+                seen: false,
+                ..at(2, 0.0, -0.5)
+            },
+        ];
+        assert_eq!(misfused_hand(hand, &[1], &hidden), Some(2));
+        // The body it was fused into stands within an arm of it: theirs.
+        assert_eq!(
+            misfused_hand(hand, &[1], &[at(1, 0.7, 0.0), at(2, 0.0, -0.4)]),
+            None
+        );
+        // Farther than a metre: no hand of that body's, nor of the other's by this rule.
+        assert_eq!(
+            misfused_hand(hand, &[1], &[at(1, 1.2, 0.0), at(2, 0.0, -0.4)]),
+            None
+        );
+        // The other is not clearly nearer (0.2 m), or beyond an arm.
+        assert_eq!(
+            misfused_hand(hand, &[1], &[at(1, 0.85, 0.0), at(2, 0.0, -0.65)]),
+            None
+        );
+        assert_eq!(
+            misfused_hand(hand, &[1], &[at(1, 0.95, 0.0), at(2, 0.0, -0.68)]),
+            None
+        );
+        // Two bodies about as near it: it says not which.
+        let two = [at(1, 0.9, 0.0), at(2, 0.0, -0.5), at(3, -0.58, 0.0)];
+        assert_eq!(misfused_hand(hand, &[1], &two), None);
+        // Fused into two bodies (the nearest of those decides), or into one not in the tick.
+        assert_eq!(misfused_hand(hand, &[1, 3], &tracks), None);
+        assert_eq!(misfused_hand(hand, &[9], &tracks), None);
     }
 }

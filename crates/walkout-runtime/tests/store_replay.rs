@@ -419,6 +419,22 @@ fn a_hand_glimpsed_by_one_camera_names_the_taker() {
 /// the hand (where, not whose: a far camera sees people one behind the other as one box), at
 /// the face 0.1 m along it from one shopper and 0.44 m from the other: the one in front of it
 /// (20 of 22).
+/// A hand fused into a body beyond an arm from it. Busy seed 415: a bar of chocolate taken at
+/// bay B2-3b at t = 41.3 by a shopper standing 0.5 m from their hand; in the cameras that saw
+/// it their box overlapped a neighbour's, and fusion gave it, wrist and all, to the
+/// neighbour's track 0.8 m from the hand: silently wrong (20 of 22 exact, 2 silently wrong).
+/// Returns seed 405: a bag of coffee taken at bay C1-2f at t = 68.4, the hand fused for 1.5 s
+/// into the track of a shopper 0.8-0.95 m off while the taker stood 0.45-0.55 m from it (6 of
+/// 8, 2 silently wrong). Such a hand is the nearest body's (22 of 22; 8 of 8).
+#[test]
+fn a_hand_fused_into_a_body_beyond_an_arm_from_it_is_the_nearest_bodys() {
+    busy_carts_all_exact(&[415]);
+    let (_, s) = replay_scored(Scenario::Returns, 405, "returns-405");
+    println!("returns-405: {s:?}");
+    assert_eq!(s.carts_exact, 8, "returns-405: {s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "returns-405: {s:?}");
+}
+
 /// Busy seed 316: two cans of cola taken at bay A1-4f level 1 at t = 38.2 by tok-5, open among
 /// five shoppers and named first for another; one put back by tok-5 at t = 64.9, their hand
 /// seen. A put-back is of one who carries the item, and tok-5 carried none in cart or pending:
