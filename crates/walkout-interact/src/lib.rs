@@ -4380,25 +4380,19 @@ mod tests {
             },
         ];
         assert_eq!(misfused_hand(hand, &[1], &hidden), Some(2));
+        // Fused into body 1 at `fused`, body 2 at `other`.
+        let pair = |fused: (f64, f64), other: (f64, f64)| {
+            let tracks = [at(1, fused.0, fused.1), at(2, other.0, other.1)];
+            misfused_hand(hand, &[1], &tracks)
+        };
         // The body it was fused into stands within an arm of it: theirs.
-        assert_eq!(
-            misfused_hand(hand, &[1], &[at(1, 0.7, 0.0), at(2, 0.0, -0.4)]),
-            None
-        );
+        assert_eq!(pair((0.7, 0.0), (0.0, -0.4)), None);
         // Farther than a metre: no hand of that body's, nor of the other's by this rule.
-        assert_eq!(
-            misfused_hand(hand, &[1], &[at(1, 1.2, 0.0), at(2, 0.0, -0.4)]),
-            None
-        );
+        assert_eq!(pair((1.2, 0.0), (0.0, -0.4)), None);
         // The other is not clearly nearer (0.2 m), or beyond an arm.
-        assert_eq!(
-            misfused_hand(hand, &[1], &[at(1, 0.85, 0.0), at(2, 0.0, -0.65)]),
-            None
-        );
-        assert_eq!(
-            misfused_hand(hand, &[1], &[at(1, 0.95, 0.0), at(2, 0.0, -0.68)]),
-            None
-        );
+        assert_eq!(pair((0.85, 0.0), (0.0, -0.65)), None);
+        assert_eq!(pair((0.95, 0.0), (0.0, -0.68)), None);
+        assert_eq!(pair((0.9, 0.0), (0.0, -0.5)), Some(2));
         // Two bodies about as near it: it says not which.
         let two = [at(1, 0.9, 0.0), at(2, 0.0, -0.5), at(3, -0.58, 0.0)];
         assert_eq!(misfused_hand(hand, &[1], &two), None);
