@@ -252,14 +252,18 @@ fn busy_carts_at_least(seed: u64, exact: usize) {
     assert_eq!(s.carts_silently_wrong, 0, "{name}: {s:?}");
 }
 
+/// All `carts` carts of `scenario` with `seed` exact, none silently wrong.
+fn carts_all_exact(scenario: Scenario, seed: u64, name: &str, carts: usize) {
+    let (_, s) = replay_scored(scenario, seed, name);
+    println!("{name}: {s:?}");
+    assert_eq!(s.carts_exact, carts, "{name}: {s:?}");
+    assert_eq!(s.carts_silently_wrong, 0, "{name}: {s:?}");
+}
+
 /// Every cart of busy `seeds` (22 shoppers each) exact, none silently wrong.
 fn busy_carts_all_exact(seeds: &[u64]) {
     for &seed in seeds {
-        let name = format!("busy-{seed}");
-        let (_, s) = replay_scored(Scenario::Busy, seed, &name);
-        println!("{name}: {s:?}");
-        assert_eq!(s.carts_exact, 22, "{name}: {s:?}");
-        assert_eq!(s.carts_silently_wrong, 0, "{name}: {s:?}");
+        carts_all_exact(Scenario::Busy, seed, &format!("busy-{seed}"), 22);
     }
 }
 
@@ -301,9 +305,7 @@ fn a_hand_glimpsed_beside_a_dwelling_one_takes_no_share_of_one_contact() {
 /// passing is dated from before it (6 of 6).
 #[test]
 fn a_track_passes_its_shopper_on_before_a_reach_seen_through_it() {
-    let (_, s) = replay_scored(Scenario::Calm, 18, "calm-18");
-    assert_eq!(s.carts_exact, 6, "{s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    carts_all_exact(Scenario::Calm, 18, "calm-18", 6);
 }
 
 /// Busy seed 15: a crowd passing its shoppers round. A shopper lost beside another (a doubt
@@ -337,9 +339,7 @@ fn a_pick_open_between_two_goes_to_the_one_who_made_no_other_change_then() {
 #[test]
 fn a_put_back_is_of_one_who_carries_the_item() {
     busy_carts_all_exact(&[49]);
-    let (_, s) = replay_scored(Scenario::Returns, 56, "returns-56");
-    assert_eq!(s.carts_exact, 8, "{s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "{s:?}");
+    carts_all_exact(Scenario::Returns, 56, "returns-56", 8);
 }
 
 /// Busy seed 42: a box of cereal taken from bay B1-1b level 2; one shopper's hand glimpsed
@@ -429,10 +429,7 @@ fn a_hand_glimpsed_by_one_camera_names_the_taker() {
 #[test]
 fn a_hand_fused_into_a_body_beyond_an_arm_from_it_is_the_nearest_bodys() {
     busy_carts_all_exact(&[415]);
-    let (_, s) = replay_scored(Scenario::Returns, 405, "returns-405");
-    println!("returns-405: {s:?}");
-    assert_eq!(s.carts_exact, 8, "returns-405: {s:?}");
-    assert_eq!(s.carts_silently_wrong, 0, "returns-405: {s:?}");
+    carts_all_exact(Scenario::Returns, 405, "returns-405", 8);
 }
 
 /// Busy seed 316: two cans of cola taken at bay A1-4f level 1 at t = 38.2 by tok-5, open among
