@@ -388,8 +388,8 @@ pub struct Interact {
     /// Settled shelf changes waiting for the tracks around them to be bound.
     deferred: Vec<Change>,
     /// Shelf changes named for one shopper alone, the last 20 s: (start time, shelf, level,
-    /// shopper).
-    made: VecDeque<(f64, usize, u32, usize)>,
+    /// shopper, units picked: 0 for a put-back).
+    made: VecDeque<(f64, usize, u32, usize, u32)>,
     /// Hands seen in shelves: (time, shelf, point, the tracks whose wrists they were).
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
     /// Hands glimpsed by one camera high on a bay's face ([`reach::glimpses`]), as `reaches`.
@@ -571,6 +571,11 @@ const MADE_WINDOW_S: f64 = 0.8;
 /// ... and where the change is otherwise open among those within reach (no hand tells them
 /// apart), within this much: a wrong naming of one of them elsewhere spreads no further.
 const REACH_MADE_WINDOW_S: f64 = 0.6;
+/// Two picks from one level that began this close, seconds (and more than a tick apart), one
+/// of them a single unit named for one shopper alone, are two bodies' reaches: a body takes
+/// what it takes from a level in one reach. (Not a pick of several units: where two reaches
+/// overlap, the load cell's plateau between them may put units of one into the other.)
+const SAME_LEVEL_MADE_WINDOW_S: f64 = 1.5;
 /// Window of a track's recent head heights, seconds.
 const RECENT_S: f64 = 3.0;
 /// A track's recent head heights (which may tell it follows someone else) are taken only at
@@ -3281,8 +3286,9 @@ impl Interact {
             rivals = rest.to_vec();
         }
         // Whoever the evidence left: not one named alone for another change, in another
-        // level or bay, that began within a moment of this one (one body, one change at a
-        // time), unless nobody else could have made it.
+        // level or bay, that began within a moment of this one, nor (this a pick) for another
+        // pick from this level a moment apart (one body, one change at a time), unless nobody
+        // else could have made it.
         // (Not where that would leave it to one whose identity is in doubt: held for the
         // doubt, it would be settled with it, though the doubt is about whose track is whose,
         // not about who stood there.)
@@ -3292,6 +3298,7 @@ impl Interact {
             let all: Vec<usize> = std::iter::once(k).chain(rivals.iter().copied()).collect();
             let left = unless_all(all, "made another change", (shelf_id, level, since), |x| {
                 self.made_elsewhere(si, level, since, x, REACH_MADE_WINDOW_S)
+                    || (delta < 0.0 && self.picked_here(si, level, since, x))
             });
             if left.len() > 1 || self.shoppers[left[0]].confusable.is_empty() {
                 who = Some(left[0]);
@@ -3601,8 +3608,9 @@ impl Interact {
             while self.made.front().is_some_and(|m| m.0 < since - 20.0) {
                 self.made.pop_front();
             }
-            self.made.push_back((since, si, level, k));
-            ruled_out = self.rule_out_elsewhere(since, si, level, k);
+            let picked = if delta < 0.0 { quantity } else { 0 };
+            self.made.push_back((since, si, level, k, picked));
+            ruled_out = self.rule_out_elsewhere(since, si, level, k, picked);
         }
         // Its other candidates may carry it too (a put-back of it by one of them is theirs).
         if ambiguous && delta < 0.0 {
@@ -3641,30 +3649,39 @@ impl Interact {
         out
     }
 
-    /// Shopper `k` was named alone for a change of `shelf` at `level` that began at `since`:
-    /// a pick left open among those within reach, in another level or bay, that began within
-    /// [`REACH_MADE_WINDOW_S`] of it was not theirs (one body, one change at a time). Where one
-    /// candidate is left, it is theirs (unless their identity is in doubt now: it stays open):
-    /// published again decided, and moved from the pending items of the one it named into
-    /// that one's cart.
+    /// Shopper `k` was named alone for a change of `shelf` at `level` that began at `since`
+    /// (a pick of `picked` units; 0: a put-back): a pick left open among those within reach,
+    /// in another level or bay, that began within [`REACH_MADE_WINDOW_S`] of it, or (theirs a
+    /// pick of one unit) another pick from the same level within [`SAME_LEVEL_MADE_WINDOW_S`]
+    /// of it, their hand not seen there as that one began, was not theirs (one body, one
+    /// change at a time). Where one candidate is left, it is theirs (unless their identity is
+    /// in doubt now: it stays open): published again decided, and moved from the pending
+    /// items of the one it named into that one's cart.
     fn rule_out_elsewhere(
         &mut self,
         since: f64,
         shelf: usize,
         level: u32,
         k: usize,
+        picked: u32,
     ) -> Vec<Output> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.open_choices.len() {
-            let c = &mut self.open_choices[i];
-            if (c.shelf, c.level) == (shelf, level)
-                || (c.time - since).abs() > REACH_MADE_WINDOW_S
-                || !c.candidates.contains(&k)
-            {
+            let c = &self.open_choices[i];
+            let dt = (c.time - since).abs();
+            let apart = if (c.shelf, c.level) == (shelf, level) {
+                picked == 1
+                    && (0.05..=SAME_LEVEL_MADE_WINDOW_S).contains(&dt)
+                    && !self.hand_there(shelf, level as usize, c.time, k)
+            } else {
+                dt <= REACH_MADE_WINDOW_S
+            };
+            if !apart || !c.candidates.contains(&k) {
                 i += 1;
                 continue;
             }
+            let c = &mut self.open_choices[i];
             c.candidates.retain(|&x| x != k);
             if c.candidates.len() > 1 {
                 i += 1;
@@ -3690,17 +3707,26 @@ impl Interact {
                 ruled_out = %self.shoppers[k].id,
                 "shelf change: decided, its other candidate made another change then"
             );
-            self.move_held(c.holder, who, &c.sku, c.quantity, true);
-            out.push(self.republish(c.id, c.time, c.kind, who));
-            out.push(self.cart(c.holder, self.now, false));
-            if who != c.holder {
-                out.push(self.cart(who, self.now, false));
-            }
-            // Named alone for it now: it may rule them out of another open pick.
-            self.made.push_back((c.time, c.shelf, c.level, who));
-            out.extend(self.rule_out_elsewhere(c.time, c.shelf, c.level, who));
+            out.extend(self.decide_open(c, who));
             i = 0;
         }
+        out
+    }
+
+    /// Open pick `c` is `who`'s: published again decided, moved from the pending items of the
+    /// one it named into `who`'s cart; named alone for it now, `who` may be ruled out of
+    /// another open pick.
+    fn decide_open(&mut self, c: OpenChoice, who: usize) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.move_held(c.holder, who, &c.sku, c.quantity, true);
+        out.push(self.republish(c.id, c.time, c.kind, who));
+        out.push(self.cart(c.holder, self.now, false));
+        if who != c.holder {
+            out.push(self.cart(who, self.now, false));
+        }
+        self.made
+            .push_back((c.time, c.shelf, c.level, who, c.quantity));
+        out.extend(self.rule_out_elsewhere(c.time, c.shelf, c.level, who, c.quantity));
         out
     }
 
@@ -3872,7 +3898,7 @@ impl Interact {
                 weight_delta_kg: delta / takers.len() as f64,
             };
             out.push(self.event(since, kind, None));
-            self.made.push_back((since, si, level, k));
+            self.made.push_back((since, si, level, k, 1));
             *self.shoppers[k].cart.entry(sku.to_string()).or_default() += 1;
             out.push(self.cart(k, self.now, false));
         }
@@ -3946,9 +3972,29 @@ impl Interact {
     /// Whether shopper `k` was named alone for a change in another level or bay than `shelf`
     /// at `level` that began within `window` seconds of `time`.
     fn made_elsewhere(&self, shelf: usize, level: u32, time: f64, k: usize, window: f64) -> bool {
-        self.made.iter().any(|&(t, s, l, who)| {
+        self.made.iter().any(|&(t, s, l, who, _)| {
             who == k && (s, l) != (shelf, level) && (t - time).abs() <= window
         })
+    }
+
+    /// Whether shopper `k` was named alone for another pick of one unit from `shelf` at
+    /// `level` that began within [`SAME_LEVEL_MADE_WINDOW_S`] of `time` (more than a tick from
+    /// it), their hand not seen in that level as this one began (one reach may take two parts
+    /// of one change).
+    fn picked_here(&self, shelf: usize, level: u32, time: f64, k: usize) -> bool {
+        self.made.iter().any(|&(t, s, l, who, picked)| {
+            who == k
+                && picked == 1
+                && (s, l) == (shelf, level)
+                && (0.05..=SAME_LEVEL_MADE_WINDOW_S).contains(&(t - time).abs())
+        }) && !self.hand_there(shelf, level as usize, time, k)
+    }
+
+    /// Whether shopper `k`'s hand was seen in `shelf` at `level` from 0.3 s before `time` to
+    /// 0.5 s after it.
+    fn hand_there(&self, shelf: usize, level: usize, time: f64, k: usize) -> bool {
+        self.hands_at_level(shelf, level, time - 0.3, time + 0.5)
+            .any(|(t, _, _, whose)| whose.iter().any(|w| self.owner_at(*w, *t) == Some(k)))
     }
 
     /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time`.

@@ -3825,6 +3825,65 @@ fn one_who_left_while_in_doubt_may_be_the_one_found_later() {
     assert_eq!(it.token_of_track(3), Some("tok-a"));
 }
 
+/// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f ([`side_by_side`]), tok-a a
+/// little nearer its middle: its level 1 loses one item at `open_at` with no hand seen, and
+/// another at `b_at` with tok-b's hand seen in it (in front of tok-b) from a tenth of a second
+/// after for a third of a second.
+fn two_picks_one_level(open_at: f64, b_at: f64) -> (Interact, Vec<Output>) {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (_, unit) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let mut out = it.gate(&gate("tok-a", 0.5));
+    out.extend(it.gate(&gate("tok-b", 2.5)));
+    let mut t: f64 = 1.0;
+    while t < 18.0 {
+        if (b_at + 0.1..b_at + 0.45).contains(&t) {
+            it.reach(
+                t,
+                &[walkout_interact::reach::Reach {
+                    shelf,
+                    p: glam::DVec3::new(10.9, 3.1, 1.0),
+                    detections: Vec::new(),
+                    tracks: vec![2],
+                    glimpse: false,
+                }],
+            );
+        }
+        out.extend(it.tick(t, &side_by_side(t)));
+        let gone = f64::from(u8::from(t >= open_at)) + f64::from(u8::from(t >= b_at));
+        out.extend(it.weight(&reading("A2-1f", 1, t, 20.0 - gone * unit)));
+        t += 0.1;
+    }
+    (it, out)
+}
+
+#[test]
+fn a_pick_open_between_two_is_the_others_when_one_of_them_took_from_that_level_a_moment_apart() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-b's hand took one from level 1 1.2 s after another left it with no hand seen, open
+    // between the two (or 1.4 s before it): a reach takes what it takes in one go, so the
+    // other one is tok-a's.
+    for (open_at, b_at) in [(10.0, 11.2), (11.4, 10.0)] {
+        let (it, _) = two_picks_one_level(open_at, b_at);
+        let carts = it.carts_by_token();
+        assert_eq!(carts["tok-a"].0.get(&sku), Some(&1), "{open_at} {carts:?}");
+        assert_eq!(carts["tok-b"].0.get(&sku), Some(&1), "{carts:?}");
+        assert!(
+            carts["tok-a"].1.is_empty() && carts["tok-b"].1.is_empty(),
+            "nothing pending: {carts:?}"
+        );
+    }
+    // Three seconds apart, tok-b could have reached in twice: the first one stays open.
+    let (it, _) = two_picks_one_level(10.0, 13.0);
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].1.contains_key(&sku) || carts["tok-b"].1.contains_key(&sku),
+        "one is pending: {carts:?}"
+    );
+}
+
 /// tok-a (track 1) and tok-b (track 2) side by side at bay A2-1f ([`side_by_side`]): level 1
 /// loses an item at `rice_at` with no hand seen, level 2 one at `beans_at` with tok-a's hand
 /// seen in it (in front of tok-a) from a tenth of a second before.

@@ -432,6 +432,18 @@ fn a_hand_fused_into_a_body_beyond_an_arm_from_it_is_the_nearest_bodys() {
     carts_all_exact(Scenario::Returns, 405, "returns-405", 8);
 }
 
+/// Two picks from one level a moment apart. Busy seed 501: a bag of crisps taken from bay
+/// C1-3b level 0 at t = 44.3, no hand seen, open between the taker and a neighbour (21 of 22
+/// carts exact); the neighbour's own hand, seen in the level from t = 44.9 on, took another
+/// bag there 0.5 s later, named for them alone. Busy seed 161: a bag of coffee taken from bay
+/// A1-3f level 0 at t = 45.8, open between two, the other one taking a bag there 0.7 s later
+/// with their hand seen (20 of 22). A body takes what it takes from a level in one reach: the
+/// open pick is the other one's (22 of 22 each).
+#[test]
+fn a_pick_open_between_two_is_the_others_when_one_took_from_that_level_a_moment_apart() {
+    busy_carts_all_exact(&[501, 161]);
+}
+
 /// Busy seed 316: two cans of cola taken at bay A1-4f level 1 at t = 38.2 by tok-5, open among
 /// five shoppers and named first for another; one put back by tok-5 at t = 64.9, their hand
 /// seen. A put-back is of one who carries the item, and tok-5 carried none in cart or pending:
