@@ -3257,6 +3257,28 @@ impl Interact {
                     .map(|x| x.0),
             );
             add_rivals(&mut rivals, k, others);
+            // The body the hand is named for walked up or on past, and one of the others
+            // stood still (a track unseen for a tick read at the nearest ticks it was seen):
+            // a shopper stops to take an item; the walker is no candidate.
+            let walked = |x: usize| self.walked(x, since) || self.walked_by_ends(x, since);
+            if walked(k) {
+                let left: Vec<usize> = std::iter::once(k)
+                    .chain(rivals.iter().copied())
+                    .filter(|&x| !walked(x))
+                    .collect();
+                if left.iter().any(|&x| self.still_by_ends(x, since)) {
+                    tracing::debug!(
+                        shelf = shelf_id,
+                        level,
+                        since,
+                        ?left,
+                        "shelf change: a far hand of one who walked past"
+                    );
+                    who = Some(left[0]);
+                    rivals = left[1..].to_vec();
+                }
+            }
+            let k = who.unwrap_or(k);
             // Not of one named alone for another change, in another level or bay, that began
             // within a moment of this one (one body, one change at a time), unless nobody
             // else could have made it.
@@ -4272,6 +4294,23 @@ impl Interact {
     /// of those seconds read at the nearest tick (within [`ENDS_WITHIN_S`]) where one track of
     /// theirs, and only one, was seen (a track unseen for a tick is not standing still there).
     fn walked_by_ends(&self, k: usize, time: f64) -> bool {
+        self.moved_by_ends(k, time)
+            .iter()
+            .any(|m| m.is_some_and(|m| m > WALKED_M))
+    }
+
+    /// Whether shopper `k` stood still (moved under [`STILL_M`]) in both the second before
+    /// and the second after `time`, each end read as by [`Self::walked_by_ends`].
+    fn still_by_ends(&self, k: usize, time: f64) -> bool {
+        self.moved_by_ends(k, time)
+            .iter()
+            .all(|m| m.is_some_and(|m| m < STILL_M))
+    }
+
+    /// How far shopper `k` moved in the second before and in the second after `time`, each
+    /// end of those seconds read at the nearest tick (within [`ENDS_WITHIN_S`]) where one track
+    /// of theirs, and only one, was seen.
+    fn moved_by_ends(&self, k: usize, time: f64) -> [Option<f64>; 2] {
         let at = |t: f64| {
             self.history
                 .iter()
@@ -4289,12 +4328,7 @@ impl Interact {
                 .map(|x| x.1)
         };
         [(time - STILL_WINDOW_S, time), (time, time + STILL_WINDOW_S)]
-            .iter()
-            .any(|(a, b)| {
-                at(*a)
-                    .zip(at(*b))
-                    .is_some_and(|(p, q)| p.distance(q) > WALKED_M)
-            })
+            .map(|(a, b)| at(a).zip(at(b)).map(|(p, q)| p.distance(q)))
     }
 
     /// Whether shopper `k` walked in the second before or the second after `time`.

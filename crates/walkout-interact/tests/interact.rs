@@ -3606,6 +3606,29 @@ fn a_hand_seen_through_a_walkers_track_is_also_of_the_body_standing_still_in_fro
 }
 
 #[test]
+fn a_hand_seen_through_a_walker_beyond_an_arm_from_it_is_of_the_body_that_stood_there() {
+    // [`one_stands_one_walks_past`]: a hand in the level (x 9.8) is seen once, at t = 10.2,
+    // through the walker's track alone, the walker 0.95 m from it by then (at x 10.7, beyond
+    // an arm and a lean): a hand seen through a body that walked on past is not its own; of
+    // those within reach, the one who stood still took the item.
+    // tok-a's own track went unseen (coasting) from 9.9 to 10.2: read at the nearest ticks
+    // it was seen, it stood still the second either side of the change.
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let (sku, _) = level(&s, "A2-1f", 1);
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let out = drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
+        if (10.15..10.25).contains(&t) {
+            it.reach(t, &[hand_at(shelf, (9.8, 3.1, 1.0), 2)]);
+        }
+        let mut tracks = still_and_walker(t, 0.0..0.0);
+        tracks[0].seen = !(9.85..10.25).contains(&t);
+        tracks
+    });
+    assert_tok_a_took(&it, &out, &sku, 1);
+}
+
+#[test]
 fn a_walker_whose_track_went_unseen_as_the_change_began_takes_no_share_of_several_units() {
     // tok-a (track 1) stands still 0.45 m from bay A2-1f; tok-b (track 2) walks along its face
     // at 1 m/s, passing around t = 10, when level 1 loses two items. tok-a's hand, right in

@@ -432,6 +432,16 @@ fn a_hand_fused_into_a_body_beyond_an_arm_from_it_is_the_nearest_bodys() {
     carts_all_exact(Scenario::Returns, 405, "returns-405", 8);
 }
 
+/// A hand seen through a walker's track. Busy seed 108: a bag of crisps taken from bay C1-3b
+/// level 1 at t = 77.0 by a shopper standing at it (their track unseen for a few ticks as it
+/// changed); the hand was seen once, fused into the track of a shopper walking past 1.0 m
+/// from it: open between the two (20 of 22 carts exact). A shopper stops to take an item: the
+/// walker is no candidate (22 of 22).
+#[test]
+fn a_hand_seen_through_a_walker_beyond_an_arm_is_of_the_one_who_stood_there() {
+    busy_carts_all_exact(&[108]);
+}
+
 /// Two picks from one level a moment apart. Busy seed 501: a bag of crisps taken from bay
 /// C1-3b level 0 at t = 44.3, no hand seen, open between the taker and a neighbour (21 of 22
 /// carts exact); the neighbour's own hand, seen in the level from t = 44.9 on, took another
