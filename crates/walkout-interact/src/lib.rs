@@ -2637,11 +2637,31 @@ impl Interact {
                         keep_cost += (ka - hk).abs();
                         swap_cost += (ka - hl).abs();
                     }
+                    // Keeping and swapping differ by twice the margin, or, where only these two
+                    // shoppers are in doubt (with nobody else), by as much as their heights do
+                    // where that is less (each track's own reading can say no more than that:
+                    // over it, both tracks say the same).
+                    let only_two = [d.lost, d.kept].iter().all(|&x| {
+                        self.shoppers[x]
+                            .confusable
+                            .iter()
+                            .all(|&y| y == d.lost || y == d.kept)
+                    }) && self
+                        .doubts
+                        .iter()
+                        .filter(|x| [x.lost, x.kept].iter().any(|&y| y == d.lost || y == d.kept))
+                        .count()
+                        == 1;
+                    let need = if only_two {
+                        (2.0 * margin).min((hl - hk).abs())
+                    } else {
+                        2.0 * margin
+                    };
                     if (hl - hk).abs() < margin {
                         None
-                    } else if swap_cost + 2.0 * margin < keep_cost && kept_after.is_some() {
+                    } else if swap_cost + need < keep_cost && kept_after.is_some() {
                         Some(true)
-                    } else if keep_cost + 2.0 * margin < swap_cost {
+                    } else if keep_cost + need < swap_cost {
                         Some(false)
                     } else {
                         None

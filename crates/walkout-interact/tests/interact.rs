@@ -788,6 +788,38 @@ fn a_doubt_between_shoppers_3_5_cm_apart_in_height_is_settled_by_both_tracks() {
     );
 }
 
+/// Two shoppers 4.2 cm apart in height, in doubt with nobody else: keeping and swapping
+/// cannot differ by twice the 3 cm margin unless both tracks measure within 1.2 cm of them on
+/// average, but they may differ by as much as the two heights do, each track then alone
+/// saying the same.
+#[test]
+fn a_doubt_between_shoppers_4_cm_apart_is_settled_where_each_track_says_the_same() {
+    let s = store();
+    let (sku, _) = level(&s, "A2-1f", 1);
+    // tok-a is 1.808 m tall, tok-b 1.85 m. Track 2 measures 1.812 m after they met (tok-a's
+    // height, 0.4 cm off), the track found later 1.84 m (tok-b's, 1 cm off): they swapped
+    // (keeping costs 7 cm, swapping 1.4 cm).
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run_with(&mut it, &s, 20.5, |_| 1.808, 1.812, Some((16.5, 9.0, 1.84)));
+    assert_swapped(&it, &sku);
+    // The found track at 1.825 m is nearer tok-a's height than tok-b's: the two tracks do not
+    // say the same, and the pick stays pending.
+    let mut it = Interact::new(&s, InteractConfig::default());
+    let _ = swap_run_with(
+        &mut it,
+        &s,
+        20.5,
+        |_| 1.808,
+        1.808,
+        Some((16.5, 9.0, 1.825)),
+    );
+    let carts = it.carts_by_token();
+    assert!(
+        carts["tok-a"].0.is_empty() && carts["tok-b"].0.is_empty(),
+        "{carts:?}"
+    );
+}
+
 #[test]
 fn a_pick_where_no_track_is_seen_goes_to_the_one_shopper_nobody_saw() {
     let s = store();
