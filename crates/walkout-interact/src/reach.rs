@@ -342,6 +342,72 @@ fn depth_in_box(p: DVec3, min: DVec3, max: DVec3) -> f64 {
         .min(max.y - p.y)
 }
 
+/// A track as [`settle_by_appearance`] weighs it: id, floor position (metres) where it is
+/// confirmed at this tick, and appearance.
+pub type TrackLook<'a> = (u64, Option<DVec2>, Option<&'a [f32]>);
+
+/// Names each hand by the person whose appearance the boxes carrying its wrists wear: the box
+/// that carries a wrist is the reaching person's own, whichever neighbour the fusion gave it to
+/// (in a crowd one view's box may join a neighbour's track, so a hand is named by two tracks,
+/// by the wrong one, or by none). The candidates are the tracks already named and the
+/// confirmed ones standing within `near_m` of the hand on the floor. Where every box with an embedding is
+/// more like one candidate's appearance than like any other's, by `margin` in cosine
+/// similarity, and all of them name the same candidate, the hand is that candidate's alone.
+/// Otherwise (no embeddings, a candidate with no appearance yet, boxes of two people, or too
+/// close to call) the hand stays as [`attribute`] named it.
+pub fn settle_by_appearance(
+    reaches: &mut [Reach],
+    per_camera: &[Vec<Detection>],
+    tracks: &[TrackLook<'_>],
+    near_m: f64,
+    margin: f64,
+) {
+    for r in reaches.iter_mut() {
+        let mut cands: Vec<(u64, &[f32])> = Vec::new();
+        let mut blind = false;
+        for &(id, at, look) in tracks {
+            let near = at.is_some_and(|at| at.distance(r.p.truncate()) < near_m);
+            if !r.tracks.contains(&id) && !near {
+                continue;
+            }
+            match look {
+                Some(e) => cands.push((id, e)),
+                None => blind = true,
+            }
+        }
+        if blind || cands.len() < 2 {
+            continue;
+        }
+        let mut named = None;
+        for &(c, i) in &r.detections {
+            let Some(b) = per_camera
+                .get(usize::from(c))
+                .and_then(|v| v.get(i as usize))
+                .and_then(|d| d.embedding.as_deref())
+            else {
+                continue;
+            };
+            let (mut best, mut best_s, mut second_s) = (0, f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for &(id, e) in &cands {
+                let s = crate::cosine(b, e);
+                if s > best_s {
+                    (best, best_s, second_s) = (id, s, best_s);
+                } else if s > second_s {
+                    second_s = s;
+                }
+            }
+            if best_s - second_s < margin || named.is_some_and(|n| n != best) {
+                named = None;
+                break;
+            }
+            named = Some(best);
+        }
+        if let Some(id) = named {
+            r.tracks = vec![id];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +430,88 @@ mod tests {
         let b = (DVec3::ZERO, DVec3::new(2.0, 1.0, 2.0));
         assert!((depth_in_box(DVec3::new(1.0, 0.1, 0.5), b.0, b.1) - 0.1).abs() < 1e-12);
         assert!((depth_in_box(DVec3::new(2.5, 0.5, 0.5), b.0, b.1) + 0.5).abs() < 1e-12);
+    }
+
+    /// An outfit: unit vector `i` of 8, with a little of the next one.
+    fn look(i: usize) -> Vec<f32> {
+        let mut v = vec![0.0f32; 8];
+        v[i] = 0.95;
+        v[(i + 1) % 8] = 0.312_25;
+        v
+    }
+
+    fn boxed(look: Option<Vec<f32>>) -> Detection {
+        Detection {
+            left: 0.0,
+            top: 0.0,
+            width: 10.0,
+            height: 30.0,
+            score: 0.9,
+            embedding: look,
+            wrists: Vec::new(),
+        }
+    }
+
+    fn hand(tracks: Vec<u64>) -> Reach {
+        Reach {
+            shelf: 0,
+            p: DVec3::new(1.0, 1.0, 1.0),
+            detections: vec![(0, 0), (1, 0)],
+            tracks,
+            glimpse: false,
+        }
+    }
+
+    #[test]
+    fn a_hand_is_named_by_the_appearance_its_wrist_boxes_wear() {
+        let (a, b, c) = (look(0), look(2), look(4));
+        assert!(crate::cosine(&a, &b) < 0.5 && crate::cosine(&a, &c) < 0.5);
+        let here = Some(DVec2::new(1.3, 1.0));
+        let far = Some(DVec2::new(3.0, 1.0));
+        let tracks: Vec<TrackLook<'_>> =
+            vec![(1, here, Some(&a)), (2, here, Some(&b)), (3, far, Some(&c))];
+        let wearing = |x: &[f32], y: &[f32]| {
+            vec![vec![boxed(Some(x.to_vec()))], vec![boxed(Some(y.to_vec()))]]
+        };
+        // Fused into both neighbours' tracks; both boxes wear 2's outfit: 2's hand.
+        let mut r = vec![hand(vec![1, 2])];
+        settle_by_appearance(&mut r, &wearing(&b, &b), &tracks, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![2]);
+        // Fused into 1 alone, but both boxes wear 2's outfit and 2 stands within reach.
+        let mut r = vec![hand(vec![1])];
+        settle_by_appearance(&mut r, &wearing(&b, &b), &tracks, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![2]);
+        // Fused into nobody: the one near whose outfit both boxes wear.
+        let mut r = vec![hand(vec![])];
+        settle_by_appearance(&mut r, &wearing(&a, &a), &tracks, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![1]);
+        // 3 stands 2 m away: never a candidate though the boxes wear its outfit.
+        let mut r = vec![hand(vec![1, 2])];
+        settle_by_appearance(&mut r, &wearing(&c, &c), &tracks, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![1, 2]);
+        // The two boxes are of two people: left as fused.
+        let mut r = vec![hand(vec![1, 2])];
+        settle_by_appearance(&mut r, &wearing(&a, &b), &tracks, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![1, 2]);
+        // A box wearing a blend of both outfits is too close to call.
+        let mix: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+        let mut r = vec![hand(vec![1, 2])];
+        settle_by_appearance(&mut r, &wearing(&mix, &b), &tracks, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![1, 2]);
+        // A candidate with no appearance yet: nothing is weighed.
+        let blind: Vec<TrackLook<'_>> = vec![(1, here, Some(&a)), (2, here, None)];
+        let mut r = vec![hand(vec![1, 2])];
+        settle_by_appearance(&mut r, &wearing(&a, &a), &blind, 1.0, 0.3);
+        assert_eq!(r[0].tracks, vec![1, 2]);
+        // No embeddings at all (no embedder ran): left as fused.
+        let mut r = vec![hand(vec![1, 2])];
+        settle_by_appearance(
+            &mut r,
+            &[vec![boxed(None)], vec![boxed(None)]],
+            &tracks,
+            1.0,
+            0.3,
+        );
+        assert_eq!(r[0].tracks, vec![1, 2]);
     }
 }

@@ -101,6 +101,14 @@ pub const REACH_AGREE_M: f64 = 0.1;
 /// reaching up to it (above chest height: no hand hangs or holds a phone there), metres.
 pub const GLIMPSE_MIN_Z_M: f64 = 1.2;
 
+/// A hand's wrist boxes are weighed against the appearance of the tracks confirmed within this
+/// distance of it on the floor (and of those its boxes were fused into), metres: an arm's
+/// reach and a little more.
+pub const HAND_NEAR_M: f64 = 1.0;
+/// Each box carrying a hand's wrist must be this much more like one of those tracks than like
+/// any other (cosine similarity) for the hand to be that track's alone.
+pub const HAND_LOOK_MARGIN: f64 = 0.3;
+
 /// What a store replay produced.
 #[derive(Debug, Clone, Default)]
 pub struct StoreReplayResult {
@@ -169,6 +177,21 @@ pub fn hands(
             .tracks()
             .iter()
             .map(|t| (t.id, t.detections.as_slice())),
+    );
+    let looks: Vec<walkout_interact::reach::TrackLook<'_>> = tracker
+        .tracks()
+        .iter()
+        .map(|t| {
+            let at = (t.state == TrackState::Confirmed).then(|| t.position.into());
+            (t.id, at, t.embedding.as_deref())
+        })
+        .collect();
+    walkout_interact::reach::settle_by_appearance(
+        &mut hands,
+        per_camera,
+        &looks,
+        HAND_NEAR_M,
+        HAND_LOOK_MARGIN,
     );
     walkout_interact::reach::drop_hanging(
         &mut hands,

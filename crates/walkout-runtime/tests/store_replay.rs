@@ -439,6 +439,18 @@ fn a_hand_fused_into_a_body_beyond_an_arm_from_it_is_the_nearest_bodys() {
     carts_all_exact(Scenario::Returns, 405, "returns-405", 8);
 }
 
+/// A hand is whose outfit the boxes carrying its wrist wear. Busy seed 586: a bag of nuts taken
+/// at bay B1-2b level 2 at t = 74.5; the boxes carrying the taker's wrist were fused into a
+/// neighbour's track 0.8 m from the hand, and the pick was named for the neighbour alone:
+/// silently wrong (20 of 22 exact, 2 silently wrong). Busy seed 610: a packet of biscuits taken
+/// at bay C2-1b level 1 at t = 66.5, the wrist's boxes fused into two shoppers' tracks: open
+/// between them (20 of 22). Each wrist box wears its own person's outfit: both hands are the
+/// taker's (22 of 22 each).
+#[test]
+fn a_hand_is_of_the_track_whose_outfit_its_wrist_boxes_wear() {
+    busy_carts_all_exact(&[586, 610]);
+}
+
 /// A hand seen through a walker's track. Busy seed 108: a bag of crisps taken from bay C1-3b
 /// level 1 at t = 77.0 by a shopper standing at it (their track unseen for a few ticks as it
 /// changed); the hand was seen once, fused into the track of a shopper walking past 1.0 m
