@@ -394,6 +394,8 @@ pub struct Interact {
     reaches: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
     /// Hands glimpsed by one camera high on a bay's face ([`reach::glimpses`]), as `reaches`.
     glimpses: VecDeque<(f64, usize, glam::DVec3, Vec<u64>)>,
+    /// What the boxes carrying each hand in `reaches` wore (one to one with it).
+    looks: VecDeque<Option<Vec<f32>>>,
     /// Shared event-id source (the daemon's camera events use it too).
     ids: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     doubts: Vec<Doubt>,
@@ -434,6 +436,10 @@ const UNSEEN_NEAR_M: f64 = 2.0;
 /// or put back something), not one passing by; another's, seen half as often or less
 /// around a change, passed by.
 const HAND_DWELL_TICKS: u32 = 4;
+/// A shopper's hand seen in a level in this many ticks, each time in boxes wearing their own
+/// outfit (the box carrying a wrist is its own person's), is theirs as surely as one that
+/// dwelt there: no unseen shopper's body merged into their track lent it.
+const HAND_WORN_TICKS: u32 = 2;
 
 /// How far a shelf's weight must fall from a peak and rise again for a second hand contact
 /// within one change, kg (about eight times a load cell's noise: a single pick's weight only
@@ -879,6 +885,7 @@ impl Interact {
             reaches: VecDeque::new(),
             made: VecDeque::new(),
             glimpses: VecDeque::new(),
+            looks: VecDeque::new(),
             ids: None,
             doubts: Vec::new(),
             open_events: Vec::new(),
@@ -949,11 +956,24 @@ impl Interact {
                 &mut self.reaches
             };
             to.push_back((time, r.shelf, r.p, r.tracks.clone()));
-        }
-        for q in [&mut self.reaches, &mut self.glimpses] {
-            while q.front().is_some_and(|(t, _, _, _)| *t < time - 20.0) {
-                q.pop_front();
+            if !r.glimpse {
+                self.looks.push_back(r.look.clone());
             }
+        }
+        while self
+            .reaches
+            .front()
+            .is_some_and(|(t, _, _, _)| *t < time - 20.0)
+        {
+            self.reaches.pop_front();
+            self.looks.pop_front();
+        }
+        while self
+            .glimpses
+            .front()
+            .is_some_and(|(t, _, _, _)| *t < time - 20.0)
+        {
+            self.glimpses.pop_front();
         }
     }
 
@@ -3230,12 +3250,14 @@ impl Interact {
         // unless the hands seen in the level were all known shoppers' (every level of every bay
         // is seen by two cameras: an unseen shopper's hand there would be a hand of nobody's).
         // The hand must have dwelt there, one shopper's alone (a body merged into a
-        // neighbour's track lends it its hand).
+        // neighbour's track lends it its hand), or been seen there twice in boxes wearing the
+        // shopper's own outfit (a neighbour's body lends its own clothes with its hand).
         let hands_known = hand_seen
             && !unseen
             && near.len() == 1
             && !self.anonymous_hand(si, level as usize, since)
-            && self.hand_sightings(si, level as usize, since, near[0].0) >= HAND_DWELL_TICKS;
+            && (self.hand_sightings(si, level as usize, since, near[0].0) >= HAND_DWELL_TICKS
+                || self.hand_worn(si, level as usize, since, near[0].0) >= HAND_WORN_TICKS);
         if !unseen
             && !hands_known
             && let Some(k) = who
@@ -4037,6 +4059,26 @@ impl Interact {
     fn hand_there(&self, shelf: usize, level: usize, time: f64, k: usize) -> bool {
         self.hands_at_level(shelf, level, time - 0.3, time + 0.5)
             .any(|(t, _, _, whose)| whose.iter().any(|w| self.owner_at(*w, *t) == Some(k)))
+    }
+
+    /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time` whose
+    /// wrist boxes wore `k`'s outfit.
+    fn hand_worn(&self, shelf: usize, level: usize, time: f64, k: usize) -> u32 {
+        let Some(o) = self.shoppers[k].outfit() else {
+            return 0;
+        };
+        let info = &self.shelves[shelf];
+        self.reaches
+            .iter()
+            .zip(&self.looks)
+            .filter(|((t, s, p, whose), look)| {
+                *s == shelf
+                    && (time - 1.0..=time + 1.0).contains(t)
+                    && info.level_at(p.z) == Some(level)
+                    && whose.iter().any(|w| self.owner_at(*w, *t) == Some(k))
+                    && look.as_deref().is_some_and(|l| cosine(l, o) >= OUTFIT_SAME)
+            })
+            .count() as u32
     }
 
     /// Sightings of shopper `k`'s hand in `shelf` at `level` within a second of `time`.

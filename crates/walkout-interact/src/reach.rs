@@ -23,6 +23,9 @@ pub struct Reach {
     pub tracks: Vec<u64>,
     /// Seen by one camera only ([`glimpses`]): where its ray entered the bay, high on its face.
     pub glimpse: bool,
+    /// The appearance the boxes carrying its wrists wear, where they agree (one person's):
+    /// set by [`settle_by_appearance`].
+    pub look: Option<Vec<f32>>,
 }
 
 /// Names the tracks whose detections carried each hand: `tracks` gives, per track, the
@@ -139,6 +142,7 @@ fn triangulate(rays: &[Ray], shelves: &[Shelf], agree_m: f64) -> Vec<Reach> {
                         detections: dets.to_vec(),
                         tracks: Vec::new(),
                         glimpse: false,
+                        look: None,
                     },
                     p,
                     1,
@@ -221,6 +225,7 @@ fn glimpses_of(
             },
             tracks: Vec::new(),
             glimpse: true,
+            look: None,
         })
         .collect()
 }
@@ -342,6 +347,39 @@ fn depth_in_box(p: DVec3, min: DVec3, max: DVec3) -> f64 {
         .min(max.y - p.y)
 }
 
+/// The mean appearance of the boxes carrying a hand's wrists, where every two of them are
+/// alike (`OUTFIT_SAME`): one person's.
+fn agreed_look(r: &Reach, per_camera: &[Vec<Detection>]) -> Option<Vec<f32>> {
+    let boxes: Vec<&[f32]> = r
+        .detections
+        .iter()
+        .filter_map(|&(c, i)| {
+            per_camera
+                .get(usize::from(c))
+                .and_then(|v| v.get(i as usize))
+                .and_then(|d| d.embedding.as_deref())
+        })
+        .collect();
+    let first = boxes.first()?;
+    if boxes.iter().any(|b| b.len() != first.len())
+        || boxes.iter().enumerate().any(|(i, a)| {
+            boxes[i + 1..]
+                .iter()
+                .any(|b| crate::cosine(a, b) < crate::OUTFIT_SAME)
+        })
+    {
+        return None;
+    }
+    let mut m = vec![0.0f32; first.len()];
+    for b in &boxes {
+        for (x, y) in m.iter_mut().zip(b.iter()) {
+            *x += y;
+        }
+    }
+    let n = m.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    Some(m.into_iter().map(|x| x / n).collect())
+}
+
 /// A track as [`settle_by_appearance`] weighs it: id, floor position (metres) where it is
 /// confirmed at this tick, and appearance.
 pub type TrackLook<'a> = (u64, Option<DVec2>, Option<&'a [f32]>);
@@ -363,6 +401,7 @@ pub fn settle_by_appearance(
     margin: f64,
 ) {
     for r in reaches.iter_mut() {
+        r.look = agreed_look(r, per_camera);
         let mut cands: Vec<(u64, &[f32])> = Vec::new();
         let mut blind = false;
         for &(id, at, look) in tracks {
@@ -459,6 +498,7 @@ mod tests {
             detections: vec![(0, 0), (1, 0)],
             tracks,
             glimpse: false,
+            look: None,
         }
     }
 
@@ -477,6 +517,8 @@ mod tests {
         let mut r = vec![hand(vec![1, 2])];
         settle_by_appearance(&mut r, &wearing(&b, &b), &tracks, 1.0, 0.3);
         assert_eq!(r[0].tracks, vec![2]);
+        let worn = r[0].look.as_deref().expect("one person's boxes");
+        assert!(crate::cosine(worn, &b) > 0.999, "{worn:?}");
         // Fused into 1 alone, but both boxes wear 2's outfit and 2 stands within reach.
         let mut r = vec![hand(vec![1])];
         settle_by_appearance(&mut r, &wearing(&b, &b), &tracks, 1.0, 0.3);
@@ -493,6 +535,7 @@ mod tests {
         let mut r = vec![hand(vec![1, 2])];
         settle_by_appearance(&mut r, &wearing(&a, &b), &tracks, 1.0, 0.3);
         assert_eq!(r[0].tracks, vec![1, 2]);
+        assert!(r[0].look.is_none(), "two people's boxes wear no one look");
         // A box wearing a blend of both outfits is too close to call.
         let mix: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
         let mut r = vec![hand(vec![1, 2])];

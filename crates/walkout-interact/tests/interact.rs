@@ -369,6 +369,7 @@ fn hand_at(shelf: usize, (x, y, z): (f64, f64, f64), track: u64) -> walkout_inte
         detections: Vec::new(),
         tracks: vec![track],
         glimpse: false,
+        look: None,
     }
 }
 
@@ -1030,6 +1031,7 @@ fn side_by_side_hands_over(hands: impl Fn(f64) -> Hands) -> (Interact, Vec<Outpu
                     detections: Vec::new(),
                     tracks,
                     glimpse: false,
+                    look: None,
                 })
                 .collect();
             it.reach(t, &seen);
@@ -1988,6 +1990,7 @@ fn a_hand_is_named_by_the_track_holding_most_of_its_detections() {
         detections: vec![(0, 1), (1, 2), (2, 0)],
         tracks: Vec::new(),
         glimpse: false,
+        look: None,
     }];
     // Two of its three views were fused into track 7, one into its neighbour 8.
     let t7 = [(0, 1), (1, 2), (5, 5)];
@@ -2726,6 +2729,7 @@ fn pick_beside_a_lost_shopper(anonymous: Option<f64>) -> Vec<Output> {
                     detections: Vec::new(),
                     tracks: Vec::new(),
                     glimpse: false,
+                    look: None,
                 });
             }
             it.reach(t, &seen);
@@ -3212,6 +3216,49 @@ fn one_hand_pick(
     })
 }
 
+/// tok-a's track 1 walks to bay A2-1f and stands there; tok-b's track 2 walks to 1.2 m
+/// beside it, 0.6 m from the bay's corner, and goes unseen from t = 8.5 (tok-b is lost there,
+/// farther from tok-a than a swap). Each track wears its own outfit. tok-a's hand is seen in
+/// level 1 at two ticks as its item leaves (t = 10), fused into track 1, the boxes carrying
+/// its wrists wearing `look`.
+fn brief_hand_beside_unseen(look: Option<Vec<f32>>) -> Vec<Output> {
+    let s = store();
+    let shelf = s.shelves.iter().position(|x| x.id == "A2-1f").expect("bay");
+    let mut it = Interact::new(&s, InteractConfig::default());
+    drive(&mut it, &s, 16.0, ("A2-1f", 1, 10.0), |t, it| {
+        if (9.95..10.15).contains(&t) {
+            let mut hand = hand_at(shelf, (10.4, 3.1, 1.0), 1);
+            hand.look = look.clone();
+            it.reach(t, &[hand]);
+        }
+        let u = ((t - 1.0) / 6.0).min(1.0);
+        let mut a = track(1, 2.0 + 8.4 * u, 0.8 + 1.7 * u, 1.70);
+        a.embedding = Some(outfit(0));
+        let mut tracks = vec![a];
+        if (3.0..8.5).contains(&t) {
+            let v = ((t - 3.0) / 5.0).min(1.0);
+            let mut b = track(2, 2.0 + 9.6 * v, 0.8 + 1.7 * v, 1.85);
+            b.embedding = Some(outfit(1));
+            tracks.push(b);
+        }
+        tracks
+    })
+}
+
+#[test]
+fn a_brief_hand_in_boxes_wearing_its_shoppers_outfit_is_not_an_unseen_neighbours() {
+    let a = pseudonym_of("tok-a").to_string();
+    // Seen twice, boxes unknown or wearing another outfit: tok-b, unseen beside the bay,
+    // could have lent tok-a's track that hand (a body merged into a neighbour's track).
+    for look in [None, Some(outfit(1))] {
+        let out = brief_hand_beside_unseen(look.clone());
+        assert_eq!(pick_candidates(&out), Some(2), "{look:?}");
+    }
+    // The boxes carrying the wrist wear tok-a's outfit: tok-a's own hand.
+    let out = brief_hand_beside_unseen(Some(outfit(0)));
+    assert_eq!(picks(&out), vec![(Some(a), 1, 0)]);
+}
+
 /// tok-a's track 1 goes unseen in the aisle at t = 4 (tok-a is lost there, nobody near) and
 /// tok-a is found again on track 3 nearby, which walks on along the aisle. At t = 9 the
 /// tracker carries track 1 on with tok-b's detections, beside tok-b's own track 2 at bay
@@ -3492,6 +3539,7 @@ fn glimpsed_pick_by(
                 detections: vec![(3, 0)],
                 tracks,
                 glimpse: true,
+                look: None,
             })
             .collect();
         if !seen.is_empty() {
@@ -3902,6 +3950,7 @@ fn two_picks_one_level(open_at: f64, b_at: f64) -> (Interact, Vec<Output>) {
                     detections: Vec::new(),
                     tracks: vec![2],
                     glimpse: false,
+                    look: None,
                 }],
             );
         }
@@ -3961,6 +4010,7 @@ fn rice_open_beans_a(rice_at: f64, beans_at: f64) -> (Interact, Vec<Output>) {
                     detections: Vec::new(),
                     tracks: vec![1],
                     glimpse: false,
+                    look: None,
                 }],
             );
         }

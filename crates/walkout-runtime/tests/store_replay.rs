@@ -451,6 +451,18 @@ fn a_hand_is_of_the_track_whose_outfit_its_wrist_boxes_wear() {
     busy_carts_all_exact(&[586, 610]);
 }
 
+/// A brief hand in boxes wearing its shopper's own outfit is theirs. Busy seed 15: a bottle of
+/// water taken at bay A1-4f level 0 at t = 83.4 by a shopper whose hand was seen there at only
+/// a few ticks (not dwelling); another shopper, unseen then and last seen beside the bay,
+/// could have lent that track their hand (a body merged into a neighbour's track): open
+/// between the two (21 of 22 carts exact). Busy seed 77: a can of cola at bay A1-4f level 1
+/// at t = 67.3, the same (21 of 22). The boxes carrying the wrist wore the taker's outfit at
+/// two ticks or more: no one else's body lent it (22 of 22 each).
+#[test]
+fn a_brief_hand_in_boxes_wearing_its_shoppers_outfit_is_theirs() {
+    busy_carts_all_exact(&[15, 77]);
+}
+
 /// A hand seen through a walker's track. Busy seed 108: a bag of crisps taken from bay C1-3b
 /// level 1 at t = 77.0 by a shopper standing at it (their track unseen for a few ticks as it
 /// changed); the hand was seen once, fused into the track of a shopper walking past 1.0 m
