@@ -3942,17 +3942,7 @@ fn two_picks_one_level(open_at: f64, b_at: f64) -> (Interact, Vec<Output>) {
     let mut t: f64 = 1.0;
     while t < 18.0 {
         if (b_at + 0.1..b_at + 0.45).contains(&t) {
-            it.reach(
-                t,
-                &[walkout_interact::reach::Reach {
-                    shelf,
-                    p: glam::DVec3::new(10.9, 3.1, 1.0),
-                    detections: Vec::new(),
-                    tracks: vec![2],
-                    glimpse: false,
-                    look: None,
-                }],
-            );
+            it.reach(t, &[hand_at(shelf, (10.9, 3.1, 1.0), 2)]);
         }
         out.extend(it.tick(t, &side_by_side(t)));
         let gone = f64::from(u8::from(t >= open_at)) + f64::from(u8::from(t >= b_at));
@@ -4002,17 +3992,7 @@ fn rice_open_beans_a(rice_at: f64, beans_at: f64) -> (Interact, Vec<Output>) {
     let mut t: f64 = 1.0;
     while t < 16.0 {
         if (beans_at - 0.1..beans_at + 0.3).contains(&t) {
-            it.reach(
-                t,
-                &[walkout_interact::reach::Reach {
-                    shelf,
-                    p: glam::DVec3::new(10.4, 3.1, 1.6),
-                    detections: Vec::new(),
-                    tracks: vec![1],
-                    glimpse: false,
-                    look: None,
-                }],
-            );
+            it.reach(t, &[hand_at(shelf, (10.4, 3.1, 1.6), 1)]);
         }
         out.extend(it.tick(t, &side_by_side(t)));
         for r in cell("A2-1f", 1, t, t + 0.1, rice_at, 20.0, -rice)
