@@ -521,6 +521,10 @@ const BODY_HALF_DEPTH_M: f64 = 0.2;
 /// A hand making a part of a split change is in the level within this long of the part's
 /// contact beginning, seconds.
 const HAND_BACK_S: f64 = 0.5;
+/// A hand seen in a level before a change there began, no more than this long after an
+/// earlier change at that level named for its shopper alone began, made the earlier one,
+/// seconds.
+const STALE_HAND_S: f64 = 2.0;
 /// See [`BUSY_HAND_TICKS`], seconds either side of the change's start.
 const BUSY_WINDOW_S: f64 = 0.4;
 /// A body (its track) this far from a hand cannot have reached it, metres: twice an arm
@@ -1017,6 +1021,23 @@ impl Interact {
         for (tr, s, p, whose) in self.reaches.iter().filter(near) {
             let (tr, _s, p) = (*tr, *s, *p);
             if !at_level(&p) {
+                continue;
+            }
+            // A hand seen before this change began, of shoppers each named alone for an earlier
+            // change at this level then, made that change.
+            if tr < time - HAND_RUN_GAP_S
+                && !whose.is_empty()
+                && whose.iter().all(|w| {
+                    self.owner_at(*w, tr).is_some_and(|k| {
+                        self.made.iter().any(|&(t, s, l, who, _)| {
+                            who == k
+                                && (s, l as usize) == (shelf, level)
+                                && t < time - 0.05
+                                && t >= tr - STALE_HAND_S
+                        })
+                    })
+                })
+            {
                 continue;
             }
             tracing::trace!(
@@ -3170,6 +3191,16 @@ impl Interact {
             [first, rest @ ..] if unseen => Some((first.0, rest.iter().map(|r| r.0).collect())),
             [first, ..] => {
                 let at = (shelf_id, level, since);
+                // With no hand seen, one walking up or on past the bay then is no nearer than
+                // one who stood still within reach (a shopper stops to take an item): the
+                // margin counts from the nearest who did not walk.
+                let first = if !hand_seen && near.iter().any(|(k, _)| self.stood_still(*k, since)) {
+                    near.iter()
+                        .find(|(k, _)| !self.walked(*k, since))
+                        .unwrap_or(first)
+                } else {
+                    first
+                };
                 let mut close: Vec<usize> = near
                     .iter()
                     .filter(|(_, d)| *d - first.1 < self.cfg.reach_margin_m)

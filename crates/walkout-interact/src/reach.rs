@@ -6,6 +6,13 @@
 //! hanging beside the shelf enter it close together but meet outside. What one camera can tell
 //! is a glimpse ([`glimpses`]): a wrist whose ray enters a bay's face high up, above where hands hang,
 //! from a person standing before that face.
+//!
+//! Two views of one person each carry both wrists, and a ray through one wrist in one view can
+//! cross a ray through the other wrist in the other view inside a bay while both hands hang at
+//! the person's sides. Where the fusion put the two views' boxes in one track, and a ray meets
+//! a ray through a wrist of that same person in another view where hands hang, clear of every
+//! bay, that wrist is hanging there: its ray says nothing about a hand in a bay
+//! ([`hands_and_glimpses`]).
 
 use glam::{DVec2, DVec3};
 use walkout_geometry::coverage::ray_box_entry;
@@ -77,25 +84,32 @@ pub fn drop_hanging(
     });
 }
 
-/// The hands in shelves at one tick, from every camera's detections (in store camera order).
+/// The hands in shelves at one tick, from every camera's detections (in store camera order),
+/// with nothing known of which detections are one person's.
 pub fn reach_points(
     cameras: &[Camera],
     shelves: &[Shelf],
     per_camera: &[Vec<Detection>],
     agree_m: f64,
 ) -> Vec<Reach> {
-    triangulate(&wrist_rays(cameras, shelves, per_camera), shelves, agree_m)
+    let rays = wrist_rays(cameras, shelves, per_camera, agree_m, |_, _| None);
+    triangulate(&rays, shelves, agree_m)
 }
 
-/// [`reach_points`] and then [`glimpses`], from one pass over the wrists' rays.
+/// [`reach_points`] and then [`glimpses`], from one pass over the wrists' rays. `body` names the
+/// person (a track id) a detection (camera index, detection index) was fused into, where known:
+/// a wrist whose ray meets a ray through a wrist of the same person seen by another camera at
+/// the height where hands hang, [`HANG_CLEAR_M`] clear of every bay, within `agree_m`, is
+/// hanging there, and pairs with no other ray in a bay.
 pub fn hands_and_glimpses(
     cameras: &[Camera],
     shelves: &[Shelf],
     per_camera: &[Vec<Detection>],
     agree_m: f64,
     min_z: f64,
+    body: impl Fn(u16, u32) -> Option<u64>,
 ) -> Vec<Reach> {
-    let rays = wrist_rays(cameras, shelves, per_camera);
+    let rays = wrist_rays(cameras, shelves, per_camera, agree_m, body);
     let mut out = triangulate(&rays, shelves, agree_m);
     out.extend(glimpses_of(rays, cameras, shelves, per_camera, min_z));
     out
@@ -112,6 +126,11 @@ fn triangulate(rays: &[Ray], shelves: &[Shelf], agree_m: f64) -> Vec<Reach> {
             }
             // The rays must meet there too: two rays through a wrist hanging beside the bay
             // enter it close together but meet outside it.
+            // A wrist seen hanging (by a third view, or by one of these two through the
+            // person's other wrist) is not in the bay.
+            if a.hanging || b.hanging {
+                continue;
+            }
             let Some((p, gap)) = closest_approach(a.o, a.d, b.o, b.d) else {
                 continue;
             };
@@ -173,7 +192,7 @@ pub fn glimpses(
     per_camera: &[Vec<Detection>],
     min_z: f64,
 ) -> Vec<Reach> {
-    let rays = wrist_rays(cameras, shelves, per_camera);
+    let rays = wrist_rays(cameras, shelves, per_camera, 0.0, |_, _| None);
     glimpses_of(rays, cameras, shelves, per_camera, min_z)
 }
 
@@ -269,7 +288,13 @@ pub fn before_face(min: DVec2, max: DVec2, b: DVec2, p: DVec3) -> bool {
         || ((p.x - max.x).abs() < ON && b.x > max.x)
 }
 
-/// A wrist's viewing ray and the first bay it enters, where.
+/// How far clear of every bay (on the floor plane) two rays through one person's wrists must
+/// meet for a hanging wrist to explain them, metres: a hand's width (a hand hanging against a
+/// bay's face is in the same place as one reaching into it).
+pub const HANG_CLEAR_M: f64 = 0.1;
+
+/// A wrist's viewing ray and the first bay it enters, where; `hanging` where the same wrist is
+/// seen hanging by another camera (see [`hands_and_glimpses`]).
 struct Ray {
     camera: usize,
     detection: u32,
@@ -277,10 +302,21 @@ struct Ray {
     d: DVec3,
     bay: usize,
     entry: DVec3,
+    hanging: bool,
 }
 
-/// Every wrist's viewing ray that enters a bay.
-fn wrist_rays(cameras: &[Camera], shelves: &[Shelf], per_camera: &[Vec<Detection>]) -> Vec<Ray> {
+/// Every wrist's viewing ray that enters a bay, each marked `hanging` where it meets, within
+/// `agree_m`, a ray through a wrist of the same person (`body`) seen by another camera where
+/// hands hang, [`HANG_CLEAR_M`] clear of every bay.
+fn wrist_rays(
+    cameras: &[Camera],
+    shelves: &[Shelf],
+    per_camera: &[Vec<Detection>],
+    agree_m: f64,
+    body: impl Fn(u16, u32) -> Option<u64>,
+) -> Vec<Ray> {
+    // Every wrist's ray, in a bay or not: (camera, origin, direction, person).
+    let mut wrists: Vec<(usize, DVec3, DVec3, Option<u64>)> = Vec::new();
     let mut rays: Vec<Ray> = Vec::new();
     for (c, (cam, dets)) in cameras.iter().zip(per_camera).enumerate() {
         let o = cam.centre();
@@ -292,6 +328,7 @@ fn wrist_rays(cameras: &[Camera], shelves: &[Shelf], per_camera: &[Vec<Detection
             let Ok(d) = cam.ray(DVec2::new(w.u, w.v)) else {
                 continue;
             };
+            wrists.push((c, o, d, body(c as u16, n)));
             let first = shelves
                 .iter()
                 .enumerate()
@@ -307,9 +344,27 @@ fn wrist_rays(cameras: &[Camera], shelves: &[Shelf], per_camera: &[Vec<Detection
                     d,
                     bay,
                     entry: o + d * t,
+                    hanging: false,
                 });
             }
         }
+    }
+    let hangs = |p: DVec3| {
+        (HANG_Z_M.0..=HANG_Z_M.1).contains(&p.z)
+            && shelves
+                .iter()
+                .all(|s| depth_in_box(p, s.min, s.max) < -HANG_CLEAR_M)
+    };
+    for r in &mut rays {
+        let Some(me) = body(r.camera as u16, r.detection) else {
+            continue;
+        };
+        r.hanging = wrists.iter().any(|&(c, o, d, whose)| {
+            c != r.camera
+                && whose == Some(me)
+                && closest_approach(r.o, r.d, o, d)
+                    .is_some_and(|(p, gap)| gap <= agree_m && hangs(p))
+        });
     }
     rays
 }

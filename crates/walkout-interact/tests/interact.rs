@@ -431,6 +431,106 @@ fn a_hand_in_a_bay_seen_by_two_cameras_is_a_reach_there_and_a_hand_in_the_aisle_
     }
 }
 
+/// A person walking along an aisle, both hands hanging at their sides, seen by every camera
+/// that sees both wrists unhidden: one box per camera, carrying both wrists.
+fn walker_with_hanging_hands(
+    s: &StoreConfig,
+    cams: &[walkout_geometry::Camera],
+    (x, y): (f64, f64),
+) -> Vec<Vec<walkout_types::Detection>> {
+    // Walking along x: the hands hang 0.35 m to either side, across the aisle.
+    let hands = [
+        glam::DVec3::new(x, y - 0.35, 0.8),
+        glam::DVec3::new(x, y + 0.35, 0.8),
+    ];
+    cams.iter()
+        .map(|cam| {
+            let whole = |p: glam::DVec3| cam.sees(p) && !s.occluders().blocks(cam.centre(), p);
+            if !hands.iter().all(|h| whole(*h)) {
+                return Vec::new();
+            }
+            let mut d = person_with_wrist(cam, (x, y), hands[0]);
+            d.wrists
+                .extend(person_with_wrist(cam, (x, y), hands[1]).wrists);
+            vec![d]
+        })
+        .collect()
+}
+
+#[test]
+fn crossed_rays_of_one_persons_hanging_hands_are_no_hand_in_a_bay() {
+    use walkout_interact::reach::{hands_and_glimpses, reach_points};
+    let s = store();
+    let cams: Vec<walkout_geometry::Camera> = s.cameras().cloned().collect();
+    // Along the aisles, 0.5 m from the gondolas' faces: the hands hang 0.15 m off them.
+    let mut rows: Vec<f64> = s
+        .shelves
+        .iter()
+        .flat_map(|sh| [sh.min.y - 0.5, sh.max.y + 0.5])
+        .collect();
+    rows.sort_by(f64::total_cmp);
+    rows.dedup();
+    let (mut crossed, mut walked) = (0, 0);
+    for &y in &rows {
+        for i in 0..=120 {
+            let x = 2.5 + 0.1 * f64::from(i);
+            if s.shelves.iter().any(|sh| {
+                x > sh.min.x - 0.4 && x < sh.max.x + 0.4 && y > sh.min.y - 0.4 && y < sh.max.y + 0.4
+            }) {
+                continue;
+            }
+            let per_camera = walker_with_hanging_hands(&s, &cams, (x, y));
+            if per_camera.iter().filter(|d| !d.is_empty()).count() < 2 {
+                continue;
+            }
+            walked += 1;
+            // Knowing nothing of whose boxes they are, the ray through the left hand in one
+            // view and the right in another can meet in a bay.
+            if !reach_points(&cams, &s.shelves, &per_camera, 0.1).is_empty() {
+                crossed += 1;
+            }
+            // The boxes fused into one track: each ray meets the ray through the same hand in
+            // the other view where hands hang, so no hand in any bay.
+            let r = hands_and_glimpses(&cams, &s.shelves, &per_camera, 0.1, 1.2, |_, _| Some(7));
+            let reached: Vec<_> = r.iter().filter(|h| !h.glimpse).collect();
+            assert!(
+                reached.is_empty(),
+                "walker at ({x:.1}, {y:.2}): {reached:?}"
+            );
+        }
+    }
+    assert!(walked > 100, "places walked: {walked}");
+    assert!(
+        crossed > 0,
+        "no place where the hanging hands' rays cross in a bay"
+    );
+    // A hand reaching into a bay while the other hangs is still a hand in that bay.
+    let bay = s.shelves.iter().position(|x| x.id == "B1-2f").expect("bay");
+    let sh = &s.shelves[bay];
+    let body = ((sh.min.x + sh.max.x) / 2.0, sh.min.y - 0.5);
+    let hand = glam::DVec3::new(body.0, sh.min.y, 0.4);
+    let hanging = glam::DVec3::new(body.0 - 0.35, body.1, 0.8);
+    let per_camera: Vec<Vec<walkout_types::Detection>> = cams
+        .iter()
+        .map(|cam| {
+            if !sees_whole(&s, cam, body, hand) || !cam.sees(hanging) {
+                return Vec::new();
+            }
+            let mut d = person_with_wrist(cam, body, hand);
+            d.wrists
+                .extend(person_with_wrist(cam, body, hanging).wrists);
+            vec![d]
+        })
+        .collect();
+    assert!(per_camera.iter().filter(|d| !d.is_empty()).count() >= 2);
+    let r = hands_and_glimpses(&cams, &s.shelves, &per_camera, 0.1, 1.2, |_, _| Some(7));
+    assert!(
+        r.iter()
+            .any(|r| !r.glimpse && r.shelf == bay && r.p.distance(hand) < 0.1),
+        "{r:?}"
+    );
+}
+
 /// The box camera `cam` would report for a person 1.75 m tall standing at `(x, y)`, with one
 /// wrist at `wrist`.
 fn person_with_wrist(

@@ -164,12 +164,20 @@ pub fn hands(
     per_camera: &[Vec<Detection>],
     tracker: &Tracker,
 ) -> Vec<walkout_interact::reach::Reach> {
+    // Which person (track) each detection was fused into at this tick.
+    let mut body: HashMap<(u16, u32), u64> = HashMap::new();
+    for t in tracker.tracks() {
+        for d in &t.detections {
+            body.entry(*d).or_insert(t.id);
+        }
+    }
     let mut hands = walkout_interact::reach::hands_and_glimpses(
         cameras,
         shelves,
         per_camera,
         REACH_AGREE_M,
         GLIMPSE_MIN_Z_M,
+        |c, d| body.get(&(c, d)).copied(),
     );
     walkout_interact::reach::attribute(
         &mut hands,
