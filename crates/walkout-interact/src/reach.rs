@@ -124,13 +124,13 @@ fn triangulate(rays: &[Ray], shelves: &[Shelf], agree_m: f64) -> Vec<Reach> {
             if a.camera == b.camera || a.bay != b.bay || a.entry.distance(b.entry) > agree_m {
                 continue;
             }
-            // The rays must meet there too: two rays through a wrist hanging beside the bay
-            // enter it close together but meet outside it.
             // A wrist seen hanging (by a third view, or by one of these two through the
             // person's other wrist) is not in the bay.
             if a.hanging || b.hanging {
                 continue;
             }
+            // The rays must meet there too: two rays through a wrist hanging beside the bay
+            // enter it close together but meet outside it.
             let Some((p, gap)) = closest_approach(a.o, a.d, b.o, b.d) else {
                 continue;
             };

@@ -417,15 +417,6 @@ fn a_hand_glimpsed_by_one_camera_names_the_taker() {
     busy_carts_all_exact(&[6, 13]);
 }
 
-/// A hand taking from a low level, seen by one camera only. Busy seed 134: a can of cola taken
-/// from bay A1-4f level 1 at t = 78.8, two shoppers within reach and no hand seen by two
-/// cameras: open between them (20 of 22 carts exact). One camera 5 m off saw the taker's wrist
-/// at the face, its ray nowhere near the taker's hips: a hand reaching, not hanging, and the
-/// box it came with was the taker's (22 of 22). Busy seed 43: a bag of pasta taken from bay
-/// B2-2f level 0 at t = 69.1, open between two (18 of 22); only cameras across the store saw
-/// the hand (where, not whose: a far camera sees people one behind the other as one box), at
-/// the face 0.1 m along it from one shopper and 0.44 m from the other: the one in front of it
-/// (20 of 22).
 /// A hand fused into a body beyond an arm from it. Busy seed 415: a bar of chocolate taken at
 /// bay B2-3b at t = 41.3 by a shopper standing 0.5 m from their hand; in the cameras that saw
 /// it their box overlapped a neighbour's, and fusion gave it, wrist and all, to the
@@ -504,6 +495,15 @@ fn a_candidate_of_an_open_pick_may_put_its_item_back() {
     busy_carts_at_least(316, 19);
 }
 
+/// A hand taking from a low level, seen by one camera only. Busy seed 134: a can of cola taken
+/// from bay A1-4f level 1 at t = 78.8, two shoppers within reach and no hand seen by two
+/// cameras: open between them (20 of 22 carts exact). One camera 5 m off saw the taker's wrist
+/// at the face, its ray nowhere near the taker's hips: a hand reaching, not hanging, and the
+/// box it came with was the taker's (22 of 22). Busy seed 43: a bag of pasta taken from bay
+/// B2-2f level 0 at t = 69.1, open between two (18 of 22); only cameras across the store saw
+/// the hand (where, not whose: a far camera sees people one behind the other as one box), at
+/// the face 0.1 m along it from one shopper and 0.44 m from the other: the one in front of it
+/// (20 of 22).
 #[test]
 fn a_low_hand_one_camera_sees_away_from_the_hips_names_the_taker() {
     busy_carts_all_exact(&[134]);
